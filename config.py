@@ -1,0 +1,81 @@
+"""Configuration from CRM_* environment variables, with safe defaults for a laptop.
+
+CRM_DATABASE_URL   sqlite:///path/crm.db (default: instance/crm.db) or postgresql://user@host/db
+CRM_SECRET_KEY     session signing key; required to be shared when several app servers run.
+                   Without it a random key is generated once into instance/secret_key.
+CRM_INSTANCE_DIR   where the SQLite file, the generated key and uploads live (default ./instance)
+CRM_UPLOAD_DIR     uploaded photos (default instance/uploads)
+CRM_HTTPS=1        mark cookies Secure (set it when served over HTTPS)
+CRM_SESSION_HOURS  absolute session lifetime, default 12
+"""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+# Secrets that must never run a real deployment (`crm serve` refuses them).
+WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "test", "development",
+                "test-secret-key-not-for-production"}
+
+
+def _bool(value):
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_secret(instance_dir: Path) -> str:
+    """A random key kept in instance/secret_key, made on first use (mode 0600)."""
+    path = Path(instance_dir) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker made it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+class Config:
+    # Passwords: Werkzeug scrypt, N = 2^17 (OWASP ASVS 5 floor).
+    PASSWORD_HASH_METHOD = "scrypt:131072:8:1"
+    PASSWORD_MIN_LENGTH = 10
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCKOUT = timedelta(minutes=15)
+
+    SESSION_COOKIE_NAME = "crm_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(0)
+    WTF_I18N_ENABLED = False  # WTForms uses its own zh translations (BaseForm.Meta.locales)
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session (a tablet form may stay open)
+    PAGE_SIZE = 50
+    LIST_COUNT_CAP = 10_000
+    TIMEZONE = "Asia/Shanghai"
+    TESTING = False
+    ENV = "production"
+
+    def __init__(self, environ=None):
+        env = os.environ if environ is None else environ
+        self.INSTANCE_DIR = Path(env.get("CRM_INSTANCE_DIR") or ROOT / "instance")
+        self.DATABASE_URL = env.get("CRM_DATABASE_URL") or f"sqlite:///{self.INSTANCE_DIR / 'crm.db'}"
+        self.UPLOAD_DIR = env.get("CRM_UPLOAD_DIR") or str(self.INSTANCE_DIR / "uploads")
+        self.ENV = env.get("CRM_ENV", self.ENV)
+        self.SESSION_COOKIE_SECURE = _bool(env.get("CRM_HTTPS"))
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=int(env.get("CRM_SESSION_HOURS") or 12))
+        self.MAX_CONTENT_LENGTH = int(env.get("CRM_MAX_CONTENT_LENGTH") or 64 * 1024 * 1024)
+        self.SECRET_KEY = env.get("CRM_SECRET_KEY") or getattr(self, "SECRET_KEY", None) \
+            or instance_secret(self.INSTANCE_DIR)
+
+    def as_dict(self):
+        return {k: getattr(self, k) for k in dir(self) if k.isupper()}
+
+
+class TestConfig(Config):
+    TESTING = True
+    ENV = "testing"
+    SECRET_KEY = "test-secret-key-not-for-production"

@@ -1,0 +1,48 @@
+from flask_login import UserMixin
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
+
+from crm.common.choices import Choices
+from crm.common.timeutil import utcnow
+from crm.db import BaseModel
+from crm.org.models import OrgUnit
+
+ROLES = Choices(("staff", "走访干部"), ("supervisor", "主管"), ("viewer", "领导"), ("admin", "区总工会管理员"))
+
+
+class User(UserMixin, BaseModel):
+    username = CharField(max_length=64, unique=True)
+    name = CharField(max_length=64)
+    role = CharField(max_length=16)
+    org_unit = ForeignKeyField(OrgUnit, backref="users", on_delete="RESTRICT")
+    password_hash = CharField(max_length=255)
+    active = BooleanField(default=True)
+    # Bumped at logout and password change: every cookie carrying an older value stops working.
+    session_version = IntegerField(default=1)
+    created_at = DateTimeField(default=utcnow)
+    password_changed_at = DateTimeField(default=utcnow)
+    last_login_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "app_user"  # "user" is reserved in PostgreSQL
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def get_id(self):
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def role_label(self):
+        return ROLES.label(self.role)
+
+    def __str__(self):
+        return self.name
+
+
+class LoginThrottle(BaseModel):
+    """Failed-login counter per typed username, whether or not such a user exists."""
+    username = CharField(max_length=64, unique=True)
+    failures = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    last_failure_at = DateTimeField(null=True)

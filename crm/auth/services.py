@@ -1,0 +1,141 @@
+"""Passwords, login with lockout, and session ending. Every write in one transaction."""
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from peewee import fn
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from crm.auth.models import ROLES, LoginThrottle, User
+from crm.common.errors import ServiceError
+from crm.common.timeutil import utcnow
+from crm.db import db
+from crm.org.models import OrgUnit
+from crm.security import log
+
+COMMON_PASSWORDS = {
+    "1234567890", "12345678910", "0123456789", "qwertyuiop", "password123", "password1234",
+    "1qaz2wsx3edc", "qwerty12345", "abcdefghij", "iloveyou123", "a123456789", "aa123456789",
+    "woaini1314", "5201314520", "1111111111", "0000000000", "88888888888", "admin12345",
+    "administrator", "passw0rd123",
+}
+# A hash to check against when the user does not exist, so both paths cost the same.
+_DUMMY_HASH = None
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password or "") < minimum:
+        return f"密码至少需要 {minimum} 个字符"
+    if len(password) > 128:
+        return "密码不能超过 128 个字符"
+    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
+        return "密码过于简单，请换一个不易猜到的密码"
+    if username and username.lower() in password.lower():
+        return "密码不能包含用户名"
+    return None
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+@dataclass
+class LoginResult:
+    user: User | None
+    error: str | None
+
+
+LOGIN_FAILED = "用户名或密码错误，或账号已被锁定。连续失败 5 次将锁定 15 分钟。"
+
+
+def authenticate(username: str, password: str, remote_addr: str = "") -> LoginResult:
+    """Check a login. One message for a wrong user, a wrong password and a locked account."""
+    global _DUMMY_HASH
+    key = (username or "").strip().lower()[:64]
+    now = utcnow()
+    cfg = current_app.config
+    throttle = LoginThrottle.get_or_none(LoginThrottle.username == key)
+    if throttle and throttle.locked_until and throttle.locked_until > now:
+        log.warning("login refused (locked) username=%s addr=%s", key, remote_addr)
+        return LoginResult(None, LOGIN_FAILED)
+    user = User.select().where(fn.LOWER(User.username) == key).first() if key else None
+    if user is not None:
+        ok = check_password_hash(user.password_hash, password or "") and user.active
+    else:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = hash_password(secrets.token_hex(8))
+        check_password_hash(_DUMMY_HASH, password or "")
+        ok = False
+    with db.atomic():
+        if not ok:
+            throttle = LoginThrottle.get_or_none(LoginThrottle.username == key) or \
+                LoginThrottle(username=key, failures=0)
+            throttle.failures = (0 if throttle.locked_until and throttle.locked_until <= now
+                                 else throttle.failures) + 1
+            throttle.last_failure_at = now
+            throttle.locked_until = now + cfg["LOGIN_LOCKOUT"] \
+                if throttle.failures >= cfg["LOGIN_MAX_FAILURES"] else None
+            throttle.save()
+            log.warning("login failed username=%s addr=%s failures=%s", key, remote_addr,
+                        throttle.failures)
+            return LoginResult(None, LOGIN_FAILED)
+        LoginThrottle.delete().where(LoginThrottle.username == key).execute()
+        User.update(last_login_at=now).where(User.id == user.id).execute()
+    log.info("login ok username=%s addr=%s", key, remote_addr)
+    return LoginResult(user, None)
+
+
+def end_sessions(user: User):
+    """Invalidate every cookie issued to this user (logout, password change, deactivation)."""
+    with db.atomic():
+        User.update(session_version=User.session_version + 1).where(User.id == user.id).execute()
+
+
+def set_password(user: User, password: str):
+    problem = password_problem(password, user.username)
+    if problem:
+        raise ServiceError(problem)
+    with db.atomic():
+        User.update(password_hash=hash_password(password), password_changed_at=utcnow(),
+                    session_version=User.session_version + 1).where(User.id == user.id).execute()
+    log.info("password set username=%s", user.username)
+
+
+def create_user(username: str, name: str, role: str, org_unit: OrgUnit, password: str) -> User:
+    username = (username or "").strip()
+    if not username or len(username) > 64 or not username.replace("_", "").replace(".", "")\
+            .replace("-", "").isalnum() or not username.isascii():
+        raise ServiceError("用户名只能包含英文字母、数字、下划线、点或连字符，且不超过 64 位")
+    if not (name or "").strip():
+        raise ServiceError("请填写姓名")
+    if role not in ROLES:
+        raise ServiceError(f"未知角色：{role}（可选 {', '.join(ROLES.keys())}）")
+    if not org_unit.active:
+        raise ServiceError(f"所属工会已停用：{org_unit.name}")
+    problem = password_problem(password, username)
+    if problem:
+        raise ServiceError(problem)
+    with db.atomic():
+        if User.select().where(fn.LOWER(User.username) == username.lower()).exists():
+            raise ServiceError(f"用户名已存在：{username}")
+        return User.create(username=username, name=name.strip(), role=role, org_unit=org_unit,
+                           password_hash=hash_password(password))
+
+
+def update_user(user: User, *, name: str, role: str, org_unit: OrgUnit, active: bool):
+    if role not in ROLES:
+        raise ServiceError("未知角色")
+    if not (name or "").strip():
+        raise ServiceError("请填写姓名")
+    with db.atomic():
+        changed_access = (role != user.role or org_unit.id != user.org_unit_id or not active)
+        User.update(name=name.strip(), role=role, org_unit=org_unit, active=active,
+                    session_version=User.session_version + (1 if changed_access else 0)
+                    ).where(User.id == user.id).execute()
+    log.info("user updated username=%s role=%s org=%s active=%s", user.username, role,
+             org_unit.code, active)

@@ -1,0 +1,32 @@
+"""Time: stored as naive UTC datetimes and plain dates, shown in Asia/Shanghai."""
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def to_local(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=timezone.utc).astimezone(LOCAL_TZ)
+
+
+def local_today() -> date:
+    return datetime.now(LOCAL_TZ).date()
+
+
+def fmt_dt(dt: datetime | None) -> str:
+    local = to_local(dt)
+    return local.strftime("%Y-%m-%d %H:%M") if local else ""
+
+
+def fmt_date(d) -> str:
+    if d is None or d == "":
+        return ""
+    if isinstance(d, datetime):
+        return fmt_dt(d)
+    return d.isoformat() if hasattr(d, "isoformat") else str(d)

@@ -1,0 +1,74 @@
+"""The database: one proxy, bound at app start to SQLite (default) or PostgreSQL.
+
+SQLite runs in WAL mode with foreign keys on, a busy timeout, and every explicit
+transaction opened as BEGIN IMMEDIATE so a read-then-write never deadlocks on the
+write lock upgrade. Writes go through `db.atomic()` in the services.
+"""
+from pathlib import Path
+from urllib.parse import urlparse
+
+from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
+
+db = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 10000,
+    "synchronous": "normal",
+    "cache_size": -32000,  # 32 MB page cache
+    "temp_store": "memory",
+}
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def make_database(url: str):
+    """Build (not connect) the database named by a URL."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else parsed.path
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10,
+                              lock_type="IMMEDIATE", autoconnect=True)
+    if parsed.scheme in ("postgres", "postgresql"):
+        return PostgresqlDatabase(
+            parsed.path.lstrip("/") or "postgres",
+            user=parsed.username or None, password=parsed.password or None,
+            host=parsed.hostname or None, port=parsed.port or None,
+            autoconnect=True, autorollback=True,
+        )
+    raise ValueError(f"unsupported CRM_DATABASE_URL scheme: {parsed.scheme!r}")
+
+
+def bind(url: str):
+    """Point the proxy at the database for this URL (once per process)."""
+    database = make_database(url)
+    db.initialize(database)
+    return database
+
+
+def is_sqlite() -> bool:
+    return isinstance(db.obj, SqliteDatabase)
+
+
+def is_postgres() -> bool:
+    return isinstance(db.obj, PostgresqlDatabase)
+
+
+def init_app(app):
+    bind(app.config["DATABASE_URL"])
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if not db.is_closed():
+            db.close()

@@ -1,0 +1,84 @@
+from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField,
+                    TextField)
+
+from crm.auth.models import User
+from crm.common.timeutil import utcnow
+from crm.db import BaseModel
+from crm.founding import stages
+from crm.org.models import OrgUnit
+
+
+class Enterprise(BaseModel):
+    name = CharField(max_length=200)
+    name_norm = CharField(max_length=200, index=True)  # near-duplicate key
+    credit_code = CharField(max_length=18, null=True, unique=True)
+    org_unit = ForeignKeyField(OrgUnit, backref="enterprises", on_delete="RESTRICT")
+    address = CharField(max_length=300, default="")
+    area = CharField(max_length=100, default="", index=True)
+    industry = CharField(max_length=2, default="", index=True)
+    kind = CharField(max_length=20, default="")
+    category = CharField(max_length=20, default="enterprise", index=True)
+    employees = IntegerField(null=True)
+    new_form_workers = IntegerField(null=True)
+    legal_rep = CharField(max_length=64, default="")
+    is_key = BooleanField(default=False, index=True)
+    party_org = CharField(max_length=20, default="")
+    stage = CharField(max_length=20, default=stages.FIRST, index=True)
+    stage_changed_at = DateTimeField(default=utcnow)
+    union_name = CharField(max_length=200, default="")
+    union_founded_on = DateField(null=True)
+    union_chair = CharField(max_length=64, default="")
+    member_count = IntegerField(null=True)
+    union_credit_code = CharField(max_length=18, default="")
+    union_term_end = DateField(null=True)
+    union_form = CharField(max_length=20, default="")
+    status = CharField(max_length=20, default="normal", index=True)
+    tags = CharField(max_length=300, default="")
+    notes = TextField(default="")
+    archived = BooleanField(default=False)
+    archived_at = DateTimeField(null=True)
+    archived_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    version = IntegerField(default=1)
+    created_at = DateTimeField(default=utcnow)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    updated_at = DateTimeField(default=utcnow, index=True)
+    updated_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    # Name, codes, address, area and contacts in one lower-cased column for substring search.
+    search_text = TextField(default="")
+
+    class Meta:
+        indexes = ((("org_unit", "archived", "name"), False),)
+
+    @property
+    def union_status(self):
+        return stages.union_status(self.stage)
+
+    @property
+    def stage_label(self):
+        return stages.label(self.stage)
+
+
+class Contact(BaseModel):
+    enterprise = ForeignKeyField(Enterprise, backref="contacts", on_delete="RESTRICT")
+    name = CharField(max_length=64)
+    title = CharField(max_length=64, default="")
+    phone = CharField(max_length=32, default="")
+    wechat = CharField(max_length=64, default="")
+    is_primary = BooleanField(default=False)
+    archived = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+
+
+class EnterpriseChange(BaseModel):
+    """变更记录: one row per changed field (who, when, old → new)."""
+    enterprise = ForeignKeyField(Enterprise, backref="changes", on_delete="RESTRICT")
+    user = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    at = DateTimeField(default=utcnow)
+    version = IntegerField()
+    field = CharField(max_length=40)
+    old_value = TextField(default="")
+    new_value = TextField(default="")
+    source = CharField(max_length=40, default="edit")
+
+    class Meta:
+        indexes = ((("enterprise", "at"), False),)

@@ -1,0 +1,214 @@
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from crm.common.errors import ServiceError
+from crm.enterprises import queries, services
+from crm.enterprises.choices import CATEGORIES, INDUSTRIES, STATUSES
+from crm.enterprises.forms import ArchiveForm, ContactForm, EnterpriseForm, NewEnterpriseForm
+from crm.enterprises.models import Contact, Enterprise
+from crm.founding import stages
+from crm.founding import queries as founding_queries
+from crm.permissions import get_or_404, in_scope, require, visible_org_units
+
+bp = Blueprint("enterprises", __name__, url_prefix="/enterprises")
+
+
+def get_enterprise_or_404(ent_id) -> Enterprise:
+    return get_or_404(Enterprise, ent_id, current_user)
+
+
+def _org_choices(form, include=None):
+    units = visible_org_units(current_user)
+    choices = [(u.id, ("　" * max(0, u.depth - current_user.org_unit.depth)) + u.name) for u in units]
+    if include is not None and include.id not in {c[0] for c in choices}:
+        choices.append((include.id, include.name + "（已停用）"))
+    form.org_unit.choices = choices
+    if form.org_unit.data is None and len(choices) >= 1:
+        own = current_user.org_unit_id
+        form.org_unit.data = own if own in {c[0] for c in choices} else choices[0][0]
+
+
+@bp.route("/")
+@login_required
+def index():
+    args = queries.ListArgs.from_request(request.args)
+    page = queries.list_page(current_user, args)
+    return render_template("enterprises/index.html", page=page, args=args,
+                           units=visible_org_units(current_user, active_only=False),
+                           union_statuses=stages.UNION_STATUS, all_stages=stages.ALL_STAGES,
+                           industries=INDUSTRIES, categories=CATEGORIES, statuses=STATUSES,
+                           sorts=queries.SORTS)
+
+
+def _duplicate_warning(form, exclude_id=None):
+    """Near-duplicate names must be confirmed once before saving. Returns the matches to show."""
+    if form.confirm_duplicate.data == form.name.data:
+        return []
+    return services.near_duplicates(form.name.data, exclude_id)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    require("edit_records")
+    form = NewEnterpriseForm()
+    _org_choices(form)
+    duplicates = []
+    if form.validate_on_submit():
+        duplicates = _duplicate_warning(form)
+        if duplicates:
+            form.confirm_duplicate.data = form.name.data
+        else:
+            try:
+                ent = services.create_enterprise(form.service_data(), current_user,
+                                                 contact=form.contact_data(),
+                                                 initial_stage=form.initial_stage.data)
+            except ServiceError as exc:
+                if not form.apply_service_error(exc):
+                    flash(str(exc), "error")
+            else:
+                flash(f"已建档：{ent.name}", "success")
+                return redirect(url_for(".show", ent_id=ent.id))
+    return render_template("enterprises/form.html", form=form, ent=None, duplicates=duplicates,
+                           areas=queries.area_suggestions(current_user), conflict=None)
+
+
+@bp.route("/<int:ent_id>")
+@login_required
+def show(ent_id):
+    ent = get_enterprise_or_404(ent_id)
+    return render_template("enterprises/show.html", ent=ent, contacts=queries.contacts_of(ent),
+                           changes=queries.history(ent, limit=15),
+                           track=founding_queries.track(ent), stages=stages,
+                           archive_form=ArchiveForm())
+
+
+@bp.route("/<int:ent_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(ent_id):
+    require("edit_records")
+    ent = get_enterprise_or_404(ent_id)
+    form = EnterpriseForm(obj=ent if request.method == "GET" else None)
+    if request.method == "GET":
+        form.org_unit.data = ent.org_unit_id
+        form.version.data = ent.version
+    _org_choices(form, include=ent.org_unit)
+    duplicates, conflict = [], None
+    if form.validate_on_submit():
+        try:
+            expected = int(form.version.data or 0)
+        except ValueError:
+            abort(400)
+        duplicates = _duplicate_warning(form, ent.id) if form.name.data != ent.name else []
+        if duplicates:
+            form.confirm_duplicate.data = form.name.data
+        else:
+            try:
+                services.update_enterprise(ent.id, form.service_data(), current_user, expected)
+            except services.ConflictError as exc:
+                conflict = exc
+                # Saving again now means: "I have seen their version and keep mine".
+                form.version.data = exc.current.version
+            except ServiceError as exc:
+                if not form.apply_service_error(exc):
+                    flash(str(exc), "error")
+            else:
+                flash("已保存", "success")
+                return redirect(url_for(".show", ent_id=ent.id))
+    status = 409 if conflict else 200
+    return render_template("enterprises/form.html", form=form, ent=ent, duplicates=duplicates,
+                           areas=queries.area_suggestions(current_user), conflict=conflict), status
+
+
+@bp.route("/<int:ent_id>/archive", methods=["POST"])
+@login_required
+def archive(ent_id):
+    require("edit_records")
+    ent = get_enterprise_or_404(ent_id)
+    form = ArchiveForm()
+    if not form.validate_on_submit():
+        flash("请填写归档原因", "error")
+        return redirect(url_for(".show", ent_id=ent.id))
+    services.set_archived(ent, current_user, True, form.reason.data)
+    flash("已归档。档案仍可查阅，可随时恢复。", "success")
+    return redirect(url_for(".show", ent_id=ent.id))
+
+
+@bp.route("/<int:ent_id>/restore", methods=["POST"])
+@login_required
+def restore(ent_id):
+    require("edit_records")
+    ent = get_enterprise_or_404(ent_id)
+    services.set_archived(ent, current_user, False)
+    flash("已恢复在档", "success")
+    return redirect(url_for(".show", ent_id=ent.id))
+
+
+@bp.route("/<int:ent_id>/history")
+@login_required
+def history(ent_id):
+    ent = get_enterprise_or_404(ent_id)
+    return render_template("enterprises/history.html", ent=ent, changes=queries.history(ent))
+
+
+# ---- contacts ---------------------------------------------------------------------------
+
+def _contact_or_404(ent, contact_id):
+    contact = Contact.get_or_none(Contact.id == contact_id, Contact.enterprise == ent.id,
+                                  Contact.archived == False)  # noqa: E712
+    if contact is None:
+        abort(404)
+    return contact
+
+
+@bp.route("/<int:ent_id>/contacts/new", methods=["GET", "POST"])
+@login_required
+def contact_new(ent_id):
+    require("edit_records")
+    ent = get_enterprise_or_404(ent_id)
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            services.add_contact(ent, form.data, current_user)
+        except ServiceError as exc:
+            if not form.apply_service_error(exc):
+                flash(str(exc), "error")
+        else:
+            flash("已添加联系人", "success")
+            return redirect(url_for(".show", ent_id=ent.id) + "#contacts")
+    return render_template("enterprises/contact_form.html", form=form, ent=ent, contact=None)
+
+
+@bp.route("/<int:ent_id>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@login_required
+def contact_edit(ent_id, contact_id):
+    require("edit_records")
+    ent = get_enterprise_or_404(ent_id)
+    contact = _contact_or_404(ent, contact_id)
+    form = ContactForm(obj=contact)
+    if form.validate_on_submit():
+        try:
+            services.update_contact(contact, form.data, current_user)
+        except ServiceError as exc:
+            if not form.apply_service_error(exc):
+                flash(str(exc), "error")
+        else:
+            flash("已保存联系人", "success")
+            return redirect(url_for(".show", ent_id=ent.id) + "#contacts")
+    return render_template("enterprises/contact_form.html", form=form, ent=ent, contact=contact)
+
+
+@bp.route("/<int:ent_id>/contacts/<int:contact_id>/archive", methods=["POST"])
+@login_required
+def contact_archive(ent_id, contact_id):
+    require("edit_records")
+    ent = get_enterprise_or_404(ent_id)
+    contact = _contact_or_404(ent, contact_id)
+    services.archive_contact(contact, current_user)
+    flash(f"已移除联系人：{contact.name}（变更记录中保留）", "success")
+    return redirect(url_for(".show", ent_id=ent.id) + "#contacts")
+
+
+@bp.app_template_global()
+def enterprise_in_scope(ent):
+    return in_scope(current_user, ent.org_unit)

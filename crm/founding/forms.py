@@ -1,0 +1,35 @@
+from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from crm.common.forms import BaseForm, strip_filter
+from crm.enterprises.fields import UNION_FIELDS
+from crm.enterprises.forms import EnterpriseForm
+from crm.founding import stages
+
+
+def move_form_class(target: stages.Stage):
+    """A form for moving to `target`: date, note, the stage's evidence fields, and the union
+    fields of the file when the stage asks for them."""
+    attrs = {
+        "from_stage": HiddenField(),
+        "occurred_on": DateField("日期", validators=[DataRequired("请选择日期")]),
+        "note": TextAreaField("说明" if not target.is_side else "原因", filters=[strip_filter],
+                              validators=[Length(max=2000)], render_kw={"rows": 3}),
+        "evidence_text": TextAreaField("佐证材料（文号、会议记录、照片说明等）", filters=[strip_filter],
+                                       validators=[Length(max=2000)], render_kw={"rows": 2}),
+    }
+    for ev in target.evidence:
+        if ev.kind == "date":
+            attrs[f"ev_{ev.name}"] = DateField(ev.label, validators=[Optional()])
+        elif ev.kind == "int":
+            attrs[f"ev_{ev.name}"] = IntegerField(ev.label, validators=[
+                Optional(), NumberRange(min=0, message="不能为负数")], render_kw={"min": 0})
+        else:
+            attrs[f"ev_{ev.name}"] = StringField(ev.label, filters=[strip_filter],
+                                                 validators=[Length(max=200)])
+    if target.key in stages.UNION_FIELD_STAGES:
+        for name in UNION_FIELDS:
+            if name == "union_credit_code" and target.key != "registered":
+                continue
+            attrs[name] = getattr(EnterpriseForm, name)  # the same field, same checks
+    return type(f"Move_{target.key}", (BaseForm,), attrs)

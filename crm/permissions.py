@@ -1,0 +1,96 @@
+"""Named permission rules and the one scoping helper. Views and templates both use these.
+
+A user sees the records of their org unit and every unit below it (admins see all).
+Anything outside that subtree does not exist for them: get_*_or_404 raises 404.
+"""
+from flask import abort
+from flask_login import current_user
+
+from crm.org.models import OrgUnit
+
+EDIT_ROLES = {"staff", "supervisor", "admin"}
+
+
+def is_admin(user) -> bool:
+    return getattr(user, "is_authenticated", False) and user.role == "admin"
+
+
+def can_edit_records(user) -> bool:
+    """Create and edit enterprise files and their founding track (viewers are read-only)."""
+    return getattr(user, "is_authenticated", False) and user.role in EDIT_ROLES
+
+
+def can_supervise(user) -> bool:
+    return getattr(user, "is_authenticated", False) and user.role in {"supervisor", "admin"}
+
+
+def can_manage_system(user) -> bool:
+    """Org units and users."""
+    return is_admin(user)
+
+
+RULES = {
+    "edit_records": can_edit_records,
+    "supervise": can_supervise,
+    "manage_system": can_manage_system,
+}
+
+
+def can(rule: str, user=None) -> bool:
+    return RULES[rule](user if user is not None else current_user)
+
+
+def require(rule: str):
+    """Abort 403 unless the current user passes the rule (for actions, not for record lookups)."""
+    if not can(rule):
+        from crm.security import log
+        log.warning("denied rule=%s user=%s", rule, getattr(current_user, "username", None))
+        abort(403)
+
+
+# ---- scoping -------------------------------------------------------------------------------
+
+def scope_org_ids(user):
+    """A subquery of the org-unit ids the user may see, or None for everything (admin)."""
+    if user.role == "admin":
+        return None
+    root = user.org_unit
+    return OrgUnit.select(OrgUnit.id).where(OrgUnit.path.startswith(root.path))
+
+
+def scoped(model, user, org_field=None):
+    """model.select() limited to the user's subtree. The one place scoping is decided."""
+    org_field = org_field if org_field is not None else model.org_unit
+    query = model.select()
+    ids = scope_org_ids(user)
+    return query if ids is None else query.where(org_field.in_(ids))
+
+
+def in_scope(user, org_unit) -> bool:
+    if user.role == "admin":
+        return True
+    return org_unit.path.startswith(user.org_unit.path)
+
+
+def get_or_404(model, pk, user, org_field=None):
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        abort(404)
+    record = scoped(model, user, org_field).where(model.id == pk).first()
+    if record is None:
+        from crm.security import log
+        log.info("not found or out of scope model=%s id=%s user=%s", model.__name__, pk,
+                 getattr(user, "username", None))
+        abort(404)
+    return record
+
+
+def visible_org_units(user, active_only=True):
+    """Org units the user may pick (their subtree), in tree order."""
+    query = OrgUnit.select().order_by(OrgUnit.path)
+    if user.role != "admin":
+        query = query.where(OrgUnit.path.startswith(user.org_unit.path))
+    if active_only:
+        query = query.where(OrgUnit.active == True)  # noqa: E712
+    return list(query)

@@ -1,0 +1,46 @@
+"""Template filters and globals: dates in Asia/Shanghai, labels, permissions, masking."""
+from flask import request, url_for
+from markupsafe import Markup
+
+from crm import permissions
+from crm.common import timeutil
+
+
+def mask_phone(phone: str) -> str:
+    """138****1234 for mobiles; landlines keep area code and last 2 digits."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    if len(digits) == 11 and digits.startswith("1"):
+        return f"{digits[:3]}****{digits[-4:]}"
+    if len(digits) >= 7:
+        return phone[: max(len(phone) - 6, 3)] + "****" + phone[-2:]
+    return "****" if phone else ""
+
+
+def url_with(**changes):
+    """The current URL with some query arguments changed (filters stay in the URL)."""
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = [value]
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def init_app(app):
+    app.jinja_env.filters["dt"] = timeutil.fmt_dt
+    app.jinja_env.filters["d"] = timeutil.fmt_date
+    app.jinja_env.filters["mask_phone"] = mask_phone
+    app.jinja_env.globals["can"] = permissions.can
+    app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["Markup"] = Markup
+    _register_labels(app)
+
+
+def _register_labels(app):
+    from crm.enterprises import fields
+    from crm.founding import stages
+    app.jinja_env.globals["field_label"] = fields.label
+    app.jinja_env.globals["field_display"] = fields.display
+    app.jinja_env.globals["stage_label"] = stages.label
+    app.jinja_env.globals["move_label"] = stages.MOVE_KINDS.label

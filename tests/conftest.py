@@ -1,0 +1,167 @@
+"""Fixtures: a fresh database per test (SQLite temp file, or PostgreSQL when
+CRM_TEST_DATABASE_URL is set), the real app and its test client, factories, login helpers."""
+import os
+import re
+import shutil
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from config import TestConfig
+from crm import create_app
+from crm.db import bind, db
+from crm.models import MODELS
+
+PG_URL = os.environ.get("CRM_TEST_DATABASE_URL", "")
+PASSWORD = "Tablet-Visit-2026"
+_HASHES = {}
+
+
+def hashed(password=PASSWORD):
+    """Production-strength hash (scrypt N=2^17), computed once per password per run."""
+    if password not in _HASHES:
+        _HASHES[password] = generate_password_hash(password, method=TestConfig.PASSWORD_HASH_METHOD)
+    return _HASHES[password]
+
+
+def _reset_postgres(url):
+    from crm import schema
+    database = bind(url)
+    database.connect(reuse_if_open=True)
+    database.execute_sql("DROP SCHEMA IF EXISTS public CASCADE")
+    database.execute_sql("CREATE SCHEMA public")
+    schema.upgrade()
+    database.close()
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory):
+    """A migrated database to start each test from."""
+    from crm import schema
+    if PG_URL:
+        _reset_postgres(PG_URL)
+        return PG_URL
+    path = tmp_path_factory.mktemp("template") / "crm.db"
+    database = bind(f"sqlite:///{path}")
+    database.connect()
+    schema.upgrade()
+    database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+    return path
+
+
+def _truncate_all():
+    tables = ", ".join(f'"{m._meta.table_name}"' for m in MODELS)
+    db.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def db_url(template_db, tmp_path):
+    if PG_URL:
+        database = bind(PG_URL)
+        database.connect(reuse_if_open=True)
+        _truncate_all()
+        database.close()
+        return PG_URL
+    target = tmp_path / "crm.db"
+    shutil.copy(template_db, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    environ = {"CRM_DATABASE_URL": db_url, "CRM_INSTANCE_DIR": str(tmp_path / "instance"),
+               "CRM_UPLOAD_DIR": str(tmp_path / "uploads")}
+    application = create_app(TestConfig(environ))
+    ctx = application.app_context()
+    ctx.push()
+    db.connect(reuse_if_open=True)
+    yield application
+    if not db.is_closed():
+        db.close()
+    ctx.pop()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# ---- factories ------------------------------------------------------------------------
+
+class Factory:
+    def __init__(self):
+        self._n = 0
+
+    def _next(self):
+        self._n += 1
+        return self._n
+
+    def org(self, name=None, kind="town", parent=None):
+        from crm.org.models import OrgUnit
+        from crm.org.services import create_unit
+        if parent is None and kind != "district":
+            parent = OrgUnit.get_or_none(OrgUnit.parent.is_null()) or self.org("测试区总工会", "district", None)
+        return create_unit(name or f"测试单位{self._next()}", kind, parent)
+
+    def root(self):
+        from crm.org.models import OrgUnit
+        return OrgUnit.get_or_none(OrgUnit.parent.is_null()) or self.org("测试区总工会", "district", None)
+
+    def user(self, role="staff", org=None, username=None, password=PASSWORD, name=None, active=True):
+        from crm.auth.models import User
+        org = org or (self.root() if role == "admin" else self.org())
+        n = self._next()
+        return User.create(username=username or f"{role}{n}", name=name or f"{role}用户{n}", role=role,
+                           org_unit=org, password_hash=hashed(password), active=active)
+
+    def enterprise(self, org=None, user=None, name=None, **data):
+        from crm.enterprises.services import create_enterprise
+        org = org or self.org()
+        n = self._next()
+        values = {"name": name or f"测试企业{n}有限公司", "org_unit": org.id}
+        values.update(data)
+        contact = values.pop("contact", None)
+        stage = values.pop("initial_stage", "not_contacted")
+        return create_enterprise(values, user, contact=contact, initial_stage=stage)
+
+
+@pytest.fixture
+def make(app):
+    return Factory()
+
+
+# ---- login helpers -----------------------------------------------------------------------
+
+def csrf_token(client, path="/login"):
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html) or \
+        re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login_form(client, username, password=PASSWORD):
+    """Log in through the real form (costs one scrypt verification)."""
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+def login_as(client, user):
+    """Put the user's session in place directly, as a completed login would."""
+    with client.session_transaction() as sess:
+        sess.clear()
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+        sess["login_at"] = datetime.now(timezone.utc).timestamp()
+        sess.permanent = True
+    return client
+
+
+def post_form(client, path, data, token_from=None):
+    """POST with a CSRF token taken from a GET of the form page (as a browser would)."""
+    token = csrf_token(client, token_from or path)
+    return client.post(path, data={**data, "csrf_token": token})

@@ -76,6 +76,7 @@ class Config:
 
 
 class TestConfig(Config):
+    __test__ = False  # not a pytest test class
     TESTING = True
     ENV = "testing"
     SECRET_KEY = "test-secret-key-not-for-production"

@@ -1,1 +1,217 @@
-COMMANDS = []
+"""The `crm` subcommands. Bad input ends with one line on stderr and a non-zero exit."""
+import functools
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from peewee import DatabaseError, OperationalError
+
+from crm.common.errors import ServiceError
+
+
+def friendly(func):
+    """Turn expected failures into one-line messages instead of tracebacks."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except ServiceError as exc:
+            raise click.ClickException(str(exc))
+        except OperationalError as exc:
+            raise click.ClickException(f"无法连接或操作数据库：{str(exc).strip().splitlines()[0]}")
+        except DatabaseError as exc:
+            raise click.ClickException(f"数据库错误：{str(exc).strip().splitlines()[0]}")
+    return wrapper
+
+
+def _connect():
+    from crm.db import db
+    db.connect(reuse_if_open=True)
+
+
+# ---- db ----------------------------------------------------------------------------------
+
+@click.group("db", help="Database schema: upgrade, status.")
+def db_group():
+    pass
+
+
+@db_group.command("upgrade", help="Apply every pending migration.")
+@with_appcontext
+@friendly
+def db_upgrade():
+    from crm import schema
+    _connect()
+    applied = schema.upgrade()
+    click.echo("已是最新，无需升级。" if not applied else "已应用迁移：" + ", ".join(applied))
+
+
+@db_group.command("status", help="List migrations and whether each is applied.")
+@with_appcontext
+@friendly
+def db_status():
+    from crm import schema
+    _connect()
+    for name, applied in schema.status():
+        click.echo(f"{name:40s} {'applied ' + applied.strftime('%Y-%m-%d %H:%M') if applied else 'pending'}")
+
+
+def _require_schema():
+    from crm import schema
+    _connect()
+    waiting = schema.pending()
+    if waiting:
+        raise click.ClickException(f"数据库还有 {len(waiting)} 个迁移未应用，请先运行 crm db upgrade")
+
+
+# ---- user --------------------------------------------------------------------------------
+
+@click.group("user", help="User accounts: create, passwd.")
+def user_group():
+    pass
+
+
+def _ask_password(username):
+    from crm.auth.services import generate_password
+    if sys.stdin.isatty():
+        return click.prompt(f"{username} 的密码", hide_input=True, confirmation_prompt="再输入一次"), False
+    return generate_password(), True
+
+
+@user_group.command("create", help="Create a user account.")
+@click.option("--username", required=True)
+@click.option("--name", required=True, help="姓名")
+@click.option("--role", required=True, type=click.Choice(["staff", "supervisor", "viewer", "admin"]))
+@click.option("--org", "org_name", required=True, help="所属单位名称或代码")
+@click.option("--password", default=None, help="省略时交互输入；非交互时生成并打印")
+@with_appcontext
+@friendly
+def user_create(username, name, role, org_name, password):
+    from crm.auth.services import create_user
+    from crm.org.services import find_unit
+    _require_schema()
+    org = find_unit(org_name)
+    if org is None:
+        raise click.ClickException(f"找不到单位：{org_name}")
+    generated = False
+    if password is None:
+        password, generated = _ask_password(username)
+    user = create_user(username, name, role, org, password)
+    click.echo(f"已创建用户 {user.username}（{user.role_label}，{org.name}）")
+    if generated:
+        click.echo(f"初始密码：{password}")
+
+
+@user_group.command("passwd", help="Set a user's password (ends their sessions).")
+@click.argument("username")
+@click.option("--password", default=None, help="省略时交互输入；非交互时生成并打印")
+@with_appcontext
+@friendly
+def user_passwd(username, password):
+    from crm.auth.models import User
+    from crm.auth.services import set_password
+    _require_schema()
+    user = User.get_or_none(User.username == username)
+    if user is None:
+        raise click.ClickException(f"找不到用户：{username}")
+    generated = False
+    if password is None:
+        password, generated = _ask_password(username)
+    set_password(user, password)
+    click.echo(f"已修改 {username} 的密码，该用户的所有会话已失效")
+    if generated:
+        click.echo(f"新密码：{password}")
+
+
+# ---- demo --------------------------------------------------------------------------------
+
+@click.group("demo", help="Demo data.")
+def demo_group():
+    pass
+
+
+def _print_logins(logins):
+    from crm.demo import DEMO_PASSWORD
+    click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+    for login in logins:
+        click.echo(f"  {login.username:10s} {login.name}（{login.role}，{login.org_name}）")
+
+
+@demo_group.command("load", help="Load Daxing's org units, demo users and ~300 enterprises.")
+@click.option("--seed", default=2026, show_default=True)
+@click.option("--enterprises", "count", default=300, show_default=True)
+@with_appcontext
+@friendly
+def demo_load(seed, count):
+    from crm import demo
+    _require_schema()
+    if not demo.is_empty():
+        raise click.ClickException("数据库中已有数据；演示数据只能装入空数据库")
+    logins = demo.load_demo(seed=seed, enterprises=count)
+    click.echo(f"已装入演示数据：{count} 家企业")
+    _print_logins(logins)
+
+
+# ---- serve -------------------------------------------------------------------------------
+
+def _check_secret(app):
+    from config import WEAK_SECRETS
+    key = app.config.get("SECRET_KEY") or ""
+    if app.config.get("ENV") == "production" and (key in WEAK_SECRETS or len(key) < 16):
+        raise click.ClickException("CRM_SECRET_KEY 是默认或过短的值，生产模式拒绝启动；"
+                                   "请设置至少 16 位的随机值，或不设置以自动生成")
+
+
+@click.command("serve", help="Upgrade the database and serve the app through gunicorn.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="装入演示数据（仅当数据库为空时）")
+@with_appcontext
+@friendly
+def serve(host, port, workers, demo):
+    from crm import schema
+    from crm.db import db
+    app = current_app._get_current_object()
+    _check_secret(app)
+    _connect()
+    applied = schema.upgrade()
+    if applied:
+        click.echo("已应用迁移：" + ", ".join(applied))
+    logins = None
+    if demo:
+        from crm import demo as demo_data
+        if demo_data.is_empty():
+            click.echo("正在装入演示数据…")
+            logins = demo_data.load_demo()
+        else:
+            click.echo("数据库已有数据，未重复装入演示数据。")
+            logins = demo_data.existing_logins()
+    db.close()
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"一企一档已启动：http://{shown}:{port}/")
+    if logins:
+        _print_logins(logins)
+    click.echo("按 Ctrl+C 停止。")
+    sys.stdout.flush()
+    _run_gunicorn(app, host, port, workers)
+
+
+def _run_gunicorn(app, host, port, workers):
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            options = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
+                       "threads": 4, "timeout": 60, "accesslog": "-", "loglevel": "warning"}
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return app
+
+    Server().run()
+
+
+COMMANDS = [db_group, user_group, demo_group, serve]

@@ -5,7 +5,7 @@ transaction opened as BEGIN IMMEDIATE so a read-then-write never deadlocks on th
 write lock upgrade. Writes go through `db.atomic()` in the services.
 """
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
 
@@ -37,11 +37,14 @@ def make_database(url: str):
         return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10,
                               lock_type="IMMEDIATE", autoconnect=True)
     if parsed.scheme in ("postgres", "postgresql"):
+        # ?schema=NAME keeps the tables in that schema (public stays on the path for pg_trgm).
+        schema = parse_qs(parsed.query).get("schema", [""])[0]
+        extra = {"options": f"-c search_path={schema},public"} if schema else {}
         return PostgresqlDatabase(
             parsed.path.lstrip("/") or "postgres",
             user=parsed.username or None, password=parsed.password or None,
             host=parsed.hostname or None, port=parsed.port or None,
-            autoconnect=True, autorollback=True,
+            autoconnect=True, **extra,
         )
     raise ValueError(f"unsupported CRM_DATABASE_URL scheme: {parsed.scheme!r}")
 

@@ -15,7 +15,10 @@ from crm import create_app
 from crm.db import bind, db
 from crm.models import MODELS
 
-PG_URL = os.environ.get("CRM_TEST_DATABASE_URL", "")
+BASE_PG_URL = os.environ.get("CRM_TEST_DATABASE_URL", "")
+# Each test session works in its own schema, so two runs against one server never collide.
+PG_SCHEMA = f"crm_test_{os.getpid()}"
+PG_URL = f"{BASE_PG_URL}{'&' if '?' in BASE_PG_URL else '?'}schema={PG_SCHEMA}" if BASE_PG_URL else ""
 PASSWORD = "Tablet-Visit-2026"
 _HASHES = {}
 
@@ -31,9 +34,17 @@ def _reset_postgres(url):
     from crm import schema
     database = bind(url)
     database.connect(reuse_if_open=True)
-    database.execute_sql("DROP SCHEMA IF EXISTS public CASCADE")
-    database.execute_sql("CREATE SCHEMA public")
+    database.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+    database.execute_sql(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
+    database.execute_sql(f"CREATE SCHEMA {PG_SCHEMA}")
     schema.upgrade()
+    database.close()
+
+
+def _drop_pg_schema():
+    database = bind(PG_URL)
+    database.connect(reuse_if_open=True)
+    database.execute_sql(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
     database.close()
 
 
@@ -43,14 +54,16 @@ def template_db(tmp_path_factory):
     from crm import schema
     if PG_URL:
         _reset_postgres(PG_URL)
-        return PG_URL
+        yield PG_URL
+        _drop_pg_schema()
+        return
     path = tmp_path_factory.mktemp("template") / "crm.db"
     database = bind(f"sqlite:///{path}")
     database.connect()
     schema.upgrade()
     database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     database.close()
-    return path
+    yield path
 
 
 def _truncate_all():
@@ -76,13 +89,11 @@ def app(db_url, tmp_path):
     environ = {"CRM_DATABASE_URL": db_url, "CRM_INSTANCE_DIR": str(tmp_path / "instance"),
                "CRM_UPLOAD_DIR": str(tmp_path / "uploads")}
     application = create_app(TestConfig(environ))
-    ctx = application.app_context()
-    ctx.push()
-    db.connect(reuse_if_open=True)
+    # No app context stays pushed: each test request gets its own (and its own `g`), as in
+    # production. Tests that call services needing current_app use `with app.app_context()`.
     yield application
     if not db.is_closed():
         db.close()
-    ctx.pop()
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def condition(model, term: str):
         if is_sqlite() and len(word) >= 3:
             phrase = '"' + word.replace('"', '""') + '"'
             conds.append(model.id.in_(
-                SQL(f"SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH ?", [phrase])))
+                SQL(f"(SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH ?)", [phrase])))
         else:
             conds.append(_like(model.search_text, word))
     result = conds[0]

@@ -51,9 +51,10 @@ def normalise(data: dict) -> dict:
     return out
 
 
-def validate(data: dict):
-    """Field-level checks a service must make whatever the caller (form, import, API)."""
-    if not data.get("name"):
+def validate(data: dict, partial: bool = False):
+    """Field-level checks a service must make whatever the caller (form, import, API).
+    `partial`: only the fields present are checked (an update of some fields)."""
+    if (not partial or "name" in data) and not data.get("name"):
         raise ServiceError("请填写企业名称", "name")
     problem = credit_code_problem(data.get("credit_code") or "")
     if problem:
@@ -151,7 +152,7 @@ def update_enterprise(ent_id: int, data: dict, user, expected_version: int,
                       source: str = "edit") -> Enterprise:
     """Save an edit made on version `expected_version`. A stale version raises ConflictError."""
     data = normalise({k: data.get(k) for k in fields.EDITABLE if k in data})
-    validate(data)
+    validate(data, partial=True)
     if "credit_code" in data:
         data["credit_code"] = data["credit_code"] or None
     try:

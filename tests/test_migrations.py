@@ -1,0 +1,60 @@
+"""After upgrading an empty database, the models and the schema agree (SQLite and PostgreSQL)."""
+import uuid
+
+import pytest
+from playhouse.schema_diff import diff_models
+
+from crm import schema
+from crm.db import bind, db
+from crm.enterprises.search import BACKEND_INDEXES
+from crm.models import MODELS
+from tests.conftest import BASE_PG_URL
+
+
+def _agree(database, backend):
+    database.connect(reuse_if_open=True)
+    applied = schema.upgrade()
+    assert applied[0] == "0001_initial"
+    assert schema.pending() == []
+    diff = diff_models(database, MODELS)
+    extra = {idx.name for idx in diff.drop_indexes}
+    # The only thing the models do not declare is the backend's search index, and it must exist.
+    assert extra == BACKEND_INDEXES[backend]
+    assert not (diff.create_tables or diff.add_columns or diff.drop_columns or diff.add_indexes)
+    assert schema.upgrade() == []  # idempotent
+
+
+def test_sqlite_schema_matches_models(tmp_path):
+    database = bind(f"sqlite:///{tmp_path / 'fresh.db'}")
+    _agree(database, "sqlite")
+    tables = set(database.get_tables())
+    assert "enterprise_fts" in tables  # FTS5 trigram index
+    assert database.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert database.execute_sql("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    database.close()
+
+
+@pytest.mark.skipif(not BASE_PG_URL, reason="CRM_TEST_DATABASE_URL not set (PostgreSQL)")
+def test_postgres_schema_matches_models():
+    name = f"crm_mig_{uuid.uuid4().hex[:8]}"
+    admin = bind(BASE_PG_URL)
+    admin.connect()
+    admin.execute_sql(f"CREATE SCHEMA {name}")
+    admin.close()
+    try:
+        sep = "&" if "?" in BASE_PG_URL else "?"
+        database = bind(f"{BASE_PG_URL}{sep}schema={name}")
+        _agree(database, "postgresql")
+        database.close()
+    finally:
+        admin = bind(BASE_PG_URL)
+        admin.connect()
+        admin.execute_sql(f"DROP SCHEMA {name} CASCADE")
+        admin.close()
+
+
+def test_sqlite_writes_take_the_lock_up_front(tmp_path):
+    database = bind(f"sqlite:///{tmp_path / 'lock.db'}")
+    assert database._lock_type == "IMMEDIATE"
+    database.close()

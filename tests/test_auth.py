@@ -180,3 +180,13 @@ def test_open_redirect_blocked(client, make):
     resp = client.post("/login?next=//evil.example/x", data={"username": "chen", "password": PASSWORD,
                                                              "csrf_token": token})
     assert resp.headers["Location"] == "/"
+
+
+def test_password_reset_lifts_lockout(client, make, app):
+    from crm.auth.services import set_password
+    user = make.user("staff", username="locked")
+    for _ in range(5):
+        login_form(client, "locked", "wrong-password-x")
+    with app.app_context():
+        set_password(user, "Fresh-Reset-Pass-9")
+    assert login_form(client, "locked", "Fresh-Reset-Pass-9").status_code == 302

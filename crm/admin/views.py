@@ -1,3 +1,281 @@
-from flask import Blueprint
+"""Admin pages (admin role only): the org-unit tree and user accounts.
+
+Every view starts with require("manage_system"); admins see every record, so lookups by id
+are plain get_or_none + 404. The writes live in crm.org.services and crm.auth.services.
+"""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user
+from peewee import fn
+
+from crm.admin.forms import (NO_PARENT, MoveOrgUnitForm, OrgUnitForm, PasswordResetForm,
+                             RenameOrgUnitForm, UserCreateForm, UserEditForm)
+from crm.auth import services as auth_services
+from crm.auth.models import ROLES, User
+from crm.common.errors import ServiceError
+from crm.org import services as org_services
+from crm.org.models import OrgUnit
+from crm.permissions import require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+def _unit_or_404(unit_id) -> OrgUnit:
+    unit = OrgUnit.get_or_none(OrgUnit.id == unit_id)
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def _user_or_404(user_id) -> User:
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _int_arg(name):
+    try:
+        return int(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _unit_choices(field, exclude_under=None, include=None):
+    """Active units in tree order, indented; optionally without a subtree, plus one kept unit."""
+    units = OrgUnit.select().where(OrgUnit.active == True).order_by(OrgUnit.path)  # noqa: E712
+    choices = [(u.id, "　" * u.depth + u.name) for u in units
+               if not (exclude_under and u.path.startswith(exclude_under.path))]
+    if include is not None and include.id not in {c[0] for c in choices}:
+        choices.append((include.id, include.name + "（已停用）"))
+    field.choices = choices
+    return choices
+
+
+def _form_failed(form, exc):
+    if not form.apply_service_error(exc):
+        flash(str(exc), "error")
+
+
+# ---- org units ----------------------------------------------------------------------------
+
+def _user_counts():
+    """{org_unit_id: [active users, inactive users]}"""
+    counts = {}
+    query = (User.select(User.org_unit, User.active, fn.COUNT(User.id).alias("n"))
+             .group_by(User.org_unit, User.active))
+    for row in query.dicts():
+        counts.setdefault(row["org_unit"], [0, 0])[0 if row["active"] else 1] += row["n"]
+    return counts
+
+
+@bp.route("/org-units")
+@login_required
+def org_units():
+    require("manage_system")
+    units = list(OrgUnit.select().order_by(OrgUnit.path))
+    return render_template("admin/org_units.html", units=units, counts=_user_counts())
+
+
+@bp.route("/org-units/new", methods=["GET", "POST"])
+@login_required
+def org_unit_new():
+    require("manage_system")
+    form = OrgUnitForm()
+    has_root = OrgUnit.select().where(OrgUnit.parent.is_null()).exists()
+    if has_root:
+        _unit_choices(form.parent)
+    else:
+        form.parent.choices = [(NO_PARENT, "（无，作为顶级单位）")]
+        if request.method == "GET":
+            form.kind.data = "district"
+    if request.method == "GET" and has_root:
+        preset = OrgUnit.get_or_none(OrgUnit.id == _int_arg("parent")) if _int_arg("parent") else None
+        if preset is not None and preset.active:
+            form.parent.data = preset.id
+            form.kind.data = "town" if preset.parent_id is None else "station"
+    if form.validate_on_submit():
+        parent = None if form.parent.data == NO_PARENT else _unit_or_404(form.parent.data)
+        try:
+            unit = org_services.create_unit(form.name.data, form.kind.data, parent)
+        except ServiceError as exc:
+            _form_failed(form, exc)
+        else:
+            flash(f"已添加单位：{unit.name}", "success")
+            return redirect(url_for(".org_units"))
+    return render_template("admin/org_unit_form.html", form=form, unit=None, action="new")
+
+
+@bp.route("/org-units/<int:unit_id>/rename", methods=["GET", "POST"])
+@login_required
+def org_unit_rename(unit_id):
+    require("manage_system")
+    unit = _unit_or_404(unit_id)
+    form = RenameOrgUnitForm()
+    if request.method == "GET":
+        form.name.data = unit.name
+    if form.validate_on_submit():
+        try:
+            renamed = org_services.rename_unit(unit, form.name.data)
+        except ServiceError as exc:
+            _form_failed(form, exc)
+        else:
+            flash(f"已改名：{unit.name} → {renamed.name}", "success")
+            return redirect(url_for(".org_units"))
+    return render_template("admin/org_unit_form.html", form=form, unit=unit, action="rename")
+
+
+@bp.route("/org-units/<int:unit_id>/move", methods=["GET", "POST"])
+@login_required
+def org_unit_move(unit_id):
+    require("manage_system")
+    unit = _unit_or_404(unit_id)
+    if unit.parent_id is None:
+        flash("不能移动顶级单位", "error")
+        return redirect(url_for(".org_units"))
+    form = MoveOrgUnitForm()
+    _unit_choices(form.parent, exclude_under=unit)
+    if request.method == "GET":
+        form.parent.data = unit.parent_id
+    if form.validate_on_submit():
+        if form.parent.data == unit.parent_id:
+            _form_failed(form, ServiceError("该单位已经在所选单位之下", "parent"))
+        else:
+            try:
+                moved = org_services.move_unit(unit, _unit_or_404(form.parent.data))
+            except ServiceError as exc:
+                _form_failed(form, exc)
+            else:
+                flash(f"已将 {moved.name} 移动到 {moved.parent.name} 之下", "success")
+                return redirect(url_for(".org_units"))
+    return render_template("admin/org_unit_form.html", form=form, unit=unit, action="move")
+
+
+def _set_unit_active(unit_id, active):
+    require("manage_system")
+    unit = _unit_or_404(unit_id)
+    try:
+        org_services.set_active(unit, active)
+    except ServiceError as exc:
+        flash(f"{unit.name}：{exc}", "error")
+    else:
+        flash(f"已{'启用' if active else '停用'}：{unit.name}", "success")
+    return redirect(url_for(".org_units"))
+
+
+@bp.route("/org-units/<int:unit_id>/deactivate", methods=["POST"])
+@login_required
+def org_unit_deactivate(unit_id):
+    return _set_unit_active(unit_id, False)
+
+
+@bp.route("/org-units/<int:unit_id>/reactivate", methods=["POST"])
+@login_required
+def org_unit_reactivate(unit_id):
+    return _set_unit_active(unit_id, True)
+
+
+# ---- users ----------------------------------------------------------------------------------
+
+@bp.route("/users")
+@login_required
+def users():
+    require("manage_system")
+    org = OrgUnit.get_or_none(OrgUnit.id == _int_arg("org")) if _int_arg("org") else None
+    role = request.args.get("role", "")
+    active = request.args.get("active", "")
+    query = User.select(User, OrgUnit).join(OrgUnit).order_by(OrgUnit.path, User.username)
+    if org is not None:
+        query = query.where(OrgUnit.path.startswith(org.path))
+    if role in ROLES:
+        query = query.where(User.role == role)
+    if active in ("1", "0"):
+        query = query.where(User.active == (active == "1"))
+    return render_template("admin/users.html", users=list(query), org=org, role=role,
+                           active=active, roles=ROLES,
+                           units=list(OrgUnit.select().order_by(OrgUnit.path)))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@login_required
+def user_new():
+    require("manage_system")
+    form = UserCreateForm()
+    choices = _unit_choices(form.org_unit)
+    if request.method == "GET":
+        preset = _int_arg("org")
+        form.org_unit.data = preset if preset in {c[0] for c in choices} else None
+    if form.validate_on_submit():
+        try:
+            user = auth_services.create_user(form.username.data, form.name.data, form.role.data,
+                                             _unit_or_404(form.org_unit.data), form.password.data)
+        except ServiceError as exc:
+            _form_failed(form, exc)
+        else:
+            flash(f"已创建用户：{user.name}（{user.username}，{user.role_label}）", "success")
+            return redirect(url_for(".users", org=user.org_unit_id))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@login_required
+def user_edit(user_id):
+    require("manage_system")
+    user = _user_or_404(user_id)
+    form = UserEditForm(obj=user if request.method == "GET" else None)
+    if request.method == "GET":
+        form.org_unit.data = user.org_unit_id
+    _unit_choices(form.org_unit, include=user.org_unit)
+    is_self = user.id == current_user.id
+    if form.validate_on_submit():
+        if is_self and not form.active.data:
+            _form_failed(form, ServiceError("不能停用自己的账号", "active"))
+        elif is_self and form.role.data != "admin":
+            _form_failed(form, ServiceError("不能取消自己的管理员角色，请让另一位管理员操作", "role"))
+        else:
+            try:
+                auth_services.update_user(user, name=form.name.data, role=form.role.data,
+                                          org_unit=_unit_or_404(form.org_unit.data),
+                                          active=form.active.data)
+            except ServiceError as exc:
+                _form_failed(form, exc)
+            else:
+                if is_self:
+                    # A changed org unit ends this admin's other sessions, but not this one.
+                    login_user(User.get_by_id(user.id))
+                flash(f"已保存用户：{form.name.data}（{user.username}）", "success")
+                return redirect(url_for(".users", org=form.org_unit.data))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+def _generated_password(user):
+    """A random password that passes the password rules for this user."""
+    while True:
+        password = auth_services.generate_password()
+        if not auth_services.password_problem(password, user.username):
+            return password
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@login_required
+def user_password(user_id):
+    require("manage_system")
+    user = _user_or_404(user_id)
+    if user.id == current_user.id:
+        flash("请通过“修改密码”修改您自己的密码", "warning")
+        return redirect(url_for("auth.change_password"))
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        typed = form.password.data or ""
+        password = typed or _generated_password(user)
+        try:
+            auth_services.set_password(user, password)
+        except ServiceError as exc:
+            _form_failed(form, exc)
+        else:
+            flash(f"已重置 {user.name}（{user.username}）的密码，该用户的所有会话已失效", "success")
+            # Rendered, not redirected: a generated password is shown this once and stored nowhere.
+            return render_template("admin/password_reset.html", user=user,
+                                   generated=None if typed else password)
+    return render_template("admin/user_password.html", form=form, user=user)

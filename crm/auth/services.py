@@ -99,10 +99,12 @@ def end_sessions(user: User):
 def set_password(user: User, password: str):
     problem = password_problem(password, user.username)
     if problem:
-        raise ServiceError(problem)
+        raise ServiceError(problem, "password")
     with db.atomic():
         User.update(password_hash=hash_password(password), password_changed_at=utcnow(),
                     session_version=User.session_version + 1).where(User.id == user.id).execute()
+        # A new password (often an admin's reset after a lockout) lifts the lockout.
+        LoginThrottle.delete().where(LoginThrottle.username == user.username.lower()).execute()
     log.info("password set username=%s", user.username)
 
 
@@ -110,28 +112,28 @@ def create_user(username: str, name: str, role: str, org_unit: OrgUnit, password
     username = (username or "").strip()
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "")\
             .replace("-", "").isalnum() or not username.isascii():
-        raise ServiceError("用户名只能包含英文字母、数字、下划线、点或连字符，且不超过 64 位")
+        raise ServiceError("用户名只能包含英文字母、数字、下划线、点或连字符，且不超过 64 位", "username")
     if not (name or "").strip():
-        raise ServiceError("请填写姓名")
+        raise ServiceError("请填写姓名", "name")
     if role not in ROLES:
-        raise ServiceError(f"未知角色：{role}（可选 {', '.join(ROLES.keys())}）")
+        raise ServiceError(f"未知角色：{role}（可选 {', '.join(ROLES.keys())}）", "role")
     if not org_unit.active:
-        raise ServiceError(f"所属工会已停用：{org_unit.name}")
+        raise ServiceError(f"所属工会已停用：{org_unit.name}", "org_unit")
     problem = password_problem(password, username)
     if problem:
-        raise ServiceError(problem)
+        raise ServiceError(problem, "password")
     with db.atomic():
         if User.select().where(fn.LOWER(User.username) == username.lower()).exists():
-            raise ServiceError(f"用户名已存在：{username}")
+            raise ServiceError(f"用户名已存在：{username}", "username")
         return User.create(username=username, name=name.strip(), role=role, org_unit=org_unit,
                            password_hash=hash_password(password))
 
 
 def update_user(user: User, *, name: str, role: str, org_unit: OrgUnit, active: bool):
     if role not in ROLES:
-        raise ServiceError("未知角色")
+        raise ServiceError("未知角色", "role")
     if not (name or "").strip():
-        raise ServiceError("请填写姓名")
+        raise ServiceError("请填写姓名", "name")
     with db.atomic():
         changed_access = (role != user.role or org_unit.id != user.org_unit_id or not active)
         User.update(name=name.strip(), role=role, org_unit=org_unit, active=active,

@@ -75,6 +75,8 @@ def set_active(unit: OrgUnit, active: bool) -> OrgUnit:
             raise ServiceError("请先停用或移走其下级单位", "active")
         if User.select().where(User.org_unit == unit.id, User.active == True).exists():  # noqa: E712
             raise ServiceError("该单位还有在用的账号，请先调整这些用户的所属单位或停用账号", "active")
+    elif unit.parent_id and not OrgUnit.get_by_id(unit.parent_id).active:
+        raise ServiceError("上级单位已停用，请先恢复上级单位", "active")
     with db.atomic():
         OrgUnit.update(active=active).where(OrgUnit.id == unit.id).execute()
     return OrgUnit.get_by_id(unit.id)

@@ -1,0 +1,125 @@
+"""The demo data set: one load (8 production-strength password hashes, ~5 s), checked from every side."""
+import csv
+import time
+
+import pytest
+from peewee import fn
+from werkzeug.security import check_password_hash
+
+from crm import demo
+from crm.auth.models import User
+from crm.auth.services import password_problem
+from crm.common.errors import ServiceError
+from crm.common.timeutil import local_today
+from crm.enterprises import creditcode
+from crm.enterprises.models import Contact, Enterprise
+from crm.enterprises.validation import phone_problem
+from crm.founding import stages
+from crm.founding.models import FoundingEvent
+from crm.org.models import OrgUnit
+from crm.org.services import DAXING_CSV
+
+TOWN_LEVEL = ("town", "street", "industrial_park")
+
+
+def test_demo_password_is_acceptable(app):
+    with app.app_context():
+        for username, *_ in demo.USERS:
+            assert password_problem(demo.DEMO_PASSWORD, username) is None
+
+
+def test_load_demo(app, capsys):
+    with app.app_context():
+        _check_load_demo(capsys)
+
+
+def _check_load_demo(capsys):
+    assert demo.is_empty()
+    started = time.perf_counter()
+    logins = demo.load_demo()
+    elapsed = time.perf_counter() - started
+    with capsys.disabled():
+        print(f"\nload_demo: {elapsed:.2f} s")
+    assert elapsed < 30
+    assert not demo.is_empty()
+
+    # The org tree is Daxing's, from the CSV.
+    with open(DAXING_CSV, encoding="utf-8-sig") as fh:
+        assert OrgUnit.select().count() == len(list(csv.DictReader(fh))) == 29
+
+    # Logins: an admin among them, each one real and working with the demo password.
+    assert any(login.role == "admin" for login in logins)
+    by_name = {login.username: login for login in logins}
+    assert {"admin", "leader", "kouyj", "yanrb", "daimz"} <= set(by_name)
+    assert by_name["kouyj"].name == "寇亚娇" and by_name["kouyj"].org_name == "高米店街道总工会服务站"
+    assert User.select().count() == len(logins) <= 10
+    for login in logins:
+        user = User.get(username=login.username)
+        assert user.role == login.role and user.org_unit.name == login.org_name
+    assert check_password_hash(User.get(username="admin").password_hash, demo.DEMO_PASSWORD)
+
+    # 300 files, valid and unique credit codes, every town-level unit covered.
+    ents = list(Enterprise.select())
+    assert len(ents) == 300
+    codes = [e.credit_code for e in ents if e.credit_code]
+    assert len(codes) == len(set(codes)) and len(codes) >= 250
+    assert all(creditcode.is_valid(c) for c in codes)
+    union_codes = [e.union_credit_code for e in ents if e.union_credit_code]
+    assert union_codes and all(c.startswith("81") and creditcode.is_valid(c) for c in union_codes)
+    assert len(set(union_codes)) == len(union_codes)
+    town_level = OrgUnit.select().where(OrgUnit.kind.in_(TOWN_LEVEL))
+    used_units = {e.org_unit_id for e in ents}
+    assert all(u.id in used_units for u in town_level)
+    assert len({e.name for e in ents}) == 300
+
+    # A believable spread over the founding track.
+    used_stages = {e.stage for e in ents}
+    assert len(used_stages) >= 5
+    statuses = {e.union_status for e in ents}
+    assert {"none", "founded"} <= statuses
+    founded = [e for e in ents if e.union_status == "founded"]
+    assert 0.12 * len(ents) <= len(founded) <= 0.35 * len(ents)
+    assert all(e.union_name and e.union_founded_on and e.union_chair and e.member_count
+               and e.union_form and e.union_term_end for e in founded)
+    assert all(e.union_credit_code for e in ents if e.stage == "registered")
+    assert {"on_hold", "declined", "not_eligible"} & used_stages
+
+    # Names people search for in the demo.
+    assert any("京东" in e.name for e in ents)
+    assert any("众美城" in e.name for e in ents)
+    assert {"环宇坊", "瀛嘉汇", "众美城MIMO公馆"} <= {e.area for e in ents}
+    assert any(e.category == "delivery" and e.new_form_workers for e in ents)
+
+    # Each file's stage is where its founding track ends; tracks never run into the future.
+    latest = {}
+    for ev in FoundingEvent.select().order_by(FoundingEvent.occurred_on, FoundingEvent.id):
+        latest[ev.enterprise_id] = ev
+    assert set(latest) == {e.id for e in ents}
+    assert all(latest[e.id].to_stage == e.stage for e in ents)
+    for events in _tracks().values():
+        assert events[0].kind == "initial"
+        for prev, ev in zip(events, events[1:]):
+            assert ev.from_stage == prev.to_stage
+            assert ev.kind == stages.move_kind(prev.to_stage, ev.to_stage)
+            assert prev.occurred_on <= ev.occurred_on
+            if ev.kind in stages.NOTE_REQUIRED:
+                assert ev.note
+    assert FoundingEvent.select(fn.MAX(FoundingEvent.occurred_on)).scalar() <= local_today()
+
+    # Contacts: most files have a primary one, every phone valid.
+    with_primary = {c.enterprise_id for c in Contact.select().where(Contact.is_primary == True)}  # noqa: E712
+    assert len(with_primary) >= 0.8 * len(ents)
+    assert all(phone_problem(c.phone) is None for c in Contact.select())
+
+    # Loading twice is refused rather than doubling the data.
+    with pytest.raises(ServiceError):
+        demo.load_demo()
+    assert Enterprise.select().count() == 300
+    assert demo.existing_logins() == logins
+
+
+def _tracks():
+    tracks = {}
+    for ev in FoundingEvent.select().order_by(FoundingEvent.occurred_on, FoundingEvent.id):
+        tracks.setdefault(ev.enterprise_id, []).append(ev)
+    return tracks

@@ -132,10 +132,11 @@ def demo_group():
 
 
 def _print_logins(logins):
+    from crm.auth.models import ROLES
     from crm.demo import DEMO_PASSWORD
     click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
     for login in logins:
-        click.echo(f"  {login.username:10s} {login.name}（{login.role}，{login.org_name}）")
+        click.echo(f"  {login.username:10s} {login.name}（{ROLES.label(login.role)}，{login.org_name}）")
 
 
 @demo_group.command("load", help="Load Daxing's org units, demo users and ~300 enterprises.")

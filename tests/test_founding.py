@@ -1,5 +1,6 @@
 """The founding track: moves as dated events with who, note and evidence; derived 建会状态."""
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -138,3 +139,45 @@ def test_unknown_target_stage_404(client, make):
     ent = make.enterprise(org=user.org_unit, user=user)
     login_as(client, user)
     assert client.get(f"/enterprises/{ent.id}/stage?to=nonsense").status_code == 404
+
+
+def test_move_dated_before_previous_event_refused(make, app):
+    user = make.user("staff")
+    ent = make.enterprise(org=user.org_unit, user=user)
+    services.move(ent, "contacted", user, expected_from="not_contacted")
+    with pytest.raises(ServiceError, match="不能早于上一次进度变更"):
+        services.move(ent, "willing", user, expected_from="contacted",
+                      occurred_on=local_today() - timedelta(days=30))
+
+
+def test_registered_code_asked_once_and_kept_as_evidence(client, make):
+    user = make.user("staff")
+    ent = make.enterprise(org=user.org_unit, user=user, initial_stage="approved")
+    login_as(client, user)
+    form = client.get(f"/enterprises/{ent.id}/stage?to=registered").get_data(as_text=True)
+    assert form.count('name="union_credit_code"') == 1 and "ev_union_credit_code" not in form
+    from crm.enterprises.creditcode import check_char
+    code = "81110115MA0000001"
+    code += check_char(code)
+    resp = move(client, ent, "registered", union_credit_code=code, union_form="")
+    assert resp.status_code == 302, re.findall(r"alert[^>]*>([^<]*)|invalid-feedback[^>]*>([^<]*)", resp.get_data(as_text=True))
+    ev = FoundingEvent.get(FoundingEvent.to_stage == "registered")
+    assert json.loads(ev.evidence)["union_credit_code"] == code
+    assert Enterprise.get_by_id(ent.id).union_credit_code == code
+
+
+def test_lost_race_writes_no_event(make, app, monkeypatch):
+    """If another move commits between the check and the update, nothing of ours is written."""
+    user = make.user("staff")
+    ent = make.enterprise(org=user.org_unit, user=user)
+    real_get = Enterprise.get_by_id
+
+    def stale_read(pk):
+        row = real_get(pk)
+        Enterprise.update(stage="willing").where(Enterprise.id == pk).execute()  # the other writer
+        return row
+    monkeypatch.setattr(Enterprise, "get_by_id", stale_read)
+    with pytest.raises(ServiceError, match="刚被他人修改"):
+        services.move(ent, "contacted", user, expected_from="not_contacted")
+    monkeypatch.undo()
+    assert FoundingEvent.select().where(FoundingEvent.enterprise == ent).count() == 1

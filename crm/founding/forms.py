@@ -18,7 +18,10 @@ def move_form_class(target: stages.Stage):
         "evidence_text": TextAreaField("佐证材料（文号、会议记录、照片说明等）", filters=[strip_filter],
                                        validators=[Length(max=2000)], render_kw={"rows": 2}),
     }
+    union_stage = target.key in stages.UNION_FIELD_STAGES
     for ev in target.evidence:
+        if union_stage and ev.name in UNION_FIELDS:
+            continue  # asked once, as the union field of the file
         if ev.kind == "date":
             attrs[f"ev_{ev.name}"] = DateField(ev.label, validators=[Optional()])
         elif ev.kind == "int":

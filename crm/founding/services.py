@@ -53,11 +53,22 @@ def move(ent: Enterprise, to_stage: str, user, *, expected_from: str, occurred_o
             raise ServiceError("取得工会法人资格需要填写工会统一社会信用代码", "union_credit_code")
         validate_file({"name": ent.name, **union_values})
 
+    # Evidence the union fields already collect (the 81 code at 已取得工会法人资格) is kept once.
+    for ev in target.evidence:
+        if ev.name in union_values and union_values[ev.name]:
+            clean_evidence[ev.name] = union_values[ev.name]
+
     with db.atomic():
         current = Enterprise.get_by_id(ent.id)
         if current.stage != expected_from:
             raise ServiceError(f"该企业的建会进度已被他人改为“{stages.label(current.stage)}”，"
                                "请刷新页面后再操作", "to_stage")
+        # The 建档 event is dated when the file was made, not when its stage was reached: not a bound.
+        last = (FoundingEvent.select(FoundingEvent.occurred_on)
+                .where(FoundingEvent.enterprise == ent.id, FoundingEvent.kind != "initial")
+                .order_by(FoundingEvent.occurred_on.desc()).first())
+        if last and occurred_on < last.occurred_on:
+            raise ServiceError(f"日期不能早于上一次进度变更（{last.occurred_on.isoformat()}）", "occurred_on")
         changes = {"stage": (current.stage, to_stage)}
         for name, new in union_values.items():
             old = getattr(current, name)
@@ -66,9 +77,11 @@ def move(ent: Enterprise, to_stage: str, user, *, expected_from: str, occurred_o
             changes[name] = (old, new)
         version = current.version + (1 if len(changes) > 1 else 0)
         values = {name: new for name, (old, new) in changes.items()}
-        (Enterprise.update(**values, stage_changed_at=utcnow(), version=version, updated_at=utcnow(),
-                           updated_by=user)
-         .where(Enterprise.id == ent.id, Enterprise.stage == expected_from).execute())
+        moved = (Enterprise.update(**values, stage_changed_at=utcnow(), version=version,
+                                   updated_at=utcnow(), updated_by=user)
+                 .where(Enterprise.id == ent.id, Enterprise.stage == expected_from).execute())
+        if moved != 1:  # another move committed between our read and our write
+            raise ServiceError("该企业的建会进度刚被他人修改，请刷新页面后再操作", "to_stage")
         event = FoundingEvent.create(enterprise=ent.id, from_stage=expected_from, to_stage=to_stage,
                                      kind=kind, occurred_on=occurred_on, user=user, note=note,
                                      evidence=json.dumps(clean_evidence, ensure_ascii=False))

@@ -28,7 +28,8 @@ def move(ent_id):
     kind = stages.move_kind(form.from_stage.data or ent.stage, to_key) \
         if to_key != (form.from_stage.data or ent.stage) else None
     if form.validate_on_submit():
-        evidence = {ev.name: getattr(form, f"ev_{ev.name}").data for ev in target.evidence}
+        evidence = {ev.name: form[f"ev_{ev.name}"].data for ev in target.evidence
+                    if f"ev_{ev.name}" in form}
         evidence["text"] = form.evidence_text.data
         union = {name: form[name].data for name in form._fields if name.startswith("union_")
                  or name == "member_count"}

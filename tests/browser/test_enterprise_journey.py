@@ -48,6 +48,8 @@ def test_create_find_edit_on_tablet(portrait, server, make):
 
     # Touch targets: every visible button and form control is at least 44 px tall.
     page.get_by_role("link", name="编辑档案").click()
+    page.wait_for_url("**/edit")
+    page.wait_for_load_state("load")  # stylesheets applied before measuring
     small = page.evaluate("""() => [...document.querySelectorAll('button, .btn, input:not([type=hidden]), select, textarea')]
         .filter(e => e.offsetParent !== null && e.type !== 'checkbox')
         .map(e => [e.name || e.textContent.trim(), e.getBoundingClientRect().height])

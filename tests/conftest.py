@@ -3,9 +3,7 @@ CRM_TEST_DATABASE_URL is set), the real app and its test client, factories, logi
 import os
 import re
 import shutil
-import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from werkzeug.security import generate_password_hash

@@ -11,7 +11,6 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import BASE_PG_URL
 
 CRM = [sys.executable, "-c", "from crm.cli import main; main()"]
 

@@ -5,7 +5,7 @@ import pytest
 from playhouse.schema_diff import diff_models
 
 from crm import schema
-from crm.db import bind, db
+from crm.db import bind
 from crm.enterprises.search import BACKEND_INDEXES
 from crm.models import MODELS
 from tests.conftest import BASE_PG_URL

@@ -53,11 +53,6 @@ def _unit_choices(field, exclude_under=None, include=None):
     return choices
 
 
-def _form_failed(form, exc):
-    if not form.apply_service_error(exc):
-        flash(str(exc), "error")
-
-
 # ---- org units ----------------------------------------------------------------------------
 
 def _user_counts():
@@ -100,7 +95,7 @@ def org_unit_new():
         try:
             unit = org_services.create_unit(form.name.data, form.kind.data, parent)
         except ServiceError as exc:
-            _form_failed(form, exc)
+            form.show_service_error(exc)
         else:
             flash(f"已添加单位：{unit.name}", "success")
             return redirect(url_for(".org_units"))
@@ -119,7 +114,7 @@ def org_unit_rename(unit_id):
         try:
             renamed = org_services.rename_unit(unit, form.name.data)
         except ServiceError as exc:
-            _form_failed(form, exc)
+            form.show_service_error(exc)
         else:
             flash(f"已改名：{unit.name} → {renamed.name}", "success")
             return redirect(url_for(".org_units"))
@@ -140,12 +135,12 @@ def org_unit_move(unit_id):
         form.parent.data = unit.parent_id
     if form.validate_on_submit():
         if form.parent.data == unit.parent_id:
-            _form_failed(form, ServiceError("该单位已经在所选单位之下", "parent"))
+            form.show_service_error(ServiceError("该单位已经在所选单位之下", "parent"))
         else:
             try:
                 moved = org_services.move_unit(unit, _unit_or_404(form.parent.data))
             except ServiceError as exc:
-                _form_failed(form, exc)
+                form.show_service_error(exc)
             else:
                 flash(f"已将 {moved.name} 移动到 {moved.parent.name} 之下", "success")
                 return redirect(url_for(".org_units"))
@@ -211,7 +206,7 @@ def user_new():
             user = auth_services.create_user(form.username.data, form.name.data, form.role.data,
                                              _unit_or_404(form.org_unit.data), form.password.data)
         except ServiceError as exc:
-            _form_failed(form, exc)
+            form.show_service_error(exc)
         else:
             flash(f"已创建用户：{user.name}（{user.username}，{user.role_label}）", "success")
             return redirect(url_for(".users", org=user.org_unit_id))
@@ -230,16 +225,16 @@ def user_edit(user_id):
     is_self = user.id == current_user.id
     if form.validate_on_submit():
         if is_self and not form.active.data:
-            _form_failed(form, ServiceError("不能停用自己的账号", "active"))
+            form.show_service_error(ServiceError("不能停用自己的账号", "active"))
         elif is_self and form.role.data != "admin":
-            _form_failed(form, ServiceError("不能取消自己的管理员角色，请让另一位管理员操作", "role"))
+            form.show_service_error(ServiceError("不能取消自己的管理员角色，请让另一位管理员操作", "role"))
         else:
             try:
                 auth_services.update_user(user, name=form.name.data, role=form.role.data,
                                           org_unit=_unit_or_404(form.org_unit.data),
                                           active=form.active.data)
             except ServiceError as exc:
-                _form_failed(form, exc)
+                form.show_service_error(exc)
             else:
                 if is_self:
                     # A changed org unit ends this admin's other sessions, but not this one.
@@ -272,7 +267,7 @@ def user_password(user_id):
         try:
             auth_services.set_password(user, password)
         except ServiceError as exc:
-            _form_failed(form, exc)
+            form.show_service_error(exc)
         else:
             flash(f"已重置 {user.name}（{user.username}）的密码，该用户的所有会话已失效", "success")
             # Rendered, not redirected: a generated password is shown this once and stored nowhere.

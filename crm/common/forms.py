@@ -15,6 +15,12 @@ class BaseForm(FlaskForm):
         target.errors = list(target.errors or []) + [str(exc)]
         return True
 
+    def show_service_error(self, exc):
+        """The message next to its field, or as a flash message when it names none here."""
+        if not self.apply_service_error(exc):
+            from flask import flash
+            flash(str(exc), "error")
+
 
 class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)

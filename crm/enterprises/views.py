@@ -64,8 +64,7 @@ def create():
                                                  contact=form.contact_data(),
                                                  initial_stage=form.initial_stage.data)
             except ServiceError as exc:
-                if not form.apply_service_error(exc):
-                    flash(str(exc), "error")
+                form.show_service_error(exc)
             else:
                 flash(f"已建档：{ent.name}", "success")
                 return redirect(url_for(".show", ent_id=ent.id))
@@ -110,8 +109,7 @@ def edit(ent_id):
                 # Saving again now means: "I have seen their version and keep mine".
                 form.version.data = exc.current.version
             except ServiceError as exc:
-                if not form.apply_service_error(exc):
-                    flash(str(exc), "error")
+                form.show_service_error(exc)
             else:
                 flash("已保存", "success")
                 return redirect(url_for(".show", ent_id=ent.id))
@@ -171,8 +169,7 @@ def contact_new(ent_id):
         try:
             services.add_contact(ent, form.data, current_user)
         except ServiceError as exc:
-            if not form.apply_service_error(exc):
-                flash(str(exc), "error")
+            form.show_service_error(exc)
         else:
             flash("已添加联系人", "success")
             return redirect(url_for(".show", ent_id=ent.id) + "#contacts")
@@ -190,8 +187,7 @@ def contact_edit(ent_id, contact_id):
         try:
             services.update_contact(contact, form.data, current_user)
         except ServiceError as exc:
-            if not form.apply_service_error(exc):
-                flash(str(exc), "error")
+            form.show_service_error(exc)
         else:
             flash("已保存联系人", "success")
             return redirect(url_for(".show", ent_id=ent.id) + "#contacts")

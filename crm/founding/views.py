@@ -38,8 +38,7 @@ def move(ent_id):
                           occurred_on=form.occurred_on.data, note=form.note.data,
                           evidence=evidence, union=union)
         except ServiceError as exc:
-            if not form.apply_service_error(exc):
-                flash(str(exc), "error")
+            form.show_service_error(exc)
         else:
             flash(f"建会进度已更新为“{target.label}”", "success")
             return redirect(url_for("enterprises.show", ent_id=ent.id) + "#founding")

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 def test_create_find_edit_on_tablet(portrait, server, make):
     page = portrait
-    staff = make.user("staff", username="tablet", org=make.org("瀛海镇总工会"))
+    make.user("staff", username="tablet", org=make.org("瀛海镇总工会"))
     login(page, server, "tablet")
     page.get_by_role("link", name="＋ 新建档案").first.click()
     page.locator("#name").fill("北京京东物流瀛海分拣中心有限公司")

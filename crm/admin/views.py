@@ -13,6 +13,7 @@ from crm.auth import services as auth_services
 from crm.auth.models import ROLES, User
 from crm.common.errors import ServiceError
 from crm.org import services as org_services
+from crm.org.queries import unit_choices
 from crm.org.models import OrgUnit
 from crm.permissions import require
 
@@ -45,10 +46,9 @@ def _int_arg(name):
 def _unit_choices(field, exclude_under=None, include=None):
     """Active units in tree order, indented; optionally without a subtree, plus one kept unit."""
     units = OrgUnit.select().where(OrgUnit.active == True).order_by(OrgUnit.path)  # noqa: E712
-    choices = [(u.id, "　" * u.depth + u.name) for u in units
-               if not (exclude_under and u.path.startswith(exclude_under.path))]
-    if include is not None and include.id not in {c[0] for c in choices}:
-        choices.append((include.id, include.name + "（已停用）"))
+    choices = unit_choices([u for u in units
+                            if not (exclude_under and u.path.startswith(exclude_under.path))],
+                           include=include)
     field.choices = choices
     return choices
 

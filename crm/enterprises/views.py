@@ -7,6 +7,7 @@ from crm.enterprises.choices import CATEGORIES, INDUSTRIES, STATUSES
 from crm.enterprises.forms import ArchiveForm, ContactForm, EnterpriseForm, NewEnterpriseForm
 from crm.enterprises.models import Contact, Enterprise
 from crm.founding import stages
+from crm.org.queries import unit_choices
 from crm.founding import queries as founding_queries
 from crm.permissions import get_or_404, in_scope, require, visible_org_units
 
@@ -18,10 +19,7 @@ def get_enterprise_or_404(ent_id) -> Enterprise:
 
 
 def _org_choices(form, include=None):
-    units = visible_org_units(current_user)
-    choices = [(u.id, ("　" * max(0, u.depth - current_user.org_unit.depth)) + u.name) for u in units]
-    if include is not None and include.id not in {c[0] for c in choices}:
-        choices.append((include.id, include.name + "（已停用）"))
+    choices = unit_choices(visible_org_units(current_user), current_user.org_unit.depth, include)
     form.org_unit.choices = choices
     if form.org_unit.data is None and len(choices) >= 1:
         own = current_user.org_unit_id

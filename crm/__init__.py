@@ -41,6 +41,12 @@ def create_app(config=None, **overrides):
     app.register_blueprint(admin_bp)
     app.register_blueprint(enterprises_bp)
     app.register_blueprint(founding_bp)
+    from crm.visits.views import bp as visits_bp
+    from crm.photos.views import bp as photos_bp
+    app.register_blueprint(visits_bp)
+    app.register_blueprint(photos_bp)
+    from crm.needs.views import bp as needs_bp
+    app.register_blueprint(needs_bp)
 
     from crm import templating
     templating.init_app(app)

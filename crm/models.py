@@ -1,7 +1,17 @@
 """Every model, in dependency order: migrations, tests and the schema check use this list."""
+from crm.activities.models import ActivityEnterprise, ServiceActivity
 from crm.auth.models import LoginThrottle, User
 from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
+from crm.fieldwork.models import RecordChange
 from crm.founding.models import FoundingEvent
+from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers, OutreachPoint
+from crm.needs.models import Need
 from crm.org.models import OrgUnit
+from crm.photos.models import Photo
+from crm.trainings.models import Training, TrainingEnterprise
+from crm.visits.models import Visit, VisitComment, VisitVisitor
 
-MODELS = [OrgUnit, User, LoginThrottle, Enterprise, Contact, EnterpriseChange, FoundingEvent]
+MODELS = [OrgUnit, User, LoginThrottle, Enterprise, Contact, EnterpriseChange, FoundingEvent,
+          RecordChange, Photo, Visit, VisitVisitor, VisitComment, OutreachPoint, Meeting,
+          MeetingNewMembers, MeetingEnterprise, Training, TrainingEnterprise, ServiceActivity,
+          ActivityEnterprise, Need]

@@ -58,10 +58,11 @@ def scope_org_ids(user):
     return OrgUnit.select(OrgUnit.id).where(OrgUnit.path.startswith(root.path))
 
 
-def scoped(model, user, org_field=None):
-    """model.select() limited to the user's subtree. The one place scoping is decided."""
+def scoped(model, user, org_field=None, query=None):
+    """model.select() (or `query`, e.g. one with a join) limited to the user's subtree.
+    The one place scoping is decided. `org_field` is the org unit that decides it."""
     org_field = org_field if org_field is not None else model.org_unit
-    query = model.select()
+    query = query if query is not None else model.select()
     ids = scope_org_ids(user)
     return query if ids is None else query.where(org_field.in_(ids))
 
@@ -72,12 +73,12 @@ def in_scope(user, org_unit) -> bool:
     return org_unit.path.startswith(user.org_unit.path)
 
 
-def get_or_404(model, pk, user, org_field=None):
+def get_or_404(model, pk, user, org_field=None, query=None):
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         abort(404)
-    record = scoped(model, user, org_field).where(model.id == pk).first()
+    record = scoped(model, user, org_field, query).where(model.id == pk).first()
     if record is None:
         from crm.security import log
         log.info("not found or out of scope model=%s id=%s user=%s", model.__name__, pk,

@@ -1,5 +1,5 @@
 """Template filters and globals: dates in Asia/Shanghai, labels, permissions, masking."""
-from flask import request, url_for
+from flask import current_app, request, url_for
 from markupsafe import Markup
 
 from crm import permissions
@@ -27,6 +27,10 @@ def url_with(**changes):
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def has_endpoint(name: str) -> bool:
+    return name in current_app.view_functions
+
+
 def init_app(app):
     app.jinja_env.filters["dt"] = timeutil.fmt_dt
     app.jinja_env.filters["d"] = timeutil.fmt_date
@@ -34,6 +38,7 @@ def init_app(app):
     app.jinja_env.globals["can"] = permissions.can
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["Markup"] = Markup
+    app.jinja_env.globals["has_endpoint"] = has_endpoint
     _register_labels(app)
 
 

@@ -25,6 +25,8 @@ class Enterprise(BaseModel):
     party_org = CharField(max_length=20, default="")
     stage = CharField(max_length=20, default=stages.FIRST, index=True)
     stage_changed_at = DateTimeField(default=utcnow)
+    # The last visit or meeting with this enterprise (kept by crm.fieldwork.contact).
+    last_contact_on = DateField(null=True, index=True)
     union_name = CharField(max_length=200, default="")
     union_founded_on = DateField(null=True)
     union_chair = CharField(max_length=64, default="")

@@ -184,3 +184,17 @@ def history(ent, limit=None, offset=0):
     if limit:
         query = query.limit(limit).offset(offset)
     return list(query)
+
+
+def lookup(user, term: str, limit: int = 15) -> list[dict]:
+    """A few active files in scope for a search term (the enterprise pickers)."""
+    term = search.normalise_term(term)
+    if not term:
+        return []
+    query = (scoped(Enterprise, user)
+             .select(Enterprise.id, Enterprise.name, Enterprise.stage, OrgUnit.name.alias("unit"))
+             .join(OrgUnit, on=(Enterprise.org_unit == OrgUnit.id))
+             .where(Enterprise.archived == False, search.condition(Enterprise, term))  # noqa: E712
+             .order_by(Enterprise.name).limit(limit))
+    return [{"id": e.id, "name": e.name, "unit": e.unit, "stage": stages.label(e.stage)}
+            for e in query.objects()]

@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from crm.common.errors import ServiceError
@@ -36,6 +36,13 @@ def index():
                            union_statuses=stages.UNION_STATUS, all_stages=stages.ALL_STAGES,
                            industries=INDUSTRIES, categories=CATEGORIES, statuses=STATUSES,
                            sorts=queries.SORTS)
+
+
+@bp.route("/lookup")
+@login_required
+def lookup():
+    """Files in scope matching a name, code or contact: for the enterprise pickers (JSON)."""
+    return jsonify(queries.lookup(current_user, request.args.get("q", "")))
 
 
 def _duplicate_warning(form, exclude_id=None):

@@ -1,6 +1,6 @@
 import json
 
-from peewee import CharField, DateField, DateTimeField, ForeignKeyField, TextField
+from peewee import CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from crm.auth.models import User
 from crm.common.timeutil import utcnow
@@ -20,6 +20,9 @@ class FoundingEvent(BaseModel):
     user = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
     note = TextField(default="")
     evidence = TextField(default="{}")  # JSON: the stage's evidence fields
+    # The field-work record that made this move (a visit, a meeting), when there is one.
+    record_kind = CharField(max_length=20, default="")
+    record_id = IntegerField(null=True)
 
     class Meta:
         indexes = ((("enterprise", "occurred_on"), False),)

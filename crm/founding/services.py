@@ -15,11 +15,12 @@ from crm.founding.models import FoundingEvent
 
 def move(ent: Enterprise, to_stage: str, user, *, expected_from: str, occurred_on: date | None = None,
          note: str = "", evidence: dict | None = None, union: dict | None = None,
-         source: str = "founding") -> FoundingEvent:
+         source: str = "founding", record: tuple | None = None) -> FoundingEvent:
     """Move `ent` from `expected_from` to `to_stage`.
 
     Skips forward, moves back, side states and leaving a side state need a note. Reaching
     上级已批复 / 已取得工会法人资格 updates the union fields of the file (recorded per field).
+    `record` = (kind, id) of the visit or meeting that made the move, kept on the event.
     """
     if to_stage not in stages.BY_KEY:
         raise ServiceError("未知的建会进度", "to_stage")
@@ -84,7 +85,9 @@ def move(ent: Enterprise, to_stage: str, user, *, expected_from: str, occurred_o
             raise ServiceError("该企业的建会进度刚被他人修改，请刷新页面后再操作", "to_stage")
         event = FoundingEvent.create(enterprise=ent.id, from_stage=expected_from, to_stage=to_stage,
                                      kind=kind, occurred_on=occurred_on, user=user, note=note,
-                                     evidence=json.dumps(clean_evidence, ensure_ascii=False))
+                                     evidence=json.dumps(clean_evidence, ensure_ascii=False),
+                                     record_kind=record[0] if record else "",
+                                     record_id=record[1] if record else None)
         for name, (old, new) in changes.items():
             EnterpriseChange.create(enterprise=ent.id, user=user, version=version, field=name,
                                     old_value=fields.display(name, old),

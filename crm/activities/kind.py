@@ -1,0 +1,29 @@
+from crm.activities.models import ActivityEnterprise, ServiceActivity
+from crm.common.timeutil import fmt_date
+from crm.enterprises.models import Enterprise
+from crm.fieldwork.choices import PARTNERS, SERVICES, TARGET_GROUPS, labels
+from crm.fieldwork.registry import Kind, register
+from crm.permissions import get_or_404
+
+
+def get_activity_or_404(record_id, user) -> ServiceActivity:
+    return get_or_404(ServiceActivity, record_id, user)
+
+
+def enterprise_names(activity_id) -> str:
+    rows = (Enterprise.select(Enterprise.name)
+            .join(ActivityEnterprise, on=(ActivityEnterprise.enterprise == Enterprise.id))
+            .where(ActivityEnterprise.activity == activity_id).order_by(ActivityEnterprise.id).tuples())
+    return "、".join(n for (n,) in rows)
+
+
+def snapshot(a: ServiceActivity) -> dict:
+    return {"活动名称": a.title, "服务内容": labels(SERVICES, a.services), "日期": fmt_date(a.held_on),
+            "地点": a.place, "固定点位": a.point.name if a.point_id else "", "组织单位": a.org_unit.name,
+            "面向群体": labels(TARGET_GROUPS, a.target_groups), "合作单位": labels(PARTNERS, a.partners),
+            "服务人数": str(a.participants), "新入会人数": str(a.new_members),
+            "服务企业": enterprise_names(a.id), "内容摘要": a.summary}
+
+
+KIND = register(Kind("activity", "服务活动", ServiceActivity, get_activity_or_404, "activities.show",
+                     snapshot))

@@ -1,0 +1,33 @@
+from peewee import CharField, DateField, ForeignKeyField, IntegerField, TextField
+
+from crm.db import BaseModel
+from crm.enterprises.models import Enterprise
+from crm.fieldwork.models import FieldWorkRecord
+from crm.meetings.models import OutreachPoint
+from crm.org.models import OrgUnit
+
+
+class ServiceActivity(FieldWorkRecord):
+    """服务活动: free haircuts, health checks, cooling kits, a rest station …"""
+    title = CharField(max_length=200)
+    services = CharField(max_length=300, default="")
+    held_on = DateField(index=True)
+    place = CharField(max_length=200, default="")
+    point = ForeignKeyField(OutreachPoint, null=True, backref="activities", on_delete="RESTRICT")
+    org_unit = ForeignKeyField(OrgUnit, backref="activities", on_delete="RESTRICT")
+    target_groups = CharField(max_length=200, default="")
+    partners = CharField(max_length=200, default="")
+    participants = IntegerField(default=0)
+    new_members = IntegerField(default=0)
+    summary = TextField(default="")
+
+    class Meta:
+        indexes = ((("org_unit", "held_on"), False),)
+
+
+class ActivityEnterprise(BaseModel):
+    activity = ForeignKeyField(ServiceActivity, backref="enterprise_rows", on_delete="CASCADE")
+    enterprise = ForeignKeyField(Enterprise, backref="+", on_delete="RESTRICT", index=True)
+
+    class Meta:
+        indexes = ((("activity", "enterprise"), True),)

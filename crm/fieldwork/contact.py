@@ -1,0 +1,59 @@
+"""Contact with an enterprise: a visit, or taking part in a meeting (PRODUCT.md section 11.4).
+
+Each enterprise keeps the date of its last contact (for "not contacted in N days" and coverage),
+and a file still at 未接触 moves to 已走访宣传 when it is first contacted, as a founding event
+with the record as its evidence.
+"""
+from datetime import date
+
+from peewee import fn
+
+from crm.common.errors import ServiceError
+from crm.enterprises.models import Enterprise
+from crm.founding import services as founding
+from crm.founding import stages
+
+FIRST = stages.FIRST  # 未接触
+CONTACTED = "contacted"  # 已走访宣传
+
+
+def contacted(ent_ids, on_date: date, user, kind: str, record_id: int, evidence: str):
+    """Call inside the transaction that saves the record."""
+    ids = list(dict.fromkeys(ent_ids))
+    if not ids:
+        return
+    (Enterprise.update(last_contact_on=on_date)
+     .where(Enterprise.id.in_(ids),
+            (Enterprise.last_contact_on.is_null()) | (Enterprise.last_contact_on < on_date))
+     .execute())
+    for ent in Enterprise.select().where(Enterprise.id.in_(ids), Enterprise.stage == FIRST):
+        try:
+            founding.move(ent, CONTACTED, user, expected_from=FIRST, occurred_on=on_date,
+                          evidence={"first_contact": evidence}, source=kind, record=(kind, record_id))
+        except ServiceError:
+            # A file moved back to 未接触 after this date keeps its stage: the automatic move
+            # never overrides a later decision. (Explicit moves report their errors.)
+            continue
+
+
+def recompute(ent_ids):
+    """Last contact dates from the records that still count (after an archive or an edit)."""
+    from crm.meetings.models import Meeting, MeetingEnterprise
+    from crm.visits.models import Visit
+    ids = list(dict.fromkeys(i for i in ent_ids if i))
+    if not ids:
+        return
+    last = dict.fromkeys(ids)
+    visits = (Visit.select(Visit.enterprise, fn.MAX(Visit.visited_on).alias("d"))
+              .where(Visit.enterprise.in_(ids), Visit.archived == False)  # noqa: E712
+              .group_by(Visit.enterprise).tuples())
+    meetings = (MeetingEnterprise.select(MeetingEnterprise.enterprise, fn.MAX(Meeting.held_on).alias("d"))
+                .join(Meeting).where(MeetingEnterprise.enterprise.in_(ids), Meeting.archived == False)  # noqa: E712
+                .group_by(MeetingEnterprise.enterprise).tuples())
+    for ent_id, day in list(visits) + list(meetings):
+        if isinstance(day, str):
+            day = date.fromisoformat(day)
+        if day and (last[ent_id] is None or day > last[ent_id]):
+            last[ent_id] = day
+    for ent_id, day in last.items():
+        Enterprise.update(last_contact_on=day).where(Enterprise.id == ent_id).execute()

@@ -1,0 +1,65 @@
+"""What every field-work form shares: the idempotency key, the version, date and number checks."""
+from datetime import date
+
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
+
+from crm.common.forms import BaseForm, strip_filter
+from crm.common.timeutil import local_today
+from crm.fieldwork.services import new_form_key, valid_form_key
+
+NON_NEGATIVE = NumberRange(min=0, max=1_000_000, message="请填写不小于 0 的整数")
+EARLIEST = date(2000, 1, 1)
+
+
+def not_future(form, field):
+    if field.data and field.data > local_today():
+        raise ValidationError("日期不能晚于今天")
+    if field.data and field.data < EARLIEST:
+        raise ValidationError("日期太早，请检查年份")
+
+
+def sensible_date(form, field):
+    """A date that may lie ahead (a next step) but not absurdly far."""
+    if field.data and not (EARLIEST <= field.data <= date(local_today().year + 5, 12, 31)):
+        raise ValidationError("日期超出合理范围，请检查年份")
+
+
+def int_list(values):
+    out = []
+    for v in values or []:
+        try:
+            out.append(int(v))
+        except (TypeError, ValueError):
+            continue
+    return list(dict.fromkeys(out))
+
+
+class FieldWorkForm(BaseForm):
+    """form_key: the idempotency key (a new one per opened form; a restored draft keeps its own).
+    version: the record version an edit was made on."""
+    form_key = HiddenField()
+    version = HiddenField()
+
+    def ensure_key(self):
+        if not valid_form_key(self.form_key.data):
+            self.form_key.data = new_form_key()
+        return self.form_key.data
+
+    def expected_version(self):
+        try:
+            return int(self.version.data or 0)
+        except ValueError:
+            return 0
+
+
+def summary_field(label="内容摘要", required=True):
+    validators = [Length(max=5000)]
+    if required:
+        validators.insert(0, DataRequired(f"请填写{label}"))
+    return TextAreaField(label, filters=[strip_filter], validators=validators, render_kw={"rows": 4})
+
+
+class ArchiveRecordForm(BaseForm):
+    reason = StringField("归档原因", filters=[strip_filter],
+                         validators=[DataRequired("请填写归档原因"), Length(max=200)])

@@ -1,0 +1,39 @@
+"""What every field-work record shares, and the one history table for all of them."""
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+
+from crm.auth.models import User
+from crm.common.timeutil import utcnow
+from crm.db import BaseModel
+
+
+class FieldWorkRecord(BaseModel):
+    """Base of visits, meetings, trainings, activities, needs and outreach points.
+
+    `form_key` is the idempotency key of the form that created the record (unique: a double tap
+    or a re-sent form finds the record instead of making a second one). Records are archived,
+    never deleted; every edit bumps `version` and is written to RecordChange.
+    """
+    form_key = CharField(max_length=64, null=True, unique=True)
+    version = IntegerField(default=1)
+    archived = BooleanField(default=False)
+    archived_at = DateTimeField(null=True)
+    archived_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    created_at = DateTimeField(default=utcnow)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    updated_at = DateTimeField(default=utcnow)
+    updated_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+
+
+class RecordChange(BaseModel):
+    """修改记录 of a field-work record: one row per changed field (who, when, old → new)."""
+    kind = CharField(max_length=20)  # a fieldwork.registry kind: visit, meeting, …
+    record_id = IntegerField()
+    user = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    at = DateTimeField(default=utcnow)
+    version = IntegerField()
+    field = CharField(max_length=40)
+    old_value = TextField(default="")
+    new_value = TextField(default="")
+
+    class Meta:
+        indexes = ((("kind", "record_id", "at"), False),)

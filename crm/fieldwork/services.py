@@ -1,0 +1,118 @@
+"""Writes every field-work record shares: create once per form key, save an edit against the
+version it was made on (recording each changed field), archive and restore."""
+import re
+import secrets
+
+from peewee import IntegrityError
+
+from crm.common.errors import ServiceError
+from crm.common.timeutil import utcnow
+from crm.db import db
+from crm.fieldwork import registry
+from crm.fieldwork.models import RecordChange
+
+FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def new_form_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def valid_form_key(value) -> bool:
+    return bool(value) and bool(FORM_KEY.match(value))
+
+
+class StaleRecord(Exception):
+    """The record changed since the form was opened. Carries the current version's values."""
+
+    def __init__(self, kind, current, mine: dict):
+        super().__init__("stale version")
+        self.current = current
+        self.rows = []
+        theirs = kind.snapshot(current)
+        for label, value in theirs.items():
+            mine_value = mine.get(label, "")
+            self.rows.append((label, mine_value, value, mine_value != value))
+
+
+def create_once(model, form_key: str, build):
+    """Run `build()` (which creates the record and everything that goes with it) in one
+    transaction, unless a record with this form key exists. Returns (record, created).
+
+    The unique form_key column decides a race: the loser's transaction is rolled back whole
+    and the winner's record is returned to it."""
+    if not valid_form_key(form_key):
+        raise ServiceError("表单缺少提交标识，请刷新页面后重试", "form_key")
+    existing = model.get_or_none(model.form_key == form_key)
+    if existing is not None:
+        return existing, False
+    try:
+        with db.atomic():
+            record = build()
+    except IntegrityError:
+        existing = model.get_or_none(model.form_key == form_key)
+        if existing is None:
+            raise
+        return existing, False
+    return record, True
+
+
+def save_edit(kind_key: str, record_id: int, user, expected_version: int, apply, mine: dict):
+    """Apply an edit made on `expected_version`: `apply(current)` writes the new values (fields
+    and child rows). Each field whose shown value changed is recorded. A stale version raises
+    StaleRecord; nothing is written then."""
+    kind = registry.get(kind_key)
+    model = kind.model
+    with db.atomic():
+        current = model.get_by_id(record_id)
+        if current.version != expected_version:
+            raise StaleRecord(kind, current, mine)
+        before = kind.snapshot(current)
+        apply(current)
+        after = kind.snapshot(model.get_by_id(record_id))
+        changed = [(label, before.get(label, ""), value) for label, value in after.items()
+                   if before.get(label, "") != value]
+        if not changed:
+            return current
+        version = expected_version + 1
+        updated = (model.update(version=version, updated_at=utcnow(), updated_by=user)
+                   .where(model.id == record_id, model.version == expected_version).execute())
+        if updated != 1:  # a writer slipped in between (PostgreSQL read committed)
+            raise StaleRecord(kind, model.get_by_id(record_id), mine)
+        for label, old, new in changed:
+            RecordChange.create(kind=kind_key, record_id=record_id, user=user, version=version,
+                                field=label, old_value=old, new_value=new)
+    return model.get_by_id(record_id)
+
+
+def set_archived(kind_key: str, record, user, archived: bool, reason: str = "", after=None):
+    """Archive (with a reason) or restore a record; recorded in its history. `after(record)`
+    runs in the same transaction (e.g. to recompute contact dates)."""
+    kind = registry.get(kind_key)
+    model = kind.model
+    reason = (reason or "").strip()
+    if archived and not reason:
+        raise ServiceError("请填写归档原因", "reason")
+    with db.atomic():
+        current = model.get_by_id(record.id)
+        if current.archived == archived:
+            return current
+        version = current.version + 1
+        model.update(archived=archived, archived_at=utcnow() if archived else None,
+                     archived_by=user if archived else None, version=version,
+                     updated_at=utcnow(), updated_by=user).where(model.id == record.id).execute()
+        RecordChange.create(kind=kind_key, record_id=record.id, user=user, version=version,
+                            field="归档", old_value="已归档" if current.archived else "有效",
+                            new_value=("已归档：" + reason) if archived else "恢复")
+        current = model.get_by_id(record.id)
+        if after is not None:
+            after(current)
+    return current
+
+
+def history(kind_key: str, record_id: int):
+    from crm.auth.models import User
+    from peewee import JOIN
+    return list(RecordChange.select(RecordChange, User).join(User, JOIN.LEFT_OUTER)
+                .where(RecordChange.kind == kind_key, RecordChange.record_id == record_id)
+                .order_by(RecordChange.at.desc(), RecordChange.id.desc()))

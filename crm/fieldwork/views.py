@@ -1,0 +1,43 @@
+"""View helpers every field-work form shares: photos that come with the form, the saved
+redirect (which also tells the browser to drop its local draft), the archive buttons."""
+from flask import flash, redirect, request, url_for
+from flask_login import current_user
+
+from crm.common.errors import ServiceError
+from crm.photos import services as photos
+
+
+def stage_photos(form) -> bool:
+    """Keep the form's uploaded photos as pending; refused files get a message on the form."""
+    errors = photos.stage(request.files.getlist("photos"), form.ensure_key(), current_user)
+    form.photo_errors = errors
+    return not errors
+
+
+def saved(record, created: bool, endpoint: str, what: str, form_key: str):
+    # The page we land on tells the browser to forget the draft of this form key.
+    flash(form_key, "saved-form")
+    if created:
+        flash(f"已保存{what}", "success")
+    else:
+        flash(f"这份{what}已经保存过，重复提交没有再建一条", "info")
+    return redirect(url_for(endpoint, record_id=record.id))
+
+
+def archive_or_restore(set_archived, record, endpoint: str, archive: bool):
+    from crm.fieldwork.forms import ArchiveRecordForm
+    if archive:
+        form = ArchiveRecordForm()
+        if not form.validate_on_submit():
+            flash("请填写归档原因", "error")
+            return redirect(url_for(endpoint, record_id=record.id))
+        try:
+            set_archived(record, current_user, True, form.reason.data)
+        except ServiceError as exc:
+            flash(str(exc), "error")
+        else:
+            flash("已归档。记录仍可查阅，可随时恢复。", "success")
+    else:
+        set_archived(record, current_user, False)
+        flash("已恢复", "success")
+    return redirect(url_for(endpoint, record_id=record.id))

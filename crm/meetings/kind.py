@@ -1,0 +1,49 @@
+from crm.common.timeutil import fmt_date
+from crm.enterprises.models import Enterprise
+from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVELS, PARTNERS, POINT_KINDS,
+                                   SERVICES, TARGET_GROUPS, labels)
+from crm.fieldwork.registry import Kind, register
+from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers, OutreachPoint
+from crm.permissions import get_or_404
+
+
+def get_meeting_or_404(record_id, user) -> Meeting:
+    return get_or_404(Meeting, record_id, user)
+
+
+def get_point_or_404(record_id, user) -> OutreachPoint:
+    return get_or_404(OutreachPoint, record_id, user)
+
+
+def new_members_text(meeting_id) -> str:
+    rows = (MeetingNewMembers.select().where(MeetingNewMembers.meeting == meeting_id)
+            .order_by(MeetingNewMembers.id))
+    return "、".join(f"{TARGET_GROUPS.label(r.group)} {r.count}" for r in rows if r.count)
+
+
+def enterprise_names(meeting_id) -> str:
+    rows = (Enterprise.select(Enterprise.name).join(MeetingEnterprise, on=(MeetingEnterprise.enterprise == Enterprise.id))
+            .where(MeetingEnterprise.meeting == meeting_id).order_by(MeetingEnterprise.id).tuples())
+    return "、".join(n for (n,) in rows)
+
+
+def snapshot(m: Meeting) -> dict:
+    return {"类型": MEETING_KINDS.label(m.kind), "级别": MEETING_LEVELS.label(m.level),
+            "形式": MEETING_FORMATS.label(m.format), "组织单位": m.org_unit.name,
+            "日期": fmt_date(m.held_on), "时间": m.start_time.strftime("%H:%M") if m.start_time else "",
+            "主题": m.title, "地点": m.venue, "固定点位": m.point.name if m.point_id else "",
+            "面向群体": labels(TARGET_GROUPS, m.target_groups), "参加人数": str(m.attendees),
+            "新入会人数": new_members_text(m.id), "会员互助服务卡办理数": str(m.cards),
+            "服务内容": labels(SERVICES, m.services), "合作单位": labels(PARTNERS, m.partners),
+            "参会企业": enterprise_names(m.id), "内容摘要": m.summary}
+
+
+def point_snapshot(p: OutreachPoint) -> dict:
+    return {"名称": p.name, "地址": p.address, "所属工会": p.org_unit.name,
+            "类型": POINT_KINDS.label(p.kind), "活动时间": p.schedule,
+            "常见群体": labels(TARGET_GROUPS, p.target_groups), "备注": p.notes}
+
+
+KIND = register(Kind("meeting", "沟通会", Meeting, get_meeting_or_404, "meetings.show", snapshot))
+POINT = register(Kind("point", "固定点位", OutreachPoint, get_point_or_404, "meetings.point_show",
+                      point_snapshot))

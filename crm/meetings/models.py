@@ -1,0 +1,59 @@
+from peewee import BooleanField, CharField, DateField, ForeignKeyField, IntegerField, TextField, TimeField
+
+from crm.db import BaseModel
+from crm.enterprises.models import Enterprise
+from crm.fieldwork.models import FieldWorkRecord
+from crm.org.models import OrgUnit
+
+
+class OutreachPoint(FieldWorkRecord):
+    """固定点位: a recurring venue of an org unit (a mall, a riders' waiting spot …)."""
+    name = CharField(max_length=100)
+    address = CharField(max_length=300, default="")
+    org_unit = ForeignKeyField(OrgUnit, backref="points", on_delete="RESTRICT", index=True)
+    kind = CharField(max_length=20)
+    schedule = CharField(max_length=100, default="")  # 每周四上午
+    target_groups = CharField(max_length=200, default="")  # usual groups met there
+    notes = TextField(default="")
+
+
+class Meeting(FieldWorkRecord):
+    """沟通会: 职工沟通会 or 企业沟通会."""
+    kind = CharField(max_length=20)
+    level = CharField(max_length=20, default="routine")
+    format = CharField(max_length=20, default="face")
+    org_unit = ForeignKeyField(OrgUnit, backref="meetings", on_delete="RESTRICT")
+    held_on = DateField(index=True)
+    start_time = TimeField(null=True)
+    title = CharField(max_length=200, default="")
+    venue = CharField(max_length=200, default="")
+    point = ForeignKeyField(OutreachPoint, null=True, backref="meetings", on_delete="RESTRICT")
+    target_groups = CharField(max_length=200, default="")
+    attendees = IntegerField(default=0)
+    new_members = IntegerField(default=0)  # the sum of MeetingNewMembers, kept for reports
+    cards = IntegerField(default=0)  # 会员互助服务卡办理数
+    services = CharField(max_length=300, default="")
+    partners = CharField(max_length=200, default="")
+    summary = TextField()
+
+    class Meta:
+        indexes = ((("org_unit", "held_on"), False), (("kind", "held_on"), False))
+
+
+class MeetingNewMembers(BaseModel):
+    """新入会人数 of one target group at one meeting."""
+    meeting = ForeignKeyField(Meeting, backref="group_rows", on_delete="CASCADE")
+    group = CharField(max_length=20)
+    count = IntegerField()
+
+    class Meta:
+        indexes = ((("meeting", "group"), True),)
+
+
+class MeetingEnterprise(BaseModel):
+    """A participating enterprise: the meeting shows on its file and counts as contact."""
+    meeting = ForeignKeyField(Meeting, backref="enterprise_rows", on_delete="CASCADE")
+    enterprise = ForeignKeyField(Enterprise, backref="+", on_delete="RESTRICT", index=True)
+
+    class Meta:
+        indexes = ((("meeting", "enterprise"), True),)

@@ -1,0 +1,35 @@
+"""Reads of needs: scoped by the unit that holds them."""
+from peewee import JOIN
+
+from crm.enterprises.models import Enterprise
+from crm.fieldwork.ledger import LedgerArgs
+from crm.needs.models import Need
+from crm.org.models import OrgUnit
+from crm.permissions import scoped
+
+
+def ledger(user, a: LedgerArgs, open_only=False):
+    query = scoped(Need, user, query=Need.select(Need, Enterprise, OrgUnit)
+                   .join(Enterprise, JOIN.LEFT_OUTER, on=(Need.enterprise == Enterprise.id))
+                   .switch(Need).join(OrgUnit, on=(Need.org_unit == OrgUnit.id)))
+    query = query.where(Need.archived == (a.archived == "1"))
+    units = a.unit_ids()
+    if units is not None:
+        query = query.where(Need.org_unit.in_(units))
+    query = a.dates(query, Need.raised_on)
+    if a.kind:
+        query = query.where(Need.category == a.kind)
+    if a.status:
+        query = query.where(Need.status == a.status)
+    elif open_only:
+        query = query.where(Need.status != "resolved")
+    if a.staff:
+        query = query.where(Need.created_by == a.staff)
+    return query.order_by(Need.raised_on.desc(), Need.id.desc())
+
+
+def open_for(ent, limit=50):
+    """The file's needs that are not resolved yet."""
+    return list(Need.select().where(Need.enterprise == ent.id, Need.status != "resolved",
+                                    Need.archived == False)  # noqa: E712
+                .order_by(Need.raised_on.desc(), Need.id.desc()).limit(limit))

@@ -1,0 +1,29 @@
+from peewee import CharField, DateField, DecimalField, ForeignKeyField, IntegerField, TextField
+
+from crm.db import BaseModel
+from crm.enterprises.models import Enterprise
+from crm.fieldwork.models import FieldWorkRecord
+from crm.org.models import OrgUnit
+
+
+class Training(FieldWorkRecord):
+    """培训: e.g. 职工素质提升培训 given to enterprises on request."""
+    title = CharField(max_length=200)
+    category = CharField(max_length=20)
+    held_on = DateField(index=True)
+    hours = DecimalField(max_digits=5, decimal_places=1, null=True)
+    trainer = CharField(max_length=100, default="")
+    org_unit = ForeignKeyField(OrgUnit, backref="trainings", on_delete="RESTRICT")
+    participants = IntegerField(default=0)
+    summary = TextField()
+
+    class Meta:
+        indexes = ((("org_unit", "held_on"), False),)
+
+
+class TrainingEnterprise(BaseModel):
+    training = ForeignKeyField(Training, backref="enterprise_rows", on_delete="CASCADE")
+    enterprise = ForeignKeyField(Enterprise, backref="+", on_delete="RESTRICT", index=True)
+
+    class Meta:
+        indexes = ((("training", "enterprise"), True),)

@@ -1,0 +1,128 @@
+"""走访记录: logging a visit (with its needs, photos, contact and an optional stage move, in one
+transaction, once per form key), editing it, archiving it, commenting on it."""
+from crm.common.errors import ServiceError
+from crm.common.text import clean
+from crm.common.timeutil import local_today, utcnow
+from crm.db import db
+from crm.enterprises.models import Enterprise
+from crm.fieldwork import contact
+from crm.fieldwork import services as records
+from crm.fieldwork.choices import VISIT_KINDS, VISIT_PURPOSES, join_keys
+from crm.founding import services as founding
+from crm.founding import stages
+from crm.needs import services as needs
+from crm.photos import services as photos
+from crm.visits.kind import snapshot
+from crm.visits.models import Visit, VisitComment, VisitVisitor
+
+# Stages a visit form may move to; the union stages need their documents (founding page).
+MOVE_TARGETS = tuple(s for s in stages.STAGES + stages.SIDE_STATES
+                     if s.key not in stages.UNION_FIELD_STAGES and s.key != stages.FIRST)
+_MOVE_FIELDS = {"note": "move_note", "to_stage": "move_to", "occurred_on": "visited_on"}
+
+
+def _check(data: dict, allowed_visitors: set):
+    day = data.get("visited_on")
+    if day is None:
+        raise ServiceError("请填写走访日期", "visited_on")
+    if day > local_today():
+        raise ServiceError("走访日期不能晚于今天", "visited_on")
+    if data.get("kind") not in VISIT_KINDS:
+        raise ServiceError("请选择走访方式", "kind")
+    if any(p not in VISIT_PURPOSES for p in data.get("purposes") or []):
+        raise ServiceError("未知的走访目的", "purposes")
+    if not (data.get("summary") or "").strip():
+        raise ServiceError("请填写内容摘要", "summary")
+    if data.get("next_step_on") and data["next_step_on"] < day:
+        raise ServiceError("下一步日期不能早于走访日期", "next_step_on")
+    visitors = data.get("visitor_ids") or []
+    if not visitors:
+        raise ServiceError("请至少选择一名走访人", "visitor_ids")
+    if any(v not in allowed_visitors for v in visitors):
+        raise ServiceError("走访人不在可选范围内", "visitor_ids")
+
+
+def _values(data: dict) -> dict:
+    return {"visited_on": data["visited_on"], "visit_time": data.get("visit_time"),
+            "kind": data["kind"], "purposes": join_keys(data.get("purposes")),
+            "contacts_met": clean(data.get("contacts_met"))[:300],
+            "summary": data["summary"].strip(), "outcome": (data.get("outcome") or "").strip(),
+            "next_step": clean(data.get("next_step"))[:300], "next_step_on": data.get("next_step_on")}
+
+
+def _set_visitors(visit_id, visitor_ids):
+    VisitVisitor.delete().where(VisitVisitor.visit == visit_id).execute()
+    for uid in dict.fromkeys(visitor_ids):
+        VisitVisitor.create(visit=visit_id, user=uid)
+
+
+def create_visit(ent: Enterprise, data: dict, user, form_key: str, allowed_visitors: set):
+    """Returns (visit, created). `created` is False when this form key was already saved."""
+    if ent.archived:
+        raise ServiceError("该档案已归档，不能再记录走访", "summary")
+    _check(data, allowed_visitors)
+    move_to = data.get("move_to") or ""
+    if move_to and move_to not in {s.key for s in MOVE_TARGETS}:
+        raise ServiceError("这里不能变更到该阶段，请在建会进度中操作", "move_to")
+
+    def build():
+        now = utcnow()
+        visit = Visit.create(enterprise=ent.id, form_key=form_key, created_by=user, updated_by=user,
+                             created_at=now, updated_at=now,
+                             latitude=data.get("latitude"), longitude=data.get("longitude"),
+                             accuracy_m=data.get("accuracy_m"), **_values(data))
+        _set_visitors(visit.id, data["visitor_ids"])
+        needs.raise_needs(org_unit=ent.org_unit_id, enterprise=ent.id, visit=visit.id,
+                          raised_on=data["visited_on"], user=user,
+                          categories=data.get("need_categories"), detail=data.get("need_detail"))
+        photos.attach("visit", visit.id, form_key, user)
+        evidence = f"走访记录：{data['visited_on'].isoformat()} {VISIT_KINDS.label(data['kind'])}"
+        contact.contacted([ent.id], data["visited_on"], user, "visit", visit.id, evidence)
+        if move_to:
+            current = Enterprise.get_by_id(ent.id)
+            if current.stage != move_to:
+                try:
+                    founding.move(current, move_to, user, expected_from=current.stage,
+                                  occurred_on=data["visited_on"], note=data.get("move_note") or "",
+                                  evidence={"text": evidence}, source="visit", record=("visit", visit.id))
+                except ServiceError as exc:
+                    raise ServiceError(str(exc), _MOVE_FIELDS.get(exc.field, "move_to"))
+        return visit
+
+    return records.create_once(Visit, form_key, build)
+
+
+def update_visit(visit: Visit, data: dict, user, expected_version: int, allowed_visitors: set) -> Visit:
+    # Visitors who left the team stay on their old visits.
+    allowed = allowed_visitors | {r.user_id for r in VisitVisitor.select().where(VisitVisitor.visit == visit.id)}
+    _check(data, allowed)
+    values = _values(data)
+
+    def apply(current):
+        Visit.update(**values).where(Visit.id == current.id).execute()
+        _set_visitors(current.id, data["visitor_ids"])
+        contact.recompute([current.enterprise_id])
+
+    preview = Visit(**{**{f: getattr(visit, f) for f in ("id",)}, **values})
+    mine = snapshot(preview)
+    mine["走访人"] = _names(data["visitor_ids"])
+    return records.save_edit("visit", visit.id, user, expected_version, apply, mine)
+
+
+def _names(user_ids) -> str:
+    from crm.auth.models import User
+    names = dict(User.select(User.id, User.name).where(User.id.in_(list(user_ids))).tuples())
+    return "、".join(names.get(u, "") for u in dict.fromkeys(user_ids))
+
+
+def set_archived(visit: Visit, user, archived: bool, reason: str = "") -> Visit:
+    return records.set_archived("visit", visit, user, archived, reason,
+                                after=lambda v: contact.recompute([v.enterprise_id]))
+
+
+def add_comment(visit: Visit, text: str, user) -> VisitComment:
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError("请填写点评内容", "text")
+    with db.atomic():
+        return VisitComment.create(visit=visit.id, user=user, text=text[:2000])

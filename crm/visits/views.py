@@ -1,0 +1,200 @@
+from datetime import datetime
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from crm.auth.models import User
+from crm.common.errors import ServiceError
+from crm.common.timeutil import LOCAL_TZ, fmt_date, fmt_dt, local_today
+from crm.enterprises.views import get_enterprise_or_404
+from crm.fieldwork import ledger, services as records, views as fw
+from crm.fieldwork.choices import NEED_CATEGORIES, VISIT_KINDS, VISIT_PURPOSES, labels
+from crm.fieldwork.forms import ArchiveRecordForm
+from crm.needs.models import Need
+from crm.permissions import require, scoped, visible_org_units
+from crm.photos import services as photos
+from crm.visits import queries, services
+from crm.visits.forms import CommentForm, VisitForm
+from crm.visits.kind import get_visit_or_404
+
+bp = Blueprint("visits", __name__)
+
+
+def _prepare(form, ent, include=()):
+    form.visitor_ids.choices = queries.visitor_choices(ent, current_user, include)
+    form.move_to.choices = [("", "不变更")] + [(s.key, s.label) for s in services.MOVE_TARGETS
+                                              if s.key != ent.stage]
+    return {c[0] for c in form.visitor_ids.choices}
+
+
+@bp.route("/enterprises/<int:ent_id>/visits/new", methods=["GET", "POST"])
+@login_required
+def create(ent_id):
+    """记录走访: the enterprise, today, now and the current user are filled in."""
+    require("edit_records")
+    ent = get_enterprise_or_404(ent_id)
+    if ent.archived:
+        flash("该档案已归档，不能再记录走访", "error")
+        return redirect(url_for("enterprises.show", ent_id=ent.id))
+    form = VisitForm()
+    allowed = _prepare(form, ent)
+    if request.method == "GET":
+        form.visited_on.data = local_today()
+        form.visit_time.data = datetime.now(LOCAL_TZ).time().replace(second=0, microsecond=0)
+        form.visitor_ids.data = [current_user.id]
+    key = form.ensure_key()
+    if request.method == "POST":
+        photos_ok = fw.stage_photos(form)
+        if form.validate_on_submit() and photos_ok:
+            try:
+                visit, created = services.create_visit(ent, form.service_data(), current_user, key, allowed)
+            except ServiceError as exc:
+                form.show_service_error(exc)
+            else:
+                return fw.saved(visit, created, "visits.show", "走访记录", key)
+    return render_template("visits/form.html", form=form, ent=ent, visit=None,
+                           pending=photos.pending(key, current_user), existing=[], conflict=None)
+
+
+@bp.route("/visits/<int:record_id>")
+@login_required
+def show(record_id):
+    visit = get_visit_or_404(record_id, current_user)
+    names = queries.visitors_of([visit.id]).get(visit.id, [])
+    needs = list(Need.select().where(Need.visit == visit.id).order_by(Need.id))
+    return render_template("visits/show.html", visit=visit, ent=visit.enterprise, visitors=names,
+                           needs=needs, comments=queries.comments(visit), photos=photos.of("visit", visit.id),
+                           changes=records.history("visit", visit.id), comment_form=CommentForm(),
+                           archive_form=ArchiveRecordForm(), VISIT_KINDS=VISIT_KINDS,
+                           purposes=labels(VISIT_PURPOSES, visit.purposes), NEED_CATEGORIES=NEED_CATEGORIES)
+
+
+@bp.route("/visits/<int:record_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(record_id):
+    require("edit_records")
+    visit = get_visit_or_404(record_id, current_user)
+    ent = visit.enterprise
+    current_visitors = queries.visitor_ids(visit)
+    form = VisitForm(obj=visit if request.method == "GET" else None)
+    allowed = _prepare(form, ent, include=current_visitors)
+    if request.method == "GET":
+        form.purposes.data = [p for p in visit.purposes.split(",") if p]
+        form.visitor_ids.data = current_visitors
+        form.version.data = visit.version
+    key = form.ensure_key()
+    conflict = None
+    if request.method == "POST":
+        photos_ok = fw.stage_photos(form)
+        if form.validate_on_submit() and photos_ok:
+            try:
+                services.update_visit(visit, form.service_data(), current_user, form.expected_version(), allowed)
+                from crm.db import db
+                with db.atomic():
+                    photos.attach("visit", visit.id, key, current_user)
+            except records.StaleRecord as exc:
+                conflict = exc
+                form.version.data = exc.current.version
+            except ServiceError as exc:
+                form.show_service_error(exc)
+            else:
+                return fw.saved(visit, True, "visits.show", "修改", key)
+    return render_template("visits/form.html", form=form, ent=ent, visit=visit,
+                           pending=photos.pending(key, current_user), existing=photos.of("visit", visit.id),
+                           conflict=conflict), 409 if conflict else 200
+
+
+@bp.route("/visits/<int:record_id>/archive", methods=["POST"])
+@login_required
+def archive(record_id):
+    require("edit_records")
+    return fw.archive_or_restore(services.set_archived, get_visit_or_404(record_id, current_user),
+                                 "visits.show", True)
+
+
+@bp.route("/visits/<int:record_id>/restore", methods=["POST"])
+@login_required
+def restore(record_id):
+    require("edit_records")
+    return fw.archive_or_restore(services.set_archived, get_visit_or_404(record_id, current_user),
+                                 "visits.show", False)
+
+
+@bp.route("/visits/<int:record_id>/comments", methods=["POST"])
+@login_required
+def comment(record_id):
+    require("supervise")
+    visit = get_visit_or_404(record_id, current_user)
+    form = CommentForm()
+    if form.validate_on_submit():
+        services.add_comment(visit, form.text.data, current_user)
+        flash("已添加点评", "success")
+    else:
+        flash("请填写点评内容", "error")
+    return redirect(url_for(".show", record_id=visit.id) + "#comments")
+
+
+# ---- 台账 -------------------------------------------------------------------------------
+
+def _args():
+    return ledger.LedgerArgs.from_request(request.args, kinds=VISIT_KINDS)
+
+
+def staff_choices():
+    """People whose work the ledgers can be filtered by: users of the current user's scope."""
+    return [(u.id, u.name) for u in scoped(User, current_user).order_by(User.name)]
+
+
+@bp.route("/visits/")
+@login_required
+def index():
+    args = _args()
+    page = ledger.page_of(queries.ledger(current_user, args), args.page)
+    names = queries.visitors_of(v.id for v in page.rows)
+    return render_template("visits/index.html", page=page, args=args, names=names,
+                           units=visible_org_units(current_user, active_only=False),
+                           staff=staff_choices(), VISIT_KINDS=VISIT_KINDS, VISIT_PURPOSES=VISIT_PURPOSES,
+                           labels=labels)
+
+
+COLUMNS = [("走访日期", 12), ("时间", 8), ("企业名称", 36), ("所属工会", 22), ("走访方式", 14),
+           ("走访目的", 22), ("走访人", 18), ("见到的联系人", 20), ("内容摘要", 50), ("需求意见", 30),
+           ("走访结果", 30), ("下一步", 30), ("下一步日期", 12), ("记录人", 10), ("记录时间", 17)]
+
+
+@bp.route("/visits/export.xlsx")
+@login_required
+def export():
+    from crm.org.models import OrgUnit
+    args = _args()
+    query = queries.ledger(current_user, args)
+
+    def rows():
+        units = dict(OrgUnit.select(OrgUnit.id, OrgUnit.name).tuples())
+        users = dict(User.select(User.id, User.name).tuples())
+        batch = []
+        for visit in query.iterator():
+            batch.append(visit)
+            if len(batch) == 500:
+                yield from _rows(batch, units, users)
+                batch = []
+        yield from _rows(batch, units, users)
+
+    return ledger.xlsx_response("走访台账", "走访台账", COLUMNS, rows())
+
+
+def _rows(batch, units, users):
+    if not batch:
+        return
+    ids = [v.id for v in batch]
+    names = queries.visitors_of(ids)
+    need_text = {}
+    for n in Need.select(Need.visit, Need.category, Need.detail).where(Need.visit.in_(ids)).order_by(Need.id):
+        need_text.setdefault(n.visit_id, []).append(NEED_CATEGORIES.label(n.category))
+    for v in batch:
+        details = "、".join(need_text.get(v.id, []))
+        yield [fmt_date(v.visited_on), v.visit_time.strftime("%H:%M") if v.visit_time else "",
+               v.enterprise.name, units.get(v.enterprise.org_unit_id, ""), VISIT_KINDS.label(v.kind),
+               labels(VISIT_PURPOSES, v.purposes), "、".join(names.get(v.id, [])), v.contacts_met,
+               v.summary, details, v.outcome, v.next_step, fmt_date(v.next_step_on),
+               users.get(v.created_by_id, ""), fmt_dt(v.created_at)]

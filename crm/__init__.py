@@ -47,6 +47,10 @@ def create_app(config=None, **overrides):
     app.register_blueprint(photos_bp)
     from crm.needs.views import bp as needs_bp
     app.register_blueprint(needs_bp)
+    from crm.trainings.views import bp as trainings_bp
+    from crm.activities.views import bp as activities_bp
+    app.register_blueprint(trainings_bp)
+    app.register_blueprint(activities_bp)
 
     from crm import templating
     templating.init_app(app)

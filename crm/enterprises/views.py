@@ -81,10 +81,17 @@ def create():
 @login_required
 def show(ent_id):
     ent = get_enterprise_or_404(ent_id)
+    from crm.fieldwork.timeline import timeline
+    from crm.needs.queries import open_for
+    try:
+        tl_page = int(request.args.get("tl_page", 1))
+    except ValueError:
+        tl_page = 1
     return render_template("enterprises/show.html", ent=ent, contacts=queries.contacts_of(ent),
                            changes=queries.history(ent, limit=15),
                            track=founding_queries.track(ent), stages=stages,
-                           archive_form=ArchiveForm())
+                           archive_form=ArchiveForm(), timeline=timeline(ent, current_user, tl_page),
+                           open_needs=open_for(ent))
 
 
 @bp.route("/<int:ent_id>/edit", methods=["GET", "POST"])

@@ -1,0 +1,111 @@
+"""Reads of meetings and outreach points. Every list starts from permissions.scoped() (a meeting
+or a point is in scope when its org unit is)."""
+from peewee import JOIN, fn
+
+from crm.enterprises.models import Enterprise
+from crm.fieldwork.ledger import LedgerArgs
+from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers, OutreachPoint
+from crm.org.models import OrgUnit
+from crm.permissions import scoped
+
+
+def scoped_meetings(user):
+    query = (Meeting.select(Meeting, OrgUnit, OutreachPoint)
+             .join(OrgUnit, on=(Meeting.org_unit == OrgUnit.id))
+             .switch(Meeting).join(OutreachPoint, JOIN.LEFT_OUTER, on=(Meeting.point == OutreachPoint.id)))
+    return scoped(Meeting, user, query=query)
+
+
+def ledger(user, a: LedgerArgs):
+    query = scoped_meetings(user).where(Meeting.archived == (a.archived == "1"))
+    units = a.unit_ids()
+    if units is not None:
+        query = query.where(Meeting.org_unit.in_(units))
+    query = a.dates(query, Meeting.held_on)
+    if a.kind:
+        query = query.where(Meeting.kind == a.kind)
+    if a.group:
+        query = query.where(Meeting.target_groups.contains(f",{a.group},"))
+    if a.staff:
+        query = query.where(Meeting.created_by == a.staff)
+    return query.order_by(Meeting.held_on.desc(), Meeting.id.desc())
+
+
+def group_counts(meeting_ids) -> dict:
+    """{meeting id: {group: count}} in one query."""
+    out = {}
+    ids = list(meeting_ids)
+    if not ids:
+        return out
+    for meeting_id, group, count in (MeetingNewMembers.select(MeetingNewMembers.meeting, MeetingNewMembers.group,
+                                                              MeetingNewMembers.count)
+                                     .where(MeetingNewMembers.meeting.in_(ids)).tuples()):
+        out.setdefault(meeting_id, {})[group] = count
+    return out
+
+
+def participant_names(meeting_ids) -> dict:
+    """{meeting id: [enterprise names]} in one query."""
+    out = {}
+    ids = list(meeting_ids)
+    if not ids:
+        return out
+    rows = (MeetingEnterprise.select(MeetingEnterprise.meeting, Enterprise.name)
+            .join(Enterprise, on=(MeetingEnterprise.enterprise == Enterprise.id))
+            .where(MeetingEnterprise.meeting.in_(ids)).order_by(MeetingEnterprise.id).tuples())
+    for meeting_id, name in rows:
+        out.setdefault(meeting_id, []).append(name)
+    return out
+
+
+def participants(meeting) -> list:
+    """The participating enterprises with their org unit (to decide which can be linked)."""
+    return list(Enterprise.select(Enterprise, OrgUnit)
+                .join(OrgUnit, on=(Enterprise.org_unit == OrgUnit.id))
+                .switch(Enterprise)
+                .join(MeetingEnterprise, on=(MeetingEnterprise.enterprise == Enterprise.id))
+                .where(MeetingEnterprise.meeting == meeting.id).order_by(MeetingEnterprise.id))
+
+
+def enterprises_by_id(user, ids, keep=()) -> list:
+    """The enterprises to show in a picker being sent back: in scope, or already on the record."""
+    ids = [i for i in dict.fromkeys(ids or []) if i]
+    if not ids:
+        return []
+    keep = [i for i in ids if i in set(keep)]
+    query = scoped(Enterprise, user).where(Enterprise.id.in_(ids))
+    found = {e.id: e for e in query}
+    if keep:
+        for e in Enterprise.select().where(Enterprise.id.in_(keep)):
+            found.setdefault(e.id, e)
+    return [found[i] for i in ids if i in found]
+
+
+# ---- 固定点位 -----------------------------------------------------------------------------------
+
+def point_choices(user, include=None):
+    """(id, name) of the active points in scope, for the meeting form; a meeting keeps its own."""
+    points = list(scoped(OutreachPoint, user)
+                  .where(OutreachPoint.archived == False).order_by(OutreachPoint.name))  # noqa: E712
+    choices = [("", "（不在固定点位）")] + [(p.id, p.name) for p in points]
+    if include is not None and include.id not in {p.id for p in points}:
+        choices.append((include.id, include.name + "（已归档）"))
+    return choices
+
+
+def points(user, archived=False):
+    """The points of the scope with the number of (current) meetings held there."""
+    held = (Meeting.select(Meeting.point, fn.COUNT(Meeting.id).alias("n"))
+            .where(Meeting.archived == False, Meeting.point.is_null(False))  # noqa: E712
+            .group_by(Meeting.point).alias("held"))
+    query = (OutreachPoint.select(OutreachPoint, OrgUnit, fn.COALESCE(held.c.n, 0).alias("meeting_count"))
+             .join(OrgUnit, on=(OutreachPoint.org_unit == OrgUnit.id))
+             .switch(OutreachPoint).join(held, JOIN.LEFT_OUTER, on=(held.c.point_id == OutreachPoint.id)))
+    return list(scoped(OutreachPoint, user, query=query)
+                .where(OutreachPoint.archived == archived).order_by(OrgUnit.path, OutreachPoint.name))
+
+
+def meetings_at(point, user, limit=20):
+    return list(scoped_meetings(user)
+                .where(Meeting.point == point.id, Meeting.archived == False)  # noqa: E712
+                .order_by(Meeting.held_on.desc(), Meeting.id.desc()).limit(limit))

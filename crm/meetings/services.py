@@ -1,0 +1,233 @@
+"""沟通会 and 固定点位: logging a meeting (its group counts, participating enterprises, needs, photos
+and the contact it makes, in one transaction, once per form key), editing it against its version,
+archiving it; the same for outreach points."""
+from crm.common.errors import ServiceError
+from crm.common.text import clean
+from crm.common.timeutil import local_today, utcnow
+from crm.enterprises.models import Enterprise
+from crm.fieldwork import contact
+from crm.fieldwork import services as records
+from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVELS, PARTNERS, POINT_KINDS,
+                                   SERVICES, TARGET_GROUPS, join_keys)
+from crm.meetings.kind import point_snapshot, snapshot
+from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers, OutreachPoint
+from crm.needs import services as needs
+from crm.org.models import OrgUnit
+from crm.permissions import in_scope, scoped
+from crm.photos import services as photos
+
+
+def _count(value, name, label):
+    if value is None or value == "":
+        return 0
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        raise ServiceError(f"{label}请填写整数", name)
+    if value < 0:
+        raise ServiceError("请填写不小于 0 的整数", name)
+    return value
+
+
+def _keys(data, name, choices, message):
+    keys = [k for k in dict.fromkeys(data.get(name) or []) if k]
+    if any(k not in choices for k in keys):
+        raise ServiceError(message, name)
+    return keys
+
+
+def _unit(data, user, current_id=None) -> OrgUnit:
+    """The org unit chosen: in the user's scope and active (a record keeps its deactivated unit)."""
+    unit = OrgUnit.get_or_none(OrgUnit.id == data.get("org_unit")) if data.get("org_unit") else None
+    if unit is None:
+        raise ServiceError("请选择组织单位", "org_unit")
+    if not in_scope(user, unit):
+        raise ServiceError("所选单位不在您的管辖范围内", "org_unit")
+    if not unit.active and unit.id != current_id:
+        raise ServiceError("所选单位已停用", "org_unit")
+    return unit
+
+
+# ---- 沟通会 -------------------------------------------------------------------------------------
+
+def _point(data, user, current_id=None):
+    point_id = data.get("point")
+    if not point_id:
+        return None
+    if point_id == current_id:
+        return OutreachPoint.get_by_id(point_id)
+    point = (scoped(OutreachPoint, user)
+             .where(OutreachPoint.id == point_id, OutreachPoint.archived == False).first())  # noqa: E712
+    if point is None:
+        raise ServiceError("所选固定点位不存在、已归档或不在您的管辖范围内", "point")
+    return point
+
+
+def _participants(data, user, keep=()) -> list[int]:
+    """The participating enterprises: active files in the user's scope (an edit keeps the ones
+    already on the meeting, even when they are outside it)."""
+    ids = []
+    for value in data.get("enterprise_ids") or []:
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            raise ServiceError("参会企业有误，请重新选择", "enterprise_ids")
+    ids = list(dict.fromkeys(ids))
+    new = [i for i in ids if i not in set(keep)]
+    if new:
+        found = {i for (i,) in scoped(Enterprise, user).select(Enterprise.id)
+                 .where(Enterprise.id.in_(new), Enterprise.archived == False).tuples()}  # noqa: E712
+        if len(found) != len(new):
+            raise ServiceError("参会企业中有已归档或不在您管辖范围内的企业，不能添加", "enterprise_ids")
+    return ids
+
+
+def _check_meeting(data: dict, user, current: Meeting | None = None) -> dict:
+    """Checks the input and returns the clean values (and the chosen unit, point and lists)."""
+    day = data.get("held_on")
+    if day is None:
+        raise ServiceError("请填写日期", "held_on")
+    if day > local_today():
+        raise ServiceError("日期不能晚于今天", "held_on")
+    if data.get("kind") not in MEETING_KINDS:
+        raise ServiceError("请选择沟通会类型", "kind")
+    if data.get("level") not in MEETING_LEVELS:
+        raise ServiceError("请选择级别", "level")
+    if data.get("format") not in MEETING_FORMATS:
+        raise ServiceError("请选择形式", "format")
+    summary = (data.get("summary") or "").strip()
+    if not summary:
+        raise ServiceError("请填写内容摘要", "summary")
+    unit = _unit(data, user, current.org_unit_id if current else None)
+    point = _point(data, user, current.point_id if current else None)
+    groups = _keys(data, "target_groups", TARGET_GROUPS, "未知的面向群体")
+    services = _keys(data, "services", SERVICES, "未知的服务内容")
+    partners = _keys(data, "partners", PARTNERS, "未知的合作单位")
+    attendees = _count(data.get("attendees"), "attendees", "参加人数")
+    cards = _count(data.get("cards"), "cards", "会员互助服务卡办理数")
+    given = data.get("new_members") or {}
+    if any(key not in TARGET_GROUPS for key in given):
+        raise ServiceError("未知的面向群体", "target_groups")
+    counts = {key: _count(given.get(key), f"new_{key}", f"新入会人数·{label}") for key, label in TARGET_GROUPS}
+    total = sum(counts.values())
+    if total > attendees:
+        raise ServiceError("新入会人数合计不能超过参加人数", "attendees")
+    keep = current_participants(current.id) if current else []
+    participants = _participants(data, user, keep)
+    venue = clean(data.get("venue"))[:200] or (point.name if point else "")
+    values = {"kind": data["kind"], "level": data["level"], "format": data["format"], "org_unit": unit.id,
+              "held_on": day, "start_time": data.get("start_time"), "title": clean(data.get("title"))[:200],
+              "venue": venue, "point": point.id if point else None, "target_groups": join_keys(groups),
+              "attendees": attendees, "new_members": total, "cards": cards, "services": join_keys(services),
+              "partners": join_keys(partners), "summary": summary}
+    return {"values": values, "unit": unit, "point": point, "counts": counts, "participants": participants}
+
+
+def current_participants(meeting_id) -> list[int]:
+    return [i for (i,) in MeetingEnterprise.select(MeetingEnterprise.enterprise)
+            .where(MeetingEnterprise.meeting == meeting_id).order_by(MeetingEnterprise.id).tuples()]
+
+
+def _set_children(meeting_id, counts: dict, participants: list[int]):
+    MeetingNewMembers.delete().where(MeetingNewMembers.meeting == meeting_id).execute()
+    for key, _ in TARGET_GROUPS:
+        if counts.get(key):
+            MeetingNewMembers.create(meeting=meeting_id, group=key, count=counts[key])
+    MeetingEnterprise.delete().where(MeetingEnterprise.meeting == meeting_id).execute()
+    for ent_id in participants:
+        MeetingEnterprise.create(meeting=meeting_id, enterprise=ent_id)
+
+
+def _evidence(values) -> str:
+    return f"沟通会：{values['held_on'].isoformat()} {MEETING_KINDS.label(values['kind'])}"
+
+
+def create_meeting(data: dict, user, form_key: str):
+    """Returns (meeting, created). `created` is False when this form key was already saved."""
+    checked = _check_meeting(data, user)
+    values, participants = checked["values"], checked["participants"]
+
+    def build():
+        now = utcnow()
+        meeting = Meeting.create(form_key=form_key, created_by=user, updated_by=user, created_at=now,
+                                 updated_at=now, **values)
+        _set_children(meeting.id, checked["counts"], participants)
+        needs.raise_needs(org_unit=meeting.org_unit_id,
+                          enterprise=participants[0] if len(participants) == 1 else None,
+                          meeting=meeting.id, raised_on=values["held_on"], user=user,
+                          categories=data.get("need_categories"), detail=data.get("need_detail"))
+        photos.attach("meeting", meeting.id, form_key, user)
+        contact.contacted(participants, values["held_on"], user, "meeting", meeting.id, _evidence(values))
+        return meeting
+
+    return records.create_once(Meeting, form_key, build)
+
+
+def _names(ent_ids) -> str:
+    names = dict(Enterprise.select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(list(ent_ids))).tuples())
+    return "、".join(names.get(i, "") for i in ent_ids)
+
+
+def update_meeting(meeting: Meeting, data: dict, user, expected_version: int) -> Meeting:
+    checked = _check_meeting(data, user, meeting)
+    values, participants, counts = checked["values"], checked["participants"], checked["counts"]
+
+    def apply(current):
+        before = set(current_participants(current.id))
+        Meeting.update(**values).where(Meeting.id == current.id).execute()
+        _set_children(current.id, counts, participants)
+        contact.recompute(before | set(participants))
+        added = [i for i in participants if i not in before]
+        contact.contacted(added, values["held_on"], user, "meeting", current.id, _evidence(values))
+
+    preview = Meeting(**{**values, "org_unit": checked["unit"], "point": checked["point"]})
+    mine = snapshot(preview)
+    mine["新入会人数"] = "、".join(f"{TARGET_GROUPS.label(k)} {counts[k]}" for k, _ in TARGET_GROUPS if counts.get(k))
+    mine["参会企业"] = _names(participants)
+    return records.save_edit("meeting", meeting.id, user, expected_version, apply, mine)
+
+
+def set_archived(meeting: Meeting, user, archived: bool, reason: str = "") -> Meeting:
+    return records.set_archived("meeting", meeting, user, archived, reason,
+                                after=lambda m: contact.recompute(current_participants(m.id)))
+
+
+# ---- 固定点位 -----------------------------------------------------------------------------------
+
+def _check_point(data: dict, user, current: OutreachPoint | None = None) -> dict:
+    name = clean(data.get("name"))
+    if not name:
+        raise ServiceError("请填写点位名称", "name")
+    if data.get("kind") not in POINT_KINDS:
+        raise ServiceError("请选择点位类型", "kind")
+    unit = _unit(data, user, current.org_unit_id if current else None)
+    groups = _keys(data, "target_groups", TARGET_GROUPS, "未知的群体")
+    return {"name": name[:100], "address": clean(data.get("address"))[:300], "org_unit": unit.id,
+            "kind": data["kind"], "schedule": clean(data.get("schedule"))[:100],
+            "target_groups": join_keys(groups), "notes": (data.get("notes") or "").strip()[:2000]}
+
+
+def create_point(data: dict, user, form_key: str):
+    """Returns (point, created)."""
+    values = _check_point(data, user)
+
+    def build():
+        now = utcnow()
+        return OutreachPoint.create(form_key=form_key, created_by=user, updated_by=user, created_at=now,
+                                    updated_at=now, **values)
+
+    return records.create_once(OutreachPoint, form_key, build)
+
+
+def update_point(point: OutreachPoint, data: dict, user, expected_version: int) -> OutreachPoint:
+    values = _check_point(data, user, point)
+
+    def apply(current):
+        OutreachPoint.update(**values).where(OutreachPoint.id == current.id).execute()
+
+    preview = OutreachPoint(**{**values, "org_unit": OrgUnit.get_by_id(values["org_unit"])})
+    return records.save_edit("point", point.id, user, expected_version, apply, point_snapshot(preview))
+
+
+def set_point_archived(point: OutreachPoint, user, archived: bool, reason: str = "") -> OutreachPoint:
+    return records.set_archived("point", point, user, archived, reason)

@@ -1,0 +1,43 @@
+from wtforms import DateField, DecimalField, IntegerField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from crm.common.forms import strip_filter
+from crm.fieldwork.choices import TRAINING_CATEGORIES
+from crm.fieldwork.forms import NON_NEGATIVE, FieldWorkForm, not_future, summary_field
+
+MAX_HOURS = 24
+HOURS_RANGE = NumberRange(min=0, max=MAX_HOURS, message=f"学时应在 0 到 {MAX_HOURS} 之间")
+
+
+class ServedEnterprisesMixin:
+    """The enterprises served come from the picker's hidden inputs (`enterprise_ids`), not from
+    a WTForms field; a refusal by the service is shown next to the picker."""
+    enterprise_errors: list = []
+
+    def show_service_error(self, exc):
+        if getattr(exc, "field", None) == "enterprise_ids":
+            self.enterprise_errors = [str(exc)]
+            return
+        super().show_service_error(exc)
+
+
+class TrainingForm(ServedEnterprisesMixin, FieldWorkForm):
+    title = StringField("培训名称", filters=[strip_filter],
+                        validators=[DataRequired("请填写培训名称"), Length(max=200)],
+                        description="如：职工素质提升培训——安全生产知识")
+    held_on = DateField("培训日期", validators=[DataRequired("请填写培训日期"), not_future])
+    category = RadioField("类别", choices=list(TRAINING_CATEGORIES), default="quality",
+                          validators=[DataRequired("请选择培训类别")])
+    hours = DecimalField("学时", places=1, validators=[Optional(), HOURS_RANGE],
+                         render_kw={"min": 0, "max": MAX_HOURS, "step": "0.5", "inputmode": "decimal"})
+    participants = IntegerField("参训人数", default=0, validators=[Optional(), NON_NEGATIVE],
+                                render_kw={"min": 0, "inputmode": "numeric"})
+    trainer = StringField("授课人", filters=[strip_filter], validators=[Length(max=100)])
+    org_unit = SelectField("组织单位", coerce=int, choices=[], validators=[DataRequired("请选择组织单位")])
+    summary = summary_field("内容摘要")
+
+    def service_data(self, enterprise_ids):
+        data = {name: getattr(self, name).data for name in (
+            "title", "held_on", "category", "hours", "participants", "trainer", "org_unit", "summary")}
+        data["enterprise_ids"] = list(enterprise_ids)
+        return data

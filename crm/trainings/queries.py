@@ -1,0 +1,61 @@
+"""Reads of trainings. Every list starts from permissions.scoped() (a training is in scope when
+its organising unit is)."""
+from crm.enterprises.models import Enterprise
+from crm.fieldwork.ledger import LedgerArgs
+from crm.org.models import OrgUnit
+from crm.permissions import scoped
+from crm.trainings.models import Training, TrainingEnterprise
+
+
+def scoped_trainings(user):
+    return scoped(Training, user, query=Training.select(Training, OrgUnit)
+                  .join(OrgUnit, on=(Training.org_unit == OrgUnit.id)))
+
+
+def ledger(user, a: LedgerArgs):
+    query = scoped_trainings(user).where(Training.archived == (a.archived == "1"))
+    units = a.unit_ids()
+    if units is not None:
+        query = query.where(Training.org_unit.in_(units))
+    query = a.dates(query, Training.held_on)
+    if a.kind:
+        query = query.where(Training.category == a.kind)
+    if a.staff:
+        query = query.where(Training.created_by == a.staff)
+    return query.order_by(Training.held_on.desc(), Training.id.desc())
+
+
+def enterprises_of(training_ids) -> dict:
+    """{training id: [Enterprise(id, name)]} in one query."""
+    out = {}
+    ids = list(training_ids)
+    if not ids:
+        return out
+    rows = (TrainingEnterprise.select(TrainingEnterprise.training, Enterprise.id, Enterprise.name)
+            .join(Enterprise, on=(TrainingEnterprise.enterprise == Enterprise.id))
+            .where(TrainingEnterprise.training.in_(ids)).order_by(TrainingEnterprise.id))
+    for row in rows:
+        out.setdefault(row.training_id, []).append(row.enterprise)
+    return out
+
+
+def enterprise_ids(training) -> list[int]:
+    return [r.enterprise_id for r in TrainingEnterprise.select(TrainingEnterprise.enterprise)
+            .where(TrainingEnterprise.training == training.id).order_by(TrainingEnterprise.id)]
+
+
+def pickable(ids, user, keep=()):
+    """The enterprises to show as picked: those of `ids` the user may pick (active, in scope) or
+    that the record already had (`keep`), in the given order. Others are not shown (an id out
+    of scope must not reveal a name)."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    keep = set(keep)
+    found = {e.id: e for e in scoped(Enterprise, user).select(Enterprise.id, Enterprise.name, Enterprise.archived)
+             .where(Enterprise.id.in_(ids))}
+    if keep:
+        for e in Enterprise.select(Enterprise.id, Enterprise.name, Enterprise.archived).where(
+                Enterprise.id.in_([i for i in ids if i in keep])):
+            found[e.id] = e
+    return [found[i] for i in ids if i in found and (i in keep or not found[i].archived)]

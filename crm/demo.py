@@ -609,4 +609,7 @@ def load_demo(seed: int = 2026, enterprises: int = 300) -> list[DemoLogin]:
             for _ in range(counts[unit_code]):
                 data = builder.finish_profile(unit_code, builder.profile(unit_code))
                 builder.build(unit_code, data)
+        if enterprises:
+            from crm.demo_fieldwork import add_field_work
+            add_field_work(rng, today, units, users)
     return logins

@@ -3,41 +3,104 @@
 Out of scope → 404; an action the role may not take → 403; anonymous → the login page.
 Every endpoint must be classified below, so a new route cannot skip this check.
 """
+import io
+from datetime import date
+
 import pytest
+from werkzeug.datastructures import FileStorage
 
 from crm.enterprises.models import Contact
 from tests.conftest import csrf_token, login_as
+from tests.fieldwork_helpers import jpeg
 
 PUBLIC = {"static", "bootstrap.static", "auth.login"}
 READ = {"home.index", "auth.change_password", "enterprises.index", "enterprises.show",
-        "enterprises.history"}
+        "enterprises.history", "enterprises.lookup",
+        "visits.index", "visits.show", "visits.export", "needs.index", "needs.export",
+        "photos.show", "photos.thumb",
+        "meetings.index", "meetings.show", "meetings.export", "meetings.points", "meetings.point_show",
+        "trainings.index", "trainings.show", "trainings.export",
+        "activities.index", "activities.show", "activities.export"}
 EDIT = {"enterprises.create", "enterprises.edit", "enterprises.archive", "enterprises.restore",
         "enterprises.contact_new", "enterprises.contact_edit", "enterprises.contact_archive",
-        "founding.move"}
+        "founding.move",
+        "visits.create", "visits.edit", "visits.archive", "visits.restore",
+        "needs.archive", "needs.restore", "photos.remove",
+        "meetings.create", "meetings.edit", "meetings.archive", "meetings.restore",
+        "meetings.point_new", "meetings.point_edit", "meetings.point_archive", "meetings.point_restore",
+        "trainings.create", "trainings.edit", "trainings.archive", "trainings.restore",
+        "activities.create", "activities.edit", "activities.archive", "activities.restore"}
+# Read for everyone in scope; POST (the handling form) for editors only.
+READ_POST_EDIT = {"needs.show"}
+SUPERVISE = {"visits.comment"}
 SELF = {"auth.logout"}  # any logged-in user, POST only
 ROLES = ("staff", "supervisor", "viewer", "admin")
-ALLOWED = {"read": set(ROLES), "edit": {"staff", "supervisor", "admin"}, "admin": {"admin"}}
+ALLOWED = {"read": set(ROLES), "edit": {"staff", "supervisor", "admin"}, "admin": {"admin"},
+           "supervise": {"supervisor", "admin"}}
 
 
 def kind_of(endpoint):
     if endpoint.startswith("admin."):
         return "admin"
-    if endpoint in READ:
+    if endpoint in READ | READ_POST_EDIT:
         return "read"
     if endpoint in EDIT:
         return "edit"
+    if endpoint in SUPERVISE:
+        return "supervise"
     if endpoint in SELF | PUBLIC:
         return None
     raise AssertionError(f"endpoint {endpoint} is not classified in tests/test_routes.py")
 
 
+def _records(app, ent, user, unit):
+    """One record of every field-work kind for this enterprise / unit (models, not forms)."""
+    from crm.activities.models import ActivityEnterprise, ServiceActivity
+    from crm.meetings.models import Meeting, MeetingEnterprise, OutreachPoint
+    from crm.needs.models import Need
+    from crm.photos import services as photos
+    from crm.trainings.models import Training, TrainingEnterprise
+    from crm.visits.models import Visit, VisitVisitor
+    today = date(2026, 5, 7)
+    visit = Visit.create(enterprise=ent, visited_on=today, kind="door", summary="走访", created_by=user)
+    VisitVisitor.create(visit=visit, user=user)
+    with app.test_request_context():
+        photos.stage([FileStorage(jpeg(), "a.jpg")], f"route-key-{ent.id}-abcdefgh", user)
+        photos.attach("visit", visit.id, f"route-key-{ent.id}-abcdefgh", user)
+    point = OutreachPoint.create(name=f"点位{ent.id}", org_unit=unit, kind="supermarket", created_by=user)
+    meeting = Meeting.create(kind="enterprise", org_unit=unit, held_on=today, summary="沟通会", point=point,
+                             created_by=user)
+    MeetingEnterprise.create(meeting=meeting, enterprise=ent)
+    training = Training.create(title="培训", category="quality", held_on=today, org_unit=unit, summary="培训",
+                               created_by=user)
+    TrainingEnterprise.create(training=training, enterprise=ent)
+    activity = ServiceActivity.create(title="义务理发", held_on=today, org_unit=unit, created_by=user)
+    ActivityEnterprise.create(activity=activity, enterprise=ent)
+    need = Need.create(org_unit=unit, enterprise=ent, visit=visit, category="legal", raised_on=today,
+                       created_by=user)
+    from crm.photos.models import Photo
+    return {"visits": visit, "needs": need, "meetings": meeting, "point": point, "trainings": training,
+            "activities": activity, "photo": Photo.get(Photo.kind == "visit", Photo.record_id == visit.id)}
+
+
 @pytest.fixture
-def world(make):
+def world(app, make):
     town_a, town_b = make.org("甲镇总工会"), make.org("乙镇总工会")
     users = {role: make.user(role, org=town_a if role != "admin" else make.root()) for role in ROLES}
     mine = make.enterprise(org=town_a, name="甲镇企业", contact={"name": "甲联系人", "phone": "13800000001"})
     theirs = make.enterprise(org=town_b, name="乙镇企业", contact={"name": "乙联系人", "phone": "13800000002"})
-    return {"users": users, "mine": mine, "theirs": theirs, "unit": town_b}
+    other = make.user("staff", org=town_b)
+    records = {mine.id: _records(app, mine, users["staff"], town_a),
+               theirs.id: _records(app, theirs, other, town_b)}
+    return {"users": users, "mine": mine, "theirs": theirs, "unit": town_b, "records": records}
+
+
+def _record_for(rule, ent, world):
+    recs = world["records"][ent.id]
+    blueprint = rule.endpoint.split(".")[0]
+    if rule.endpoint.startswith("meetings.point"):
+        return recs["point"].id
+    return recs[blueprint].id
 
 
 def build(rule, ent, world):
@@ -45,6 +108,10 @@ def build(rule, ent, world):
     for arg in rule.arguments:
         if arg == "ent_id":
             values[arg] = ent.id
+        elif arg == "record_id":
+            values[arg] = _record_for(rule, ent, world)
+        elif arg == "photo_id":
+            values[arg] = world["records"][ent.id]["photo"].id
         elif arg == "contact_id":
             values[arg] = Contact.get(Contact.enterprise == ent).id
         elif "unit" in arg or arg == "org_id":
@@ -95,7 +162,7 @@ def test_role_in_and_out_of_scope(app, world, role):
         kind = kind_of(rule.endpoint)
         allowed = role in ALLOWED[kind]
         targets = [("mine", world["mine"])]
-        if "ent_id" in rule.arguments:
+        if {"ent_id", "record_id", "photo_id"} & set(rule.arguments):
             targets.append(("theirs", world["theirs"]))
         for where, ent in targets:
             path = build(rule, ent, world)
@@ -112,9 +179,10 @@ def test_role_in_and_out_of_scope(app, world, role):
                     expected = {200}
                 assert status in expected, f"{role} GET {path}: {status}, expected {expected}"
                 checked += 1
-            if "POST" in rule.methods and (not allowed or out_of_scope):
+            post_allowed = allowed and not (rule.endpoint in READ_POST_EDIT and role == "viewer")
+            if "POST" in rule.methods and (not post_allowed or out_of_scope):
                 status = client.post(path, data={"csrf_token": token}).status_code
-                expected = {403} if not allowed else {404}
+                expected = {404} if out_of_scope and (allowed or rule.endpoint in READ_POST_EDIT) else {403}
                 assert status in expected, f"{role} POST {path}: {status}, expected {expected}"
                 checked += 1
     assert checked >= 20

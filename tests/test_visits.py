@@ -349,3 +349,20 @@ def test_staff_home_shows_recent_field_work_and_buttons(app, town):
     new_visit(client, town["ent"], visitor_ids=[str(town["staff"].id)])
     html = client.get("/").get_data(as_text=True)
     assert "我最近的外勤" in html and "京东物流大兴站（上门走访）" in html and "记录走访" in html
+
+
+def test_list_filter_by_last_contact(app, town, make):
+    client = login_as(app.test_client(), town["staff"])
+    stale = make.enterprise(org=town["org"], name="半年前走访过的店")
+    new_visit(client, stale, visited_on=(TODAY - timedelta(days=120)).isoformat())
+    new_visit(client, town["ent"])
+    never = make.enterprise(org=town["org"], name="从没去过的店")
+
+    def names(query):
+        html = client.get("/enterprises/?" + query).get_data(as_text=True)
+        return {n for n in ("半年前走访过的店", "从没去过的店", "京东物流大兴站") if n in html}
+
+    assert names("contact=never") == {"从没去过的店"}
+    assert names("contact=90") == {"从没去过的店", "半年前走访过的店"}
+    assert names("contact=365") == {"从没去过的店"}
+    assert never.last_contact_on is None

@@ -1,9 +1,12 @@
 """Reads of enterprise files. Every query starts from permissions.scoped()."""
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import current_app
 from peewee import JOIN, fn
 
+from crm.common.choices import Choices
+from crm.common.timeutil import local_today
 from crm.enterprises import search
 from crm.enterprises.choices import AREA_SEEDS, CATEGORIES, INDUSTRIES, STATUSES
 from crm.enterprises.models import Contact, Enterprise
@@ -19,6 +22,11 @@ SORTS = {
 }
 
 
+# 联系情况: a visit or a meeting (Enterprise.last_contact_on, kept by crm.fieldwork.contact).
+CONTACT_FILTERS = Choices(("never", "从未联系"), ("30", "超过30天未联系"), ("90", "超过90天未联系"),
+                          ("365", "超过一年未联系"))
+
+
 @dataclass
 class ListArgs:
     """The list's filters, read from and written back to the URL (so a list can be bookmarked)."""
@@ -31,6 +39,7 @@ class ListArgs:
     category: str = ""
     status: str = ""
     archived: str = ""  # "" active files, "1" archived only, "all"
+    contact: str = ""  # a CONTACT_FILTERS key
     sort: str = "updated"
     page: int = 1
     errors: list = field(default_factory=list)
@@ -50,6 +59,7 @@ class ListArgs:
             category=choice("category", CATEGORIES),
             status=choice("status", STATUSES),
             archived=choice("archived", {"1", "all"}),
+            contact=choice("contact", CONTACT_FILTERS),
             sort=args.get("sort") if args.get("sort") in SORTS else "updated",
         )
         try:
@@ -65,7 +75,7 @@ class ListArgs:
     @property
     def active_filters(self):
         return any([self.q, self.org, self.union_status, self.stage, self.is_key, self.industry,
-                    self.category, self.status, self.archived])
+                    self.category, self.status, self.archived, self.contact])
 
 
 def filtered(user, a: ListArgs):
@@ -91,6 +101,11 @@ def filtered(user, a: ListArgs):
         query = query.where(Enterprise.category == a.category)
     if a.status:
         query = query.where(Enterprise.status == a.status)
+    if a.contact == "never":
+        query = query.where(Enterprise.last_contact_on.is_null())
+    elif a.contact:
+        since = local_today() - timedelta(days=int(a.contact))
+        query = query.where(Enterprise.last_contact_on.is_null() | (Enterprise.last_contact_on < since))
     if a.q:
         query = query.where(search.condition(Enterprise, a.q))
     return query

@@ -35,7 +35,7 @@ def index():
                            units=visible_org_units(current_user, active_only=False),
                            union_statuses=stages.UNION_STATUS, all_stages=stages.ALL_STAGES,
                            industries=INDUSTRIES, categories=CATEGORIES, statuses=STATUSES,
-                           sorts=queries.SORTS)
+                           sorts=queries.SORTS, contact_filters=queries.CONTACT_FILTERS)
 
 
 @bp.route("/lookup")

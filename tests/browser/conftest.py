@@ -76,5 +76,6 @@ def login(page, base, username, password=PASSWORD):
     page.goto(base + "/login")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(base + "/")
+    # The password check is deliberately slow (scrypt, N = 2^17): allow for a busy machine.
+    page.get_by_role("button", name="登录").click(no_wait_after=True)
+    page.wait_for_url(base + "/", timeout=60000)

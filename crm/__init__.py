@@ -47,6 +47,8 @@ def create_app(config=None, **overrides):
     app.register_blueprint(photos_bp)
     from crm.needs.views import bp as needs_bp
     app.register_blueprint(needs_bp)
+    from crm.meetings.views import bp as meetings_bp
+    app.register_blueprint(meetings_bp)
     from crm.trainings.views import bp as trainings_bp
     from crm.activities.views import bp as activities_bp
     app.register_blueprint(trainings_bp)

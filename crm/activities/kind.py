@@ -3,14 +3,19 @@ from crm.common.timeutil import fmt_date
 from crm.enterprises.models import Enterprise
 from crm.fieldwork.choices import PARTNERS, SERVICES, TARGET_GROUPS, labels
 from crm.fieldwork.registry import Kind, register
+from crm.org.models import OrgUnit
 from crm.permissions import get_or_404
 
 
 def get_activity_or_404(record_id, user) -> ServiceActivity:
-    return get_or_404(ServiceActivity, record_id, user)
+    return get_or_404(ServiceActivity, record_id, user,
+                      query=ServiceActivity.select(ServiceActivity, OrgUnit)
+                      .join(OrgUnit, on=(ServiceActivity.org_unit == OrgUnit.id)))
 
 
 def enterprise_names(activity_id) -> str:
+    if activity_id is None:
+        return ""
     rows = (Enterprise.select(Enterprise.name)
             .join(ActivityEnterprise, on=(ActivityEnterprise.enterprise == Enterprise.id))
             .where(ActivityEnterprise.activity == activity_id).order_by(ActivityEnterprise.id).tuples())

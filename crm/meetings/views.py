@@ -1,10 +1,11 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, render_template, request
 from flask_login import current_user, login_required
 
 from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date, local_today
 from crm.db import db
+from crm.enterprises.views import get_enterprise_or_404
 from crm.fieldwork import ledger, services as records, views as fw
 from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVELS, NEED_CATEGORIES, PARTNERS,
                                    POINT_KINDS, SERVICES, TARGET_GROUPS, labels, split_keys)
@@ -54,13 +55,14 @@ def _render_form(form, meeting, key, keep=(), conflict=None, point=None):
     return render_template("meetings/form.html", form=form, meeting=meeting, selected=selected, point=point,
                            pending=photos.pending(key, current_user),
                            existing=photos.of("meeting", meeting.id) if meeting else [],
-                           conflict=conflict), status
+                           conflict=conflict, **CHOICES), status
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])
 @login_required
 def create():
-    """记录沟通会; ?point=<id> starts from an outreach point, ?kind=enterprise for 企业沟通会."""
+    """记录沟通会; ?point=<id> starts from an outreach point, ?kind=enterprise for 企业沟通会,
+    ?ent=<id> (from an enterprise file) lists that enterprise as a participant."""
     require("edit_records")
     form = MeetingForm()
     _prepare(form)
@@ -76,6 +78,11 @@ def create():
                 _prefill_from_point(form, point)
         if request.args.get("kind") in MEETING_KINDS:
             form.kind.data = request.args["kind"]
+        if request.args.get("ent"):
+            ent = get_enterprise_or_404(request.args["ent"])
+            form.enterprise_ids.data = [ent.id]
+            form.org_unit.data = ent.org_unit_id if ent.org_unit_id in {c[0] for c in form.org_unit.choices} \
+                else form.org_unit.data
     key = form.ensure_key()
     if request.method == "POST":
         photos_ok = fw.stage_photos(form)

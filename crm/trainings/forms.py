@@ -1,12 +1,24 @@
 from wtforms import DateField, DecimalField, IntegerField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from crm.common.forms import strip_filter
 from crm.fieldwork.choices import TRAINING_CATEGORIES
 from crm.fieldwork.forms import NON_NEGATIVE, FieldWorkForm, not_future, summary_field
 
 MAX_HOURS = 24
-HOURS_RANGE = NumberRange(min=0, max=MAX_HOURS, message=f"学时应在 0 到 {MAX_HOURS} 之间")
+
+
+def when_parsed(validator):
+    """Run `validator` only on a value that parsed: "abc" in a number box gets the one message
+    "不是有效的整数", not a range message as well."""
+    def check(form, field):
+        if field.data is not None and not field.process_errors:
+            validator(form, field)
+    return check
+
+
+HOURS_RANGE = when_parsed(NumberRange(min=0, max=MAX_HOURS, message=f"学时应在 0 到 {MAX_HOURS} 之间"))
+COUNT = when_parsed(NON_NEGATIVE)
 
 
 class ServedEnterprisesMixin:
@@ -25,12 +37,12 @@ class TrainingForm(ServedEnterprisesMixin, FieldWorkForm):
     title = StringField("培训名称", filters=[strip_filter],
                         validators=[DataRequired("请填写培训名称"), Length(max=200)],
                         description="如：职工素质提升培训——安全生产知识")
-    held_on = DateField("培训日期", validators=[DataRequired("请填写培训日期"), not_future])
+    held_on = DateField("培训日期", validators=[InputRequired("请填写培训日期"), not_future])
     category = RadioField("类别", choices=list(TRAINING_CATEGORIES), default="quality",
                           validators=[DataRequired("请选择培训类别")])
     hours = DecimalField("学时", places=1, validators=[Optional(), HOURS_RANGE],
                          render_kw={"min": 0, "max": MAX_HOURS, "step": "0.5", "inputmode": "decimal"})
-    participants = IntegerField("参训人数", default=0, validators=[Optional(), NON_NEGATIVE],
+    participants = IntegerField("参训人数", default=0, validators=[Optional(), COUNT],
                                 render_kw={"min": 0, "inputmode": "numeric"})
     trainer = StringField("授课人", filters=[strip_filter], validators=[Length(max=100)])
     org_unit = SelectField("组织单位", coerce=int, choices=[], validators=[DataRequired("请选择组织单位")])

@@ -1,5 +1,5 @@
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from crm.common.forms import BaseForm, MultiCheckboxField, strip_filter
 from crm.fieldwork.choices import NEED_CATEGORIES, VISIT_KINDS, VISIT_PURPOSES
@@ -15,7 +15,7 @@ def _float(value):
 
 
 class VisitForm(FieldWorkForm):
-    visited_on = DateField("走访日期", validators=[DataRequired("请填写走访日期"), not_future])
+    visited_on = DateField("走访日期", validators=[InputRequired("请填写走访日期"), not_future])
     visit_time = TimeField("时间", validators=[Optional()])
     kind = RadioField("走访方式", choices=list(VISIT_KINDS), default="door",
                       validators=[DataRequired("请选择走访方式")])

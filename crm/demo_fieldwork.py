@@ -86,6 +86,12 @@ class _FieldWork:
         self.start, self.end = report_span(today)
         self._filed = dict(FoundingEvent.select(FoundingEvent.enterprise, FoundingEvent.occurred_on)
                            .where(FoundingEvent.kind == "initial").tuples())
+        # The first contact on each founding track: no field work with a firm before it.
+        self._first = {}
+        for ent_id, day in (FoundingEvent.select(FoundingEvent.enterprise, FoundingEvent.occurred_on)
+                            .where(FoundingEvent.to_stage == "contacted", FoundingEvent.kind != "initial")
+                            .order_by(FoundingEvent.occurred_on).tuples()):
+            self._first.setdefault(ent_id, day)
 
     def key(self, kind):
         self.n += 1
@@ -108,8 +114,13 @@ class _FieldWork:
             day += timedelta(days=every)
 
     def known_by(self, firms, day):
-        """The firms whose file existed on `day` (a meeting cannot take part before the file)."""
-        return [f for f in firms if self._filed.get(f.id, day) <= day]
+        """The firms that could take part on `day`: their file existed, and their track's first
+        contact (if it has one) is not later. A firm first met at this record starts its track here."""
+        return [f for f in firms if self._filed.get(f.id, day) <= day and self._first.get(f.id, day) <= day]
+
+    def met(self, ents, day):
+        for ent in ents:
+            self._first.setdefault(ent.id, day)
 
     def pick(self, firms, day, k):
         known = self.known_by(firms, day)
@@ -138,6 +149,7 @@ class _FieldWork:
         if data["next_step"]:
             data["next_step_on"] = min(day + timedelta(days=14), self.today + timedelta(days=30))
         visit, _ = create_visit(ent, data, user, self.key("visit"), {user.id})
+        self.met([ent], day)
         return visit
 
     def meeting(self, code, day, user, kind="staff", level="routine", fmt="face", point=None, venue="",
@@ -155,6 +167,7 @@ class _FieldWork:
                 "summary": summary or ("在点位设摊，宣传入会政策，发放维权口袋书，现场办理入会" if kind == "staff"
                                        else "与企业负责人座谈，介绍建会流程，听取企业意见")}
         meeting, _ = create_meeting(data, user, self.key("meeting"))
+        self.met(participants, day)
         return meeting
 
     def point(self, code, name, kind, schedule, groups, notes="", address=""):
@@ -222,8 +235,8 @@ class _FieldWork:
                 if day <= self.end:
                     self.meeting(code, day, boss, kind="enterprise", fmt="one_on_one", groups=(),
                                  participants=self.pick(firms, day, 1), services=(), venue="企业会议室")
-            for shop in rng.sample(shops, min(2, len(shops))):
-                day = min(date(year, month, rng.randint(1, 28)), self.end)
+            day = min(date(year, month, rng.randint(1, 28)), self.end)
+            for shop in self.pick(shops, day, 2):
                 self.visit(shop, day, staff, rng.choice(["policy", "member_service"]))
         span = (self.end - self.start).days
         topics = ["职工素质提升培训：安全生产", "职工素质提升培训：消防知识", "职工素质提升培训：急救技能",
@@ -268,8 +281,8 @@ class _FieldWork:
         unionized = self.enterprises(code, Enterprise.stage.in_(stages.stages_with_status("founded")))
         firms = self.enterprises(code)
         for year, month in _months(self.start, self.end):
-            for ent in unionized:  # every unionized enterprise, every month
-                day = min(date(year, month, rng.randint(3, 26)), self.end)
+            day = min(date(year, month, rng.randint(3, 26)), self.end)
+            for ent in self.known_by(unionized, day):  # every unionized enterprise, every month
                 self.visit(ent, day, user, "member_service", needs=0.2)
             weeks = [d for d in self.days(weekday=0) if d.year == year and d.month == month]
             for day in weeks:
@@ -313,8 +326,9 @@ class _FieldWork:
             firms = self.enterprises(code)
             if i % 2:  # half the units log only a visit now and then (the grid shows them short)
                 for year, month in _months(self.start, self.end):
-                    if firms and rng.random() < 0.5:
-                        self.visit(rng.choice(firms), min(date(year, month, rng.randint(1, 28)), self.end), user)
+                    day = min(date(year, month, rng.randint(1, 28)), self.end)
+                    for ent in self.pick(firms, day, 1 if rng.random() < 0.5 else 0):
+                        self.visit(ent, day, user)
                 continue
             diligence = rng.uniform(0.45, 1.0)
             for year, month in _months(self.start, self.end):
@@ -325,9 +339,9 @@ class _FieldWork:
                     if day <= self.end and firms and rng.random() < diligence:
                         self.meeting(code, day, user, kind="enterprise", fmt="collective", groups=(), services=(),
                                      participants=self.pick(firms, day, 2))
-                for ent in rng.sample(firms, min(1, len(firms))):
-                    self.visit(ent, min(date(year, month, rng.randint(1, 28)), self.end), user,
-                               rng.choice(["founding", "member_service", "policy", "survey"]))
+                day = min(date(year, month, rng.randint(1, 28)), self.end)
+                for ent in self.pick(firms, day, 1):
+                    self.visit(ent, day, user, rng.choice(["founding", "member_service", "policy", "survey"]))
 
     def work_the_needs(self):
         """Older needs are mostly handled; recent ones are open."""

@@ -169,9 +169,18 @@ def _check_field_work():
     xhm = [e for e in Enterprise.select().where(Enterprise.org_unit == units["xihongmen"].id)
            if e.union_status == "founded"]
     assert xhm
+    first = {}
+    for e in FoundingEvent.select().where(FoundingEvent.to_stage == "contacted").order_by(FoundingEvent.occurred_on):
+        first.setdefault(e.enterprise_id, e.occurred_on)
     for ent in xhm:
         months = {v.visited_on.month for v in Visit.select().where(Visit.enterprise == ent.id, Visit.visited_on >= start)}
-        assert months >= set(range(1, end.month)), ent.name
+        since = max(start, first.get(ent.id, start)).month
+        assert months >= set(range(since + 1, end.month)), ent.name
+    # No field work with a firm before its track's first contact.
+    for ent_id, day in first.items():
+        assert not Visit.select().where(Visit.enterprise == ent_id, Visit.visited_on < day).exists()
+        assert not (MeetingEnterprise.select().join(Meeting)
+                    .where(MeetingEnterprise.enterprise == ent_id, Meeting.held_on < day).exists())
     # Contact dates agree with the records; every first-contact move names its record.
     for ent in Enterprise.select():
         days = [v.visited_on for v in Visit.select().where(Visit.enterprise == ent.id)]

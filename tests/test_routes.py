@@ -3,7 +3,6 @@
 Out of scope → 404; an action the role may not take → 403; anonymous → the login page.
 Every endpoint must be classified below, so a new route cannot skip this check.
 """
-import io
 from datetime import date
 
 import pytest

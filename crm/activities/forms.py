@@ -3,8 +3,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from crm.common.forms import MultiCheckboxField, strip_filter
 from crm.fieldwork.choices import PARTNERS, SERVICES, TARGET_GROUPS
-from crm.fieldwork.forms import FieldWorkForm, not_future, summary_field
-from crm.trainings.forms import COUNT, ServedEnterprisesMixin
+from crm.fieldwork.forms import COUNT, FieldWorkForm, not_future, ServedEnterprisesMixin, summary_field
 
 NEW_MEMBERS_TOO_MANY = "新入会人数不能超过服务人数"
 

@@ -14,7 +14,7 @@ from crm.fieldwork.choices import PARTNERS, SERVICES, TARGET_GROUPS, join_keys
 from crm.meetings.models import OutreachPoint
 from crm.permissions import scoped
 from crm.photos import services as photos
-from crm.trainings.services import check_date, count, enterprise_names, org_unit_id, served_ids
+from crm.fieldwork.inputs import check_date, count, enterprise_names, org_unit_id, served_ids
 
 
 def _keys(values, choices, message, field):

@@ -13,11 +13,11 @@ from crm.db import db
 from crm.fieldwork import ledger, services as records, views as fw
 from crm.fieldwork.choices import PARTNERS, SERVICES, TARGET_GROUPS, labels, split_keys
 from crm.fieldwork.forms import ArchiveRecordForm, int_list
+from crm.fieldwork.inputs import pickable
 from crm.meetings.kind import get_point_or_404
 from crm.org.queries import unit_choices
 from crm.permissions import require, scoped, visible_org_units
 from crm.photos import services as photos
-from crm.trainings import queries as training_queries
 
 bp = Blueprint("activities", __name__, url_prefix="/activities")
 WHAT = "服务活动"
@@ -41,7 +41,7 @@ def _posted_enterprises():
 def _render_form(form, record, selected_ids, keep=(), conflict=None, point=None):
     existing = photos.of("activity", record.id) if record is not None else []
     return render_template("activities/form.html", form=form, record=record, point=point,
-                           selected=training_queries.pickable(selected_ids, current_user, keep),
+                           selected=pickable(selected_ids, current_user, keep),
                            pending=photos.pending(form.form_key.data, current_user), existing=existing,
                            conflict=conflict), 409 if conflict else 200
 

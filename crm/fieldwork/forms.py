@@ -63,3 +63,27 @@ def summary_field(label="内容摘要", required=True):
 class ArchiveRecordForm(BaseForm):
     reason = StringField("归档原因", filters=[strip_filter],
                          validators=[DataRequired("请填写归档原因"), Length(max=200)])
+
+
+def when_parsed(validator):
+    """Run `validator` only on a value that parsed: "abc" in a number box gets the one message
+    "不是有效的整数", not a range message as well."""
+    def check(form, field):
+        if field.data is not None and not field.process_errors:
+            validator(form, field)
+    return check
+
+
+COUNT = when_parsed(NON_NEGATIVE)
+
+
+class ServedEnterprisesMixin:
+    """The enterprises served come from the picker's hidden inputs (`enterprise_ids`), not from
+    a WTForms field; a refusal by the service is shown next to the picker."""
+    enterprise_errors: list = []
+
+    def show_service_error(self, exc):
+        if getattr(exc, "field", None) == "enterprise_ids":
+            self.enterprise_errors = [str(exc)]
+            return
+        super().show_service_error(exc)

@@ -1,6 +1,7 @@
 """The kinds of field-work record. Photos, history, the timeline and the ledgers look a record
 up through here, so each of them is written once for all kinds."""
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Callable
 
 
@@ -31,8 +32,5 @@ def _load():
     """Import every feature that registers a kind (idempotent)."""
     if len(KINDS) >= 6:  # visit, meeting, point, training, activity, need
         return
-    import crm.activities.kind  # noqa: F401
-    import crm.meetings.kind  # noqa: F401
-    import crm.needs.kind  # noqa: F401
-    import crm.trainings.kind  # noqa: F401
-    import crm.visits.kind  # noqa: F401
+    for feature in ("activities", "meetings", "needs", "trainings", "visits"):
+        import_module(f"crm.{feature}.kind")

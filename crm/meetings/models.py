@@ -1,4 +1,4 @@
-from peewee import BooleanField, CharField, DateField, ForeignKeyField, IntegerField, TextField, TimeField
+from peewee import CharField, DateField, ForeignKeyField, IntegerField, TextField, TimeField
 
 from crm.db import BaseModel
 from crm.enterprises.models import Enterprise

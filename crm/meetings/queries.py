@@ -67,21 +67,6 @@ def participants(meeting) -> list:
                 .where(MeetingEnterprise.meeting == meeting.id).order_by(MeetingEnterprise.id))
 
 
-def enterprises_by_id(user, ids, keep=()) -> list:
-    """The enterprises to show in a picker being sent back: active ones in scope, or those already
-    on the record."""
-    ids = [i for i in dict.fromkeys(ids or []) if i]
-    if not ids:
-        return []
-    keep = [i for i in ids if i in set(keep)]
-    query = scoped(Enterprise, user).where(Enterprise.id.in_(ids), Enterprise.archived == False)  # noqa: E712
-    found = {e.id: e for e in query}
-    if keep:
-        for e in Enterprise.select().where(Enterprise.id.in_(keep)):
-            found.setdefault(e.id, e)
-    return [found[i] for i in ids if i in found]
-
-
 # ---- 固定点位 -----------------------------------------------------------------------------------
 
 def point_choices(user, include=None):

@@ -9,6 +9,7 @@ from crm.fieldwork import contact
 from crm.fieldwork import services as records
 from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVELS, PARTNERS, POINT_KINDS,
                                    SERVICES, TARGET_GROUPS, join_keys)
+from crm.fieldwork.inputs import served_ids
 from crm.meetings.kind import point_snapshot, snapshot
 from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers, OutreachPoint
 from crm.needs import services as needs
@@ -66,20 +67,8 @@ def _point(data, user, current_id=None):
 def _participants(data, user, keep=()) -> list[int]:
     """The participating enterprises: active files in the user's scope (an edit keeps the ones
     already on the meeting, even when they are outside it)."""
-    ids = []
-    for value in data.get("enterprise_ids") or []:
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            raise ServiceError("参会企业有误，请重新选择", "enterprise_ids")
-    ids = list(dict.fromkeys(ids))
-    new = [i for i in ids if i not in set(keep)]
-    if new:
-        found = {i for (i,) in scoped(Enterprise, user).select(Enterprise.id)
-                 .where(Enterprise.id.in_(new), Enterprise.archived == False).tuples()}  # noqa: E712
-        if len(found) != len(new):
-            raise ServiceError("参会企业中有已归档或不在您管辖范围内的企业，不能添加", "enterprise_ids")
-    return ids
+    return served_ids(data.get("enterprise_ids"), user, keep,
+                      message="参会企业中有已归档或不在您管辖范围内的企业，不能添加")
 
 
 def _check_meeting(data: dict, user, current: Meeting | None = None) -> dict:

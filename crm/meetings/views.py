@@ -10,6 +10,7 @@ from crm.fieldwork import ledger, services as records, views as fw
 from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVELS, NEED_CATEGORIES, PARTNERS,
                                    POINT_KINDS, SERVICES, TARGET_GROUPS, labels, split_keys)
 from crm.fieldwork.forms import ArchiveRecordForm
+from crm.fieldwork.inputs import pickable
 from crm.meetings import queries, services
 from crm.meetings.forms import MeetingForm, PointForm
 from crm.meetings.kind import get_meeting_or_404, get_point_or_404
@@ -50,7 +51,7 @@ def _prefill_from_point(form, point):
 
 
 def _render_form(form, meeting, key, keep=(), conflict=None, point=None):
-    selected = queries.enterprises_by_id(current_user, form.enterprise_ids.data or [], keep)
+    selected = pickable(form.enterprise_ids.data or [], current_user, keep)
     status = 409 if conflict else 200
     return render_template("meetings/form.html", form=form, meeting=meeting, selected=selected, point=point,
                            pending=photos.pending(key, current_user),

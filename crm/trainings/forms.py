@@ -3,34 +3,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from crm.common.forms import strip_filter
 from crm.fieldwork.choices import TRAINING_CATEGORIES
-from crm.fieldwork.forms import NON_NEGATIVE, FieldWorkForm, not_future, summary_field
+from crm.fieldwork.forms import (COUNT, FieldWorkForm, ServedEnterprisesMixin, not_future, summary_field,
+                                 when_parsed)
 
 MAX_HOURS = 24
 
 
-def when_parsed(validator):
-    """Run `validator` only on a value that parsed: "abc" in a number box gets the one message
-    "不是有效的整数", not a range message as well."""
-    def check(form, field):
-        if field.data is not None and not field.process_errors:
-            validator(form, field)
-    return check
-
-
 HOURS_RANGE = when_parsed(NumberRange(min=0, max=MAX_HOURS, message=f"学时应在 0 到 {MAX_HOURS} 之间"))
-COUNT = when_parsed(NON_NEGATIVE)
-
-
-class ServedEnterprisesMixin:
-    """The enterprises served come from the picker's hidden inputs (`enterprise_ids`), not from
-    a WTForms field; a refusal by the service is shown next to the picker."""
-    enterprise_errors: list = []
-
-    def show_service_error(self, exc):
-        if getattr(exc, "field", None) == "enterprise_ids":
-            self.enterprise_errors = [str(exc)]
-            return
-        super().show_service_error(exc)
 
 
 class TrainingForm(ServedEnterprisesMixin, FieldWorkForm):

@@ -42,20 +42,3 @@ def enterprises_of(training_ids) -> dict:
 def enterprise_ids(training) -> list[int]:
     return [r.enterprise_id for r in TrainingEnterprise.select(TrainingEnterprise.enterprise)
             .where(TrainingEnterprise.training == training.id).order_by(TrainingEnterprise.id)]
-
-
-def pickable(ids, user, keep=()):
-    """The enterprises to show as picked: those of `ids` the user may pick (active, in scope) or
-    that the record already had (`keep`), in the given order. Others are not shown (an id out
-    of scope must not reveal a name)."""
-    ids = list(dict.fromkeys(ids))
-    if not ids:
-        return []
-    keep = set(keep)
-    found = {e.id: e for e in scoped(Enterprise, user).select(Enterprise.id, Enterprise.name, Enterprise.archived)
-             .where(Enterprise.id.in_(ids))}
-    if keep:
-        for e in Enterprise.select(Enterprise.id, Enterprise.name, Enterprise.archived).where(
-                Enterprise.id.in_([i for i in ids if i in keep])):
-            found[e.id] = e
-    return [found[i] for i in ids if i in found and (i in keep or not found[i].archived)]

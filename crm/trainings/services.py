@@ -8,72 +8,15 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from crm.common.errors import ServiceError
 from crm.common.text import clean
-from crm.common.timeutil import local_today, utcnow
-from crm.enterprises.models import Enterprise
+from crm.common.timeutil import utcnow
 from crm.fieldwork import services as records
 from crm.fieldwork.choices import TRAINING_CATEGORIES
-from crm.fieldwork.forms import EARLIEST
-from crm.org.models import OrgUnit
-from crm.permissions import in_scope, scoped
+from crm.fieldwork.inputs import check_date, count, enterprise_names, org_unit_id, served_ids
 from crm.photos import services as photos
 from crm.trainings.kind import snapshot
 from crm.trainings.models import Training, TrainingEnterprise
 
 MAX_HOURS = Decimal(24)
-MAX_COUNT = 1_000_000
-MAX_SERVED = 300
-
-
-# ---- checks every record with served enterprises shares (activities use them too) -------------
-
-def check_date(day, label: str, field: str):
-    if day is None:
-        raise ServiceError(f"请填写{label}", field)
-    if day > local_today():
-        raise ServiceError(f"{label}不能晚于今天", field)
-    if day < EARLIEST:
-        raise ServiceError("日期太早，请检查年份", field)
-
-
-def count(value, label: str, field: str) -> int:
-    if value is None or value == "":
-        return 0
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ServiceError(f"{label}应为整数", field)
-    if number < 0 or number > MAX_COUNT:
-        raise ServiceError(f"{label}应为不小于 0 的整数", field)
-    return number
-
-
-def org_unit_id(unit_id, user, keep=None) -> int:
-    """The organising unit: an active unit of the user's subtree (or the record's own unit)."""
-    unit = OrgUnit.get_or_none(OrgUnit.id == unit_id) if unit_id else None
-    if unit is None or not (unit.id == keep or (unit.active and in_scope(user, unit))):
-        raise ServiceError("请选择组织单位", "org_unit")
-    return unit.id
-
-
-def served_ids(ids, user, keep=()) -> list[int]:
-    """Enterprises served: active files in the user's scope. Enterprises the record already had
-    stay allowed (a file archived since). Anything else is refused, not silently dropped."""
-    ids = list(dict.fromkeys(int(i) for i in ids or []))
-    if len(ids) > MAX_SERVED:
-        raise ServiceError(f"服务企业最多 {MAX_SERVED} 家", "enterprise_ids")
-    keep = set(keep)
-    wanted = [i for i in ids if i not in keep]
-    if wanted:
-        found = {i for (i,) in scoped(Enterprise, user).select(Enterprise.id)
-                 .where(Enterprise.id.in_(wanted), Enterprise.archived == False).tuples()}  # noqa: E712
-        if any(i not in found for i in wanted):
-            raise ServiceError("所选服务企业中有不在您管辖范围内或已归档的档案，请重新选择", "enterprise_ids")
-    return ids
-
-
-def enterprise_names(ids) -> str:
-    names = dict(Enterprise.select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(list(ids))).tuples())
-    return "、".join(names.get(i, "") for i in ids)
 
 
 # ---- trainings ------------------------------------------------------------------------------

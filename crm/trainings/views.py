@@ -9,6 +9,7 @@ from crm.db import db
 from crm.fieldwork import ledger, services as records, views as fw
 from crm.fieldwork.choices import TRAINING_CATEGORIES
 from crm.fieldwork.forms import ArchiveRecordForm, int_list
+from crm.fieldwork.inputs import pickable
 from crm.org.queries import unit_choices
 from crm.permissions import require, scoped, visible_org_units
 from crm.photos import services as photos
@@ -37,7 +38,7 @@ def _render_form(form, record, selected_ids, keep=(), conflict=None):
     key = form.form_key.data
     existing = photos.of("training", record.id) if record is not None else []
     return render_template("trainings/form.html", form=form, record=record,
-                           selected=queries.pickable(selected_ids, current_user, keep),
+                           selected=pickable(selected_ids, current_user, keep),
                            pending=photos.pending(key, current_user), existing=existing,
                            conflict=conflict), 409 if conflict else 200
 

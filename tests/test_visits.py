@@ -367,3 +367,20 @@ def test_list_filter_by_last_contact(app, town, make):
     assert names("contact=90") == {"从没去过的店", "半年前走访过的店"}
     assert names("contact=365") == {"从没去过的店"}
     assert never.last_contact_on is None
+
+
+def test_a_need_is_archived_with_a_reason_and_restored(app, town, make):
+    client = login_as(app.test_client(), town["staff"])
+    new_visit(client, town["ent"], need_categories=["policy"], need_detail="重复录入的需求")
+    need = Need.get()
+    token = csrf_token(client, f"/needs/{need.id}")
+    client.post(f"/needs/{need.id}/archive", data={"csrf_token": token, "reason": ""})
+    assert not Need.get_by_id(need.id).archived
+    client.post(f"/needs/{need.id}/archive", data={"csrf_token": token, "reason": "重复录入"})
+    assert Need.get_by_id(need.id).archived
+    assert "重复录入的需求" not in client.get(f"/enterprises/{town['ent'].id}").get_data(as_text=True)
+    assert "重复录入的需求" in client.get("/needs/?archived=1").get_data(as_text=True)
+    outsider = login_as(app.test_client(), make.user("staff", org=make.org("乙镇总工会")))
+    assert outsider.get(f"/needs/{need.id}").status_code == 404
+    client.post(f"/needs/{need.id}/restore", data={"csrf_token": token})
+    assert not Need.get_by_id(need.id).archived

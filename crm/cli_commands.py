@@ -169,9 +169,11 @@ def _check_secret(app):
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="装入演示数据（仅当数据库为空时）")
+@click.option("--demo-enterprises", "demo_count", default=300, show_default=True,
+              help="演示数据的企业数量（外勤记录随之增减）")
 @with_appcontext
 @friendly
-def serve(host, port, workers, demo):
+def serve(host, port, workers, demo, demo_count):
     from crm import schema
     from crm.db import db
     app = current_app._get_current_object()
@@ -185,7 +187,7 @@ def serve(host, port, workers, demo):
         from crm import demo as demo_data
         if demo_data.is_empty():
             click.echo("正在装入演示数据…")
-            logins = demo_data.load_demo()
+            logins = demo_data.load_demo(enterprises=demo_count)
         else:
             click.echo("数据库已有数据，未重复装入演示数据。")
             logins = demo_data.existing_logins()

@@ -611,5 +611,5 @@ def load_demo(seed: int = 2026, enterprises: int = 300) -> list[DemoLogin]:
                 builder.build(unit_code, data)
         if enterprises:
             from crm.demo_fieldwork import add_field_work
-            add_field_work(rng, today, units, users)
+            add_field_work(rng, today, units, users, full=enterprises >= 100)
     return logins

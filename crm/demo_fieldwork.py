@@ -357,8 +357,9 @@ class _FieldWork:
                             need.version)
 
 
-def add_field_work(rng: random.Random, today: date, units: dict, users: dict):
-    """Call inside load_demo's transaction, after the enterprise files exist."""
+def add_field_work(rng: random.Random, today: date, units: dict, users: dict, full: bool = True):
+    """Call inside load_demo's transaction, after the enterprise files exist. A small demo
+    (`full=False`) keeps the units of section 12 and leaves the other units' routine out."""
     work = _FieldWork(rng, today, units, users)
     work.first_contacts()
     work.gaomidian()
@@ -366,5 +367,6 @@ def add_field_work(rng: random.Random, today: date, units: dict, users: dict):
     work.panggezhuang()
     work.xihongmen()
     work.district()
-    work.other_units()
+    if full:
+        work.other_units()
     work.work_the_needs()

@@ -5,6 +5,7 @@ Anything outside that subtree does not exist for them: get_*_or_404 raises 404.
 """
 from flask import abort
 from flask_login import current_user
+from peewee import SQL
 
 from crm.org.models import OrgUnit
 
@@ -65,6 +66,14 @@ def scoped(model, user, org_field=None, query=None):
     query = query if query is not None else model.select()
     ids = scope_org_ids(user)
     return query if ids is None else query.where(org_field.in_(ids))
+
+
+def visible_enterprises(user):
+    """A condition: the enterprise is in the user's scope (for records that list enterprises of
+    other units: their names are shown only to users who may see those files)."""
+    from crm.enterprises.models import Enterprise
+    ids = scope_org_ids(user)
+    return SQL("1 = 1") if ids is None else Enterprise.org_unit.in_(ids)
 
 
 def in_scope(user, org_unit) -> bool:

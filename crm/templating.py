@@ -18,13 +18,36 @@ def mask_phone(phone: str) -> str:
 
 def url_with(**changes):
     """The current URL with some query arguments changed (filters stay in the URL)."""
-    args = request.args.to_dict(flat=False)
+    args = query_args()
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
         else:
             args[key] = [value]
     return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+# URL arguments that are not filters: they collide with url_for's own parameters.
+_RESERVED = {"endpoint", "values", "method", "_external", "_anchor", "_method", "_scheme"}
+
+
+def query_args() -> dict:
+    """The current query string as url_for arguments (reserved names dropped)."""
+    return {k: v for k, v in request.args.to_dict(flat=False).items()
+            if k not in _RESERVED and k not in (request.view_args or {})}
+
+
+def url_for_args(endpoint: str, **changes):
+    """`endpoint` with the current filters (e.g. the export of the list being shown)."""
+    args = query_args()
+    args.update({k: [v] for k, v in changes.items() if v is not None})
+    return url_for(endpoint, **args)
+
+
+def draft_suffix() -> str:
+    """A new-record form opened with a prefill keeps its own draft (?point=3, ?ent=7 …)."""
+    parts = [f"{k}={request.args[k]}" for k in ("point", "ent", "kind") if request.args.get(k)]
+    return ("&".join(parts) + ":") if parts else ""
 
 
 def has_endpoint(name: str) -> bool:
@@ -39,6 +62,8 @@ def init_app(app):
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["Markup"] = Markup
     app.jinja_env.globals["has_endpoint"] = has_endpoint
+    app.jinja_env.globals["url_for_args"] = url_for_args
+    app.jinja_env.globals["draft_suffix"] = draft_suffix
     _register_labels(app)
 
 

@@ -7,7 +7,7 @@ from crm.enterprises.models import Enterprise
 from crm.fieldwork.ledger import LedgerArgs
 from crm.meetings.models import OutreachPoint
 from crm.org.models import OrgUnit
-from crm.permissions import scoped
+from crm.permissions import scoped, visible_enterprises
 
 
 def scoped_activities(user):
@@ -43,15 +43,16 @@ def point_choices(user, include=None):
     return choices
 
 
-def enterprises_of(activity_ids) -> dict:
-    """{activity id: [Enterprise(id, name)]} in one query."""
+def enterprises_of(activity_ids, user) -> dict:
+    """{record id: [Enterprise(id, name)]} of the served enterprises the user may see, in one
+    query (names of files outside the user's scope are not shown)."""
     out = {}
     ids = list(activity_ids)
     if not ids:
         return out
     rows = (ActivityEnterprise.select(ActivityEnterprise.activity, Enterprise.id, Enterprise.name)
             .join(Enterprise, on=(ActivityEnterprise.enterprise == Enterprise.id))
-            .where(ActivityEnterprise.activity.in_(ids)).order_by(ActivityEnterprise.id))
+            .where(ActivityEnterprise.activity.in_(ids), visible_enterprises(user)).order_by(ActivityEnterprise.id))
     for row in rows:
         out.setdefault(row.activity_id, []).append(row.enterprise)
     return out

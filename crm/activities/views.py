@@ -9,13 +9,13 @@ from crm.activities.kind import get_activity_or_404
 from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date, local_today
-from crm.db import db
 from crm.fieldwork import ledger, services as records, views as fw
 from crm.fieldwork.choices import PARTNERS, SERVICES, TARGET_GROUPS, labels, split_keys
 from crm.fieldwork.forms import ArchiveRecordForm, int_list
 from crm.fieldwork.inputs import pickable
 from crm.meetings.kind import get_point_or_404
 from crm.org.queries import unit_choices
+from crm.activities.models import ServiceActivity
 from crm.permissions import require, scoped, visible_org_units
 from crm.photos import services as photos
 
@@ -75,6 +75,9 @@ def create():
         selected = _posted_enterprises()
     key = form.ensure_key()
     if request.method == "POST":
+        done = fw.already_saved(ServiceActivity, form, "activities.show", WHAT)
+        if done is not None:
+            return done
         photos_ok = fw.stage_photos(form)
         if form.validate_on_submit() and photos_ok:
             try:
@@ -90,7 +93,7 @@ def create():
 @login_required
 def show(record_id):
     activity = get_activity_or_404(record_id, current_user)
-    served = queries.enterprises_of([activity.id]).get(activity.id, [])
+    served = queries.enterprises_of([activity.id], current_user).get(activity.id, [])
     return render_template("activities/show.html", activity=activity, served=served,
                            services=labels(SERVICES, activity.services),
                            groups=labels(TARGET_GROUPS, activity.target_groups),
@@ -125,8 +128,7 @@ def edit(record_id):
             try:
                 services.update_activity(activity, form.service_data(selected), current_user,
                                          form.expected_version())
-                with db.atomic():
-                    photos.attach("activity", activity.id, key, current_user)
+                fw.attach_on_edit("activity", activity, key, current_user)
             except records.StaleRecord as exc:
                 conflict = exc
                 form.version.data = exc.current.version
@@ -169,7 +171,7 @@ def staff_choices():
 def index():
     args = _args()
     page = ledger.page_of(queries.ledger(current_user, args), args.page)
-    served = queries.enterprises_of(a.id for a in page.rows)
+    served = queries.enterprises_of([a.id for a in page.rows], current_user)
     return render_template("activities/index.html", page=page, args=args, served=served,
                            units=visible_org_units(current_user, active_only=False), staff=staff_choices(),
                            SERVICES=SERVICES, TARGET_GROUPS=TARGET_GROUPS, labels=labels)
@@ -202,7 +204,7 @@ def export():
 def _rows(batch, users):
     if not batch:
         return
-    served = queries.enterprises_of(a.id for a in batch)
+    served = queries.enterprises_of([a.id for a in batch], current_user)
     for a in batch:
         yield [fmt_date(a.held_on), a.title, labels(SERVICES, a.services), a.place,
                a.point.name if a.point_id else "", a.org_unit.name, labels(TARGET_GROUPS, a.target_groups),

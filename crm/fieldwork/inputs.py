@@ -57,6 +57,11 @@ def served_ids(ids, user, keep=(), message=REFUSED) -> list[int]:
                  .where(Enterprise.id.in_(wanted), Enterprise.archived == False).tuples()}  # noqa: E712
         if any(i not in found for i in wanted):
             raise ServiceError(message, "enterprise_ids")
+    if keep:
+        # Enterprises of the record the editor cannot see were never offered: they stay.
+        seen = {i for (i,) in scoped(Enterprise, user).select(Enterprise.id)
+                .where(Enterprise.id.in_(list(keep))).tuples()}
+        ids += [i for i in keep if i not in seen and i not in ids]
     return ids
 
 
@@ -66,17 +71,13 @@ def enterprise_names(ids) -> str:
 
 
 def pickable(ids, user, keep=()):
-    """The enterprises to show as picked: those of `ids` the user may pick (active, in scope) or
-    that the record already had (`keep`), in the given order. Others are not shown (an id out
-    of scope must not reveal a name)."""
+    """The enterprises to show as picked: those of `ids` in the user's scope that are active, or
+    that the record already had (`keep`, even archived since), in the given order. Files
+    outside the scope are never shown (an id must not reveal a name)."""
     ids = list(dict.fromkeys(ids))
     if not ids:
         return []
     keep = set(keep)
     found = {e.id: e for e in scoped(Enterprise, user).select(Enterprise.id, Enterprise.name, Enterprise.archived)
              .where(Enterprise.id.in_(ids))}
-    if keep:
-        for e in Enterprise.select(Enterprise.id, Enterprise.name, Enterprise.archived).where(
-                Enterprise.id.in_([i for i in ids if i in keep])):
-            found[e.id] = e
     return [found[i] for i in ids if i in found and (i in keep or not found[i].archived)]

@@ -87,6 +87,18 @@ def page_of(query, page: int) -> LedgerPage:
     return LedgerPage(rows[:size], page, len(rows) > size)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(ws, value):
+    """User text that looks like a formula is written as text, never as a live formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
 def xlsx_response(filename: str, title: str, columns, rows) -> Response:
     """columns: [(header, width)]; rows: an iterable of lists (streamed through a write-only
     workbook, so a long ledger is not held as cells in memory)."""
@@ -103,7 +115,7 @@ def xlsx_response(filename: str, title: str, columns, rows) -> Response:
         header.append(cell)
     ws.append(header)
     for row in rows:
-        ws.append(row)
+        ws.append([_text_cell(ws, v) for v in row])
     out = SpooledTemporaryFile(max_size=16 * 1024 * 1024)
     wb.save(out)
     out.seek(0)

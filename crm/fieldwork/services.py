@@ -65,6 +65,8 @@ def save_edit(kind_key: str, record_id: int, user, expected_version: int, apply,
     model = kind.model
     with db.atomic():
         current = model.get_by_id(record_id)
+        if current.archived:
+            raise ServiceError("这条记录已归档，不能修改；如需修改请先恢复", None)
         if current.version != expected_version:
             raise StaleRecord(kind, current, mine)
         before = kind.snapshot(current)

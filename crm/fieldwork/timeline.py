@@ -122,7 +122,11 @@ def _meetings(ent, user, ids):
     out = {}
     for m in Meeting.select(Meeting, OrgUnit).join(OrgUnit).where(Meeting.id.in_(ids)):
         visible = in_scope(user, m.org_unit)
-        title = f"{MEETING_KINDS.label(m.kind)}（{MEETING_LEVELS.label(m.level)}）" + (f"：{m.title}" if m.title else "")
+        title = f"{MEETING_KINDS.label(m.kind)}（{MEETING_LEVELS.label(m.level)}）"
+        if not visible:  # a meeting of a unit outside the reader's scope: that it happened, no more
+            out[m.id] = {"title": title, "detail": "", "who": m.org_unit.name, "endpoint": None, "args": {}}
+            continue
+        title += f"：{m.title}" if m.title else ""
         out[m.id] = {"title": title, "detail": f"{m.org_unit.name} · {m.venue}".rstrip(" ·") +
                      (f" · 参加 {m.attendees} 人" if m.attendees else ""),
                      "who": m.org_unit.name,
@@ -134,6 +138,10 @@ def _trainings(ent, user, ids):
     out = {}
     for t in Training.select(Training, OrgUnit).join(OrgUnit).where(Training.id.in_(ids)):
         visible = in_scope(user, t.org_unit)
+        if not visible:
+            out[t.id] = {"title": TRAINING_CATEGORIES.label(t.category) + "培训", "who": t.org_unit.name,
+                         "endpoint": None, "args": {}}
+            continue
         out[t.id] = {"title": f"{t.title}（{TRAINING_CATEGORIES.label(t.category)}）",
                      "detail": f"参训 {t.participants} 人" + (f" · 授课：{t.trainer}" if t.trainer else ""),
                      "who": t.org_unit.name,
@@ -146,6 +154,9 @@ def _activities(ent, user, ids):
     for a in (ServiceActivity.select(ServiceActivity, OrgUnit).join(OrgUnit)
               .where(ServiceActivity.id.in_(ids))):
         visible = in_scope(user, a.org_unit)
+        if not visible:
+            out[a.id] = {"title": "服务活动", "who": a.org_unit.name, "endpoint": None, "args": {}}
+            continue
         out[a.id] = {"title": a.title, "detail": labels(SERVICES, a.services), "who": a.org_unit.name,
                      "endpoint": "activities.show" if visible else None, "args": {"record_id": a.id}}
     return out
@@ -153,8 +164,12 @@ def _activities(ent, user, ids):
 
 def _founding(ent, user, ids):
     out = {}
-    for e in (FoundingEvent.select(FoundingEvent, User).join(User, JOIN.LEFT_OUTER)
-              .where(FoundingEvent.id.in_(ids))):
+    events = list(FoundingEvent.select(FoundingEvent, User).join(User, JOIN.LEFT_OUTER)
+                  .where(FoundingEvent.id.in_(ids)))
+    meeting_ids = [e.record_id for e in events if e.record_kind == "meeting"]
+    visible_meetings = {m.id for m in Meeting.select(Meeting.id, OrgUnit.path).join(OrgUnit)
+                        .where(Meeting.id.in_(meeting_ids)) if in_scope(user, m.org_unit)} if meeting_ids else set()
+    for e in events:
         if e.kind == "initial":
             title = f"建档（建会进度：{stages.label(e.to_stage)}）"
         else:
@@ -162,7 +177,7 @@ def _founding(ent, user, ids):
         endpoint, args = "enterprises.show", {"ent_id": ent.id, "_anchor": "founding"}
         if e.record_kind == "visit":
             endpoint, args = "visits.show", {"record_id": e.record_id}
-        elif e.record_kind == "meeting":
+        elif e.record_kind == "meeting" and e.record_id in visible_meetings:
             endpoint, args = "meetings.show", {"record_id": e.record_id}
         out[e.id] = {"title": title, "detail": e.note, "who": e.user.name if e.user_id else "",
                      "endpoint": endpoint, "args": args}

@@ -4,6 +4,11 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
 from crm.common.errors import ServiceError
+from crm.common.timeutil import utcnow
+from crm.db import db
+from crm.fieldwork import registry
+from crm.fieldwork.models import RecordChange
+from crm.fieldwork.services import valid_form_key
 from crm.photos import services as photos
 
 
@@ -12,6 +17,31 @@ def stage_photos(form) -> bool:
     errors = photos.stage(request.files.getlist("photos"), form.ensure_key(), current_user)
     form.photo_errors = errors
     return not errors
+
+
+def already_saved(model, form, endpoint: str, what: str):
+    """A re-sent form whose key was saved before goes straight to its record, before any
+    validation (the record may have changed what the form offers, e.g. the stage)."""
+    key = form.form_key.data
+    if valid_form_key(key):
+        existing = model.get_or_none(model.form_key == key)
+        if existing is not None:
+            return saved(existing, False, endpoint, what, key)
+    return None
+
+
+def attach_on_edit(kind: str, record, form_key: str, user):
+    """Photos added while editing: attached, counted as a new version and in the history."""
+    with db.atomic():
+        added = photos.attach(kind, record.id, form_key, user)
+        if added:
+            model = registry.get(kind).model
+            current = model.get_by_id(record.id)
+            model.update(version=current.version + 1, updated_at=utcnow(), updated_by=user) \
+                .where(model.id == record.id).execute()
+            RecordChange.create(kind=kind, record_id=record.id, user=user, version=current.version + 1,
+                                field="照片", old_value="", new_value=f"新增 {added} 张")
+    return added
 
 
 def saved(record, created: bool, endpoint: str, what: str, form_key: str):

@@ -1,6 +1,6 @@
 from wtforms import (DateField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
                      TextAreaField, TimeField)
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from crm.common.forms import MultiCheckboxField, strip_filter
 from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVELS, NEED_CATEGORIES, PARTNERS,
@@ -30,7 +30,7 @@ class MeetingForm(FieldWorkForm):
                         validators=[DataRequired("请选择形式")])
     org_unit = SelectField("组织单位", coerce=int, validators=[DataRequired("请选择组织单位")],
                            invalid_choice_message=OUT_OF_SCOPE)
-    held_on = DateField("日期", validators=[DataRequired("请填写日期"), not_future])
+    held_on = DateField("日期", validators=[InputRequired("请填写日期"), not_future])
     start_time = TimeField("时间", validators=[Optional()])
     title = StringField("主题", filters=[strip_filter], validators=[Length(max=200)])
     venue = StringField("地点", filters=[strip_filter], validators=[Length(max=200)])

@@ -6,7 +6,7 @@ from crm.enterprises.models import Enterprise
 from crm.fieldwork.ledger import LedgerArgs
 from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers, OutreachPoint
 from crm.org.models import OrgUnit
-from crm.permissions import scoped
+from crm.permissions import scoped, visible_enterprises
 
 
 def scoped_meetings(user):
@@ -44,27 +44,29 @@ def group_counts(meeting_ids) -> dict:
     return out
 
 
-def participant_names(meeting_ids) -> dict:
-    """{meeting id: [enterprise names]} in one query."""
+def participant_names(meeting_ids, user) -> dict:
+    """{meeting id: [names of the participants the user may see]} in one query."""
     out = {}
     ids = list(meeting_ids)
     if not ids:
         return out
     rows = (MeetingEnterprise.select(MeetingEnterprise.meeting, Enterprise.name)
             .join(Enterprise, on=(MeetingEnterprise.enterprise == Enterprise.id))
-            .where(MeetingEnterprise.meeting.in_(ids)).order_by(MeetingEnterprise.id).tuples())
+            .where(MeetingEnterprise.meeting.in_(ids), visible_enterprises(user))
+            .order_by(MeetingEnterprise.id).tuples())
     for meeting_id, name in rows:
         out.setdefault(meeting_id, []).append(name)
     return out
 
 
-def participants(meeting) -> list:
-    """The participating enterprises with their org unit (to decide which can be linked)."""
+def participants(meeting, user) -> list:
+    """The participating enterprises the user may see (others of the meeting stay unnamed)."""
     return list(Enterprise.select(Enterprise, OrgUnit)
                 .join(OrgUnit, on=(Enterprise.org_unit == OrgUnit.id))
                 .switch(Enterprise)
                 .join(MeetingEnterprise, on=(MeetingEnterprise.enterprise == Enterprise.id))
-                .where(MeetingEnterprise.meeting == meeting.id).order_by(MeetingEnterprise.id))
+                .where(MeetingEnterprise.meeting == meeting.id, visible_enterprises(user))
+                .order_by(MeetingEnterprise.id))
 
 
 # ---- 固定点位 -----------------------------------------------------------------------------------

@@ -131,6 +131,15 @@ def _evidence(values) -> str:
     return f"沟通会：{values['held_on'].isoformat()} {MEETING_KINDS.label(values['kind'])}"
 
 
+def _need_enterprise(participants, unit):
+    """A need raised at a meeting with one enterprise is that enterprise's, when the meeting's
+    unit holds its file (the need's readers must be allowed to see it)."""
+    if len(participants) != 1:
+        return None
+    ent = Enterprise.select(Enterprise.id, OrgUnit.path).join(OrgUnit).where(Enterprise.id == participants[0]).first()
+    return ent.id if ent and ent.org_unit.path.startswith(unit.path) else None
+
+
 def create_meeting(data: dict, user, form_key: str):
     """Returns (meeting, created). `created` is False when this form key was already saved."""
     checked = _check_meeting(data, user)
@@ -141,8 +150,7 @@ def create_meeting(data: dict, user, form_key: str):
         meeting = Meeting.create(form_key=form_key, created_by=user, updated_by=user, created_at=now,
                                  updated_at=now, **values)
         _set_children(meeting.id, checked["counts"], participants)
-        needs.raise_needs(org_unit=meeting.org_unit_id,
-                          enterprise=participants[0] if len(participants) == 1 else None,
+        needs.raise_needs(org_unit=meeting.org_unit_id, enterprise=_need_enterprise(participants, checked["unit"]),
                           meeting=meeting.id, raised_on=values["held_on"], user=user,
                           categories=data.get("need_categories"), detail=data.get("need_detail"))
         photos.attach("meeting", meeting.id, form_key, user)
@@ -177,8 +185,11 @@ def update_meeting(meeting: Meeting, data: dict, user, expected_version: int) ->
 
 
 def set_archived(meeting: Meeting, user, archived: bool, reason: str = "") -> Meeting:
-    return records.set_archived("meeting", meeting, user, archived, reason,
-                                after=lambda m: contact.recompute(current_participants(m.id)))
+    def after(m):
+        contact.recompute(current_participants(m.id))
+        needs.follow_record(m.archived, meeting=m.id)
+
+    return records.set_archived("meeting", meeting, user, archived, reason, after=after)
 
 
 # ---- 固定点位 -----------------------------------------------------------------------------------

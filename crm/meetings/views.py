@@ -4,7 +4,6 @@ from flask_login import current_user, login_required
 from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date, local_today
-from crm.db import db
 from crm.enterprises.views import get_enterprise_or_404
 from crm.fieldwork import ledger, services as records, views as fw
 from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVELS, NEED_CATEGORIES, PARTNERS,
@@ -14,6 +13,7 @@ from crm.fieldwork.inputs import pickable
 from crm.meetings import queries, services
 from crm.meetings.forms import MeetingForm, PointForm
 from crm.meetings.kind import get_meeting_or_404, get_point_or_404
+from crm.meetings.models import Meeting
 from crm.needs.models import Need
 from crm.org.queries import unit_choices
 from crm.permissions import in_scope, require, scoped, visible_org_units
@@ -86,6 +86,9 @@ def create():
                 else form.org_unit.data
     key = form.ensure_key()
     if request.method == "POST":
+        done = fw.already_saved(Meeting, form, "meetings.show", "沟通会记录")
+        if done is not None:
+            return done
         photos_ok = fw.stage_photos(form)
         if form.validate_on_submit() and photos_ok:
             try:
@@ -101,7 +104,7 @@ def create():
 @login_required
 def show(record_id):
     meeting = get_meeting_or_404(record_id, current_user)
-    ents = queries.participants(meeting)
+    ents = queries.participants(meeting, current_user)
     counts = queries.group_counts([meeting.id]).get(meeting.id, {})
     groups = [(label, counts[key]) for key, label in TARGET_GROUPS if counts.get(key)]
     needs = list(Need.select().where(Need.meeting == meeting.id).order_by(Need.id))
@@ -138,8 +141,7 @@ def edit(record_id):
         if form.validate_on_submit() and photos_ok:
             try:
                 services.update_meeting(meeting, form.service_data(), current_user, form.expected_version())
-                with db.atomic():
-                    photos.attach("meeting", meeting.id, key, current_user)
+                fw.attach_on_edit("meeting", meeting, key, current_user)
             except records.StaleRecord as exc:
                 conflict = exc
                 form.version.data = exc.current.version
@@ -217,7 +219,7 @@ def _rows(batch, users):
         return
     ids = [m.id for m in batch]
     counts = queries.group_counts(ids)
-    names = queries.participant_names(ids)
+    names = queries.participant_names(ids, current_user)
     for m in batch:
         mine = counts.get(m.id, {})
         yield ([fmt_date(m.held_on), m.start_time.strftime("%H:%M") if m.start_time else "",

@@ -50,5 +50,12 @@ def update_need(need: Need, data: dict, user, expected_version: int) -> Need:
     return records.save_edit("need", need.id, user, expected_version, apply, mine)
 
 
+def follow_record(archived: bool, visit=None, meeting=None):
+    """The needs raised at a visit or meeting are archived and restored with it (a record
+    archived as a duplicate does not leave its needs open)."""
+    cond = (Need.visit == visit) if visit is not None else (Need.meeting == meeting)
+    Need.update(archived=archived).where(cond).execute()
+
+
 def set_archived(need: Need, user, archived: bool, reason: str = "") -> Need:
     return records.set_archived("need", need, user, archived, reason)

@@ -18,10 +18,11 @@ from crm.common.errors import ServiceError
 from crm.photos.models import Photo
 
 MAX_BYTES = 10 * 1024 * 1024
-FORMATS = {"JPEG", "PNG", "WEBP"}
+FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}  # MPO: a phone camera's multi-picture JPEG
+MAX_FILES = 10  # per submission
 MAX_SIDE = 2560  # plenty for a record; a 12-megapixel tablet photo becomes ~1 MB
 THUMB_SIDE = 400
-MAX_PIXELS = 60_000_000  # refuse decompression bombs
+MAX_PIXELS = 40_000_000  # refuse decompression bombs
 
 
 def upload_dir() -> Path:
@@ -88,9 +89,10 @@ def stage(files, form_key: str, user):
     """Store the uploaded files as pending photos of this form. Returns the list of messages for
     the files refused; the good ones are kept either way."""
     errors = []
+    files = [f for f in files if f is not None and f.filename]
+    if len(files) > MAX_FILES:
+        return [f"一次最多上传 {MAX_FILES} 张照片（这次选了 {len(files)} 张），请分几次保存"]
     for storage in files:
-        if storage is None or not storage.filename:
-            continue
         data = storage.stream.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
             size = len(data)

@@ -12,7 +12,7 @@ bp = Blueprint("photos", __name__, url_prefix="/photos")
 
 def get_photo_or_404(photo_id) -> Photo:
     photo = Photo.get_or_none(Photo.id == photo_id)
-    if photo is None:
+    if photo is None or photo.archived:
         abort(404)
     if photo.kind is None:
         if photo.uploaded_by_id != current_user.id:

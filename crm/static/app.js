@@ -14,6 +14,16 @@
       event.preventDefault();
       return;
     }
+    let bytes = 0;
+    let count = 0;
+    form.querySelectorAll("input[type=file]").forEach(function (inp) {
+      Array.from(inp.files || []).forEach(function (f) { bytes += f.size; count += 1; });
+    });
+    if (count > 10 || bytes > 60 * 1024 * 1024) { // the server takes 64 MB a request
+      event.preventDefault();
+      window.alert("照片太多或太大：一次最多 10 张、合计不超过 60 MB。请减少照片后再保存，已填写的内容不会丢失。");
+      return;
+    }
     const geo = form.querySelector("[data-geo-switch]");
     const lat = form.querySelector("input[name=latitude]");
     if (geo && geo.checked && lat && !lat.value && navigator.geolocation) {
@@ -146,6 +156,7 @@
 
   // ---- drafts: a form keeps what was typed on this device until the server has saved it --------
   const PREFIX = "crm-draft:";
+  const NOT_IN_DRAFT = ["latitude", "longitude", "accuracy_m"]; // a location is taken at save time
 
   function store() {
     try { return window.localStorage; } catch (e) { return null; }
@@ -168,7 +179,8 @@
   function collect(form) {
     const data = {};
     Array.from(form.elements).forEach(function (el) {
-      if (!el.name || el.name === "csrf_token" || el.type === "file" || el.type === "submit" ||
+      if (!el.name || el.name === "csrf_token" || NOT_IN_DRAFT.indexOf(el.name) !== -1 ||
+          el.type === "file" || el.type === "submit" ||
           el.type === "button" || el.closest("[data-picked]") || el.matches("[data-picker-input]")) return;
       if (el.type === "checkbox" || el.type === "radio") {
         data[el.name] = data[el.name] || [];

@@ -1,5 +1,5 @@
 from wtforms import DateField, DecimalField, IntegerField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
 from crm.common.forms import strip_filter
 from crm.fieldwork.choices import TRAINING_CATEGORIES
@@ -7,6 +7,12 @@ from crm.fieldwork.forms import (COUNT, FieldWorkForm, ServedEnterprisesMixin, n
                                  when_parsed)
 
 MAX_HOURS = 24
+
+
+def finite(form, field):
+    """NaN and infinity parse as decimals but are not numbers of hours."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("学时应为数字")
 
 
 HOURS_RANGE = when_parsed(NumberRange(min=0, max=MAX_HOURS, message=f"学时应在 0 到 {MAX_HOURS} 之间"))
@@ -19,7 +25,7 @@ class TrainingForm(ServedEnterprisesMixin, FieldWorkForm):
     held_on = DateField("培训日期", validators=[InputRequired("请填写培训日期"), not_future])
     category = RadioField("类别", choices=list(TRAINING_CATEGORIES), default="quality",
                           validators=[DataRequired("请选择培训类别")])
-    hours = DecimalField("学时", places=1, validators=[Optional(), HOURS_RANGE],
+    hours = DecimalField("学时", places=1, validators=[Optional(), finite, HOURS_RANGE],
                          render_kw={"min": 0, "max": MAX_HOURS, "step": "0.5", "inputmode": "decimal"})
     participants = IntegerField("参训人数", default=0, validators=[Optional(), COUNT],
                                 render_kw={"min": 0, "inputmode": "numeric"})

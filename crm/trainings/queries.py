@@ -3,7 +3,7 @@ its organising unit is)."""
 from crm.enterprises.models import Enterprise
 from crm.fieldwork.ledger import LedgerArgs
 from crm.org.models import OrgUnit
-from crm.permissions import scoped
+from crm.permissions import scoped, visible_enterprises
 from crm.trainings.models import Training, TrainingEnterprise
 
 
@@ -25,15 +25,16 @@ def ledger(user, a: LedgerArgs):
     return query.order_by(Training.held_on.desc(), Training.id.desc())
 
 
-def enterprises_of(training_ids) -> dict:
-    """{training id: [Enterprise(id, name)]} in one query."""
+def enterprises_of(training_ids, user) -> dict:
+    """{record id: [Enterprise(id, name)]} of the served enterprises the user may see, in one
+    query (names of files outside the user's scope are not shown)."""
     out = {}
     ids = list(training_ids)
     if not ids:
         return out
     rows = (TrainingEnterprise.select(TrainingEnterprise.training, Enterprise.id, Enterprise.name)
             .join(Enterprise, on=(TrainingEnterprise.enterprise == Enterprise.id))
-            .where(TrainingEnterprise.training.in_(ids)).order_by(TrainingEnterprise.id))
+            .where(TrainingEnterprise.training.in_(ids), visible_enterprises(user)).order_by(TrainingEnterprise.id))
     for row in rows:
         out.setdefault(row.training_id, []).append(row.enterprise)
     return out

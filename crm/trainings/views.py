@@ -5,7 +5,6 @@ from flask_login import current_user, login_required
 from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date, local_today
-from crm.db import db
 from crm.fieldwork import ledger, services as records, views as fw
 from crm.fieldwork.choices import TRAINING_CATEGORIES
 from crm.fieldwork.forms import ArchiveRecordForm, int_list
@@ -16,6 +15,7 @@ from crm.photos import services as photos
 from crm.trainings import queries, services
 from crm.trainings.forms import TrainingForm
 from crm.trainings.kind import get_training_or_404, hours_text
+from crm.trainings.models import Training
 
 bp = Blueprint("trainings", __name__, url_prefix="/trainings")
 WHAT = "培训记录"
@@ -58,6 +58,9 @@ def create():
         selected = _posted_enterprises()
     key = form.ensure_key()
     if request.method == "POST":
+        done = fw.already_saved(Training, form, "trainings.show", WHAT)
+        if done is not None:
+            return done
         photos_ok = fw.stage_photos(form)
         if form.validate_on_submit() and photos_ok:
             try:
@@ -73,7 +76,7 @@ def create():
 @login_required
 def show(record_id):
     training = get_training_or_404(record_id, current_user)
-    served = queries.enterprises_of([training.id]).get(training.id, [])
+    served = queries.enterprises_of([training.id], current_user).get(training.id, [])
     return render_template("trainings/show.html", training=training, served=served,
                            hours=hours_text(training.hours), photos=photos.of("training", training.id),
                            changes=records.history("training", training.id), archive_form=ArchiveRecordForm(),
@@ -102,8 +105,7 @@ def edit(record_id):
             try:
                 services.update_training(training, form.service_data(selected), current_user,
                                          form.expected_version())
-                with db.atomic():
-                    photos.attach("training", training.id, key, current_user)
+                fw.attach_on_edit("training", training, key, current_user)
             except records.StaleRecord as exc:
                 conflict = exc
                 form.version.data = exc.current.version
@@ -146,7 +148,7 @@ def staff_choices():
 def index():
     args = _args()
     page = ledger.page_of(queries.ledger(current_user, args), args.page)
-    served = queries.enterprises_of(t.id for t in page.rows)
+    served = queries.enterprises_of([t.id for t in page.rows], current_user)
     return render_template("trainings/index.html", page=page, args=args, served=served,
                            units=visible_org_units(current_user, active_only=False), staff=staff_choices(),
                            TRAINING_CATEGORIES=TRAINING_CATEGORIES, hours_text=hours_text)
@@ -178,7 +180,7 @@ def export():
 def _rows(batch, users):
     if not batch:
         return
-    served = queries.enterprises_of(t.id for t in batch)
+    served = queries.enterprises_of([t.id for t in batch], current_user)
     for t in batch:
         yield [fmt_date(t.held_on), t.title, TRAINING_CATEGORIES.label(t.category), hours_text(t.hours),
                t.trainer, t.org_unit.name, "、".join(e.name for e in served.get(t.id, [])), t.participants,

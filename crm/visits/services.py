@@ -50,6 +50,14 @@ def _values(data: dict) -> dict:
             "next_step": clean(data.get("next_step"))[:300], "next_step_on": data.get("next_step_on")}
 
 
+def _location(data: dict) -> dict:
+    """Latitude and longitude are kept as a valid pair, or not at all."""
+    lat, lng, acc = data.get("latitude"), data.get("longitude"), data.get("accuracy_m")
+    if lat is None or lng is None or not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        return {"latitude": None, "longitude": None, "accuracy_m": None}
+    return {"latitude": lat, "longitude": lng, "accuracy_m": acc if acc is not None and acc >= 0 else None}
+
+
 def _set_visitors(visit_id, visitor_ids):
     VisitVisitor.delete().where(VisitVisitor.visit == visit_id).execute()
     for uid in dict.fromkeys(visitor_ids):
@@ -69,8 +77,7 @@ def create_visit(ent: Enterprise, data: dict, user, form_key: str, allowed_visit
         now = utcnow()
         visit = Visit.create(enterprise=ent.id, form_key=form_key, created_by=user, updated_by=user,
                              created_at=now, updated_at=now,
-                             latitude=data.get("latitude"), longitude=data.get("longitude"),
-                             accuracy_m=data.get("accuracy_m"), **_values(data))
+                             **_location(data), **_values(data))
         _set_visitors(visit.id, data["visitor_ids"])
         needs.raise_needs(org_unit=ent.org_unit_id, enterprise=ent.id, visit=visit.id,
                           raised_on=data["visited_on"], user=user,
@@ -116,8 +123,12 @@ def _names(user_ids) -> str:
 
 
 def set_archived(visit: Visit, user, archived: bool, reason: str = "") -> Visit:
-    return records.set_archived("visit", visit, user, archived, reason,
-                                after=lambda v: contact.recompute([v.enterprise_id]))
+    def after(v):
+        contact.recompute([v.enterprise_id])
+        needs.follow_record(v.archived, visit=v.id)
+
+    # The founding move the visit made stays: it is its own record on the track.
+    return records.set_archived("visit", visit, user, archived, reason, after=after)
 
 
 def add_comment(visit: Visit, text: str, user) -> VisitComment:

@@ -16,6 +16,7 @@ from crm.photos import services as photos
 from crm.visits import queries, services
 from crm.visits.forms import CommentForm, VisitForm
 from crm.visits.kind import get_visit_or_404
+from crm.visits.models import Visit
 
 bp = Blueprint("visits", __name__)
 
@@ -44,6 +45,9 @@ def create(ent_id):
         form.visitor_ids.data = [current_user.id]
     key = form.ensure_key()
     if request.method == "POST":
+        done = fw.already_saved(Visit, form, "visits.show", "走访记录")
+        if done is not None:
+            return done
         photos_ok = fw.stage_photos(form)
         if form.validate_on_submit() and photos_ok:
             try:
@@ -89,9 +93,7 @@ def edit(record_id):
         if form.validate_on_submit() and photos_ok:
             try:
                 services.update_visit(visit, form.service_data(), current_user, form.expected_version(), allowed)
-                from crm.db import db
-                with db.atomic():
-                    photos.attach("visit", visit.id, key, current_user)
+                fw.attach_on_edit("visit", visit, key, current_user)
             except records.StaleRecord as exc:
                 conflict = exc
                 form.version.data = exc.current.version

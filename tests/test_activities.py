@@ -86,7 +86,8 @@ def test_new_form_from_an_outreach_point(app, world):
     assert f'<option selected value="{world["point"].id}">' in html
     assert 'value="courier" autocomplete="off" checked' in html and 'value="rider" autocomplete="off" checked' in html
     assert f'name="enterprise_ids" value="{world["e1"].id}"' in html
-    assert 'data-draft="activity:new"' in html and local_today().isoformat() in html
+    assert f'data-draft="activity:point={world["point"].id}&amp;ent={world["e1"].id}:new"' in html
+    assert local_today().isoformat() in html
     assert client.get(f"/activities/new?point={world['their_point'].id}").status_code == 404
     # The place defaults to the point's name when left blank.
     activity = create(client, world, place="", form_key=key(5))

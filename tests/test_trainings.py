@@ -75,7 +75,9 @@ def test_new_form_defaults_and_enterprise_preselect(app, world):
     client = login_as(app.test_client(), world["staff"])
     html = client.get(f"/trainings/new?ent={world['e1'].id}").get_data(as_text=True)
     assert local_today().isoformat() in html
-    assert 'data-draft="training:new"' in html and "data-draft-fresh" in html
+    # A form opened for one enterprise keeps its own draft (a plain new form has another).
+    assert f'data-draft="training:ent={world["e1"].id}:new"' in html and "data-draft-fresh" in html
+    assert 'data-draft="training:new"' in client.get("/trainings/new").get_data(as_text=True)
     assert f'name="enterprise_ids" value="{world["e1"].id}"' in html and "甲镇第一电子有限公司" in html
     assert f'<option selected value="{world["unit"].id}">' in html
     # Another unit's file is not named (nor preselected).

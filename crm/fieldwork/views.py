@@ -30,16 +30,19 @@ def already_saved(model, form, endpoint: str, what: str):
     return None
 
 
-def attach_on_edit(kind: str, record, form_key: str, user):
-    """Photos added while editing: attached, counted as a new version and in the history."""
+def attach_on_edit(kind: str, record, form_key: str, user, edited_version: int):
+    """Photos added while editing `edited_version`: attached and in the history, as part of the
+    version that edit made (or as a new version when the edit changed nothing else)."""
     with db.atomic():
         added = photos.attach(kind, record.id, form_key, user)
         if added:
             model = registry.get(kind).model
-            current = model.get_by_id(record.id)
-            model.update(version=current.version + 1, updated_at=utcnow(), updated_by=user) \
-                .where(model.id == record.id).execute()
-            RecordChange.create(kind=kind, record_id=record.id, user=user, version=current.version + 1,
+            version = model.get_by_id(record.id).version
+            if version == edited_version:
+                version += 1
+                model.update(version=version, updated_at=utcnow(), updated_by=user) \
+                    .where(model.id == record.id).execute()
+            RecordChange.create(kind=kind, record_id=record.id, user=user, version=version,
                                 field="照片", old_value="", new_value=f"新增 {added} 张")
     return added
 

@@ -141,7 +141,7 @@ def edit(record_id):
         if form.validate_on_submit() and photos_ok:
             try:
                 services.update_meeting(meeting, form.service_data(), current_user, form.expected_version())
-                fw.attach_on_edit("meeting", meeting, key, current_user)
+                fw.attach_on_edit("meeting", meeting, key, current_user, form.expected_version())
             except records.StaleRecord as exc:
                 conflict = exc
                 form.version.data = exc.current.version

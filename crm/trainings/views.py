@@ -105,7 +105,7 @@ def edit(record_id):
             try:
                 services.update_training(training, form.service_data(selected), current_user,
                                          form.expected_version())
-                fw.attach_on_edit("training", training, key, current_user)
+                fw.attach_on_edit("training", training, key, current_user, form.expected_version())
             except records.StaleRecord as exc:
                 conflict = exc
                 form.version.data = exc.current.version

@@ -93,7 +93,7 @@ def edit(record_id):
         if form.validate_on_submit() and photos_ok:
             try:
                 services.update_visit(visit, form.service_data(), current_user, form.expected_version(), allowed)
-                fw.attach_on_edit("visit", visit, key, current_user)
+                fw.attach_on_edit("visit", visit, key, current_user, form.expected_version())
             except records.StaleRecord as exc:
                 conflict = exc
                 form.version.data = exc.current.version

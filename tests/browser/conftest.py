@@ -50,7 +50,7 @@ def _page(browser, width, height):
     context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
                                   timezone_id="Asia/Shanghai")
     page = context.new_page()
-    page.set_default_timeout(10000)
+    page.set_default_timeout(30000)  # a busy 2-core machine: generous, never a timing assert
     errors = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -120,39 +120,17 @@ def edit(record_id):
     else:
         selected = _posted_enterprises()
     _prepare(form, activity)
-    key = form.ensure_key()
+    form.ensure_key()
     conflict = None
     if request.method == "POST":
-        photos_ok = fw.stage_photos(form)
-        if form.validate_on_submit() and photos_ok:
-            try:
-                services.update_activity(activity, form.service_data(selected), current_user,
-                                         form.expected_version())
-                fw.attach_on_edit("activity", activity, key, current_user, form.expected_version())
-            except records.StaleRecord as exc:
-                conflict = exc
-                form.version.data = exc.current.version
-            except ServiceError as exc:
-                form.show_service_error(exc)
-            else:
-                return fw.saved(activity, True, "activities.show", "修改", key)
+        done, conflict = fw.post_edit(form, "activity", activity, lambda: services.update_activity(
+            activity, form.service_data(selected), current_user, form.expected_version()))
+        if done is not None:
+            return done
     return _render_form(form, activity, selected, keep=current_ids, conflict=conflict)
 
 
-@bp.route("/<int:record_id>/archive", methods=["POST"])
-@login_required
-def archive(record_id):
-    require("edit_records")
-    return fw.archive_or_restore(services.set_archived, get_activity_or_404(record_id, current_user),
-                                 "activities.show", True)
-
-
-@bp.route("/<int:record_id>/restore", methods=["POST"])
-@login_required
-def restore(record_id):
-    require("edit_records")
-    return fw.archive_or_restore(services.set_archived, get_activity_or_404(record_id, current_user),
-                                 "activities.show", False)
+fw.archive_routes(bp, "/<int:record_id>", get_activity_or_404, services.set_archived, "activities.show")
 
 
 # ---- 台账 -------------------------------------------------------------------------------

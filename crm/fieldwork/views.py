@@ -1,14 +1,15 @@
 """View helpers every field-work form shares: photos that come with the form, the saved
 redirect (which also tells the browser to drop its local draft), the archive buttons."""
 from flask import flash, redirect, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from crm.common.errors import ServiceError
 from crm.common.timeutil import utcnow
 from crm.db import db
 from crm.fieldwork import registry
 from crm.fieldwork.models import RecordChange
-from crm.fieldwork.services import valid_form_key
+from crm.fieldwork.services import StaleRecord, valid_form_key
+from crm.permissions import require
 from crm.photos import services as photos
 
 
@@ -55,6 +56,39 @@ def saved(record, created: bool, endpoint: str, what: str, form_key: str):
     else:
         flash(f"这份{what}已经保存过，重复提交没有再建一条", "info")
     return redirect(url_for(endpoint, record_id=record.id))
+
+
+def archive_routes(bp, rule: str, getter, set_archived, endpoint: str, prefix: str = ""):
+    """POST `<rule>/archive` (with a reason) and `<rule>/restore` for one kind of record, as the
+    endpoints `<prefix>archive` and `<prefix>restore` of `bp`. Editors only; out of scope is 404."""
+    def change(record_id, archive):
+        require("edit_records")
+        return archive_or_restore(set_archived, getter(record_id, current_user), endpoint, archive)
+
+    bp.add_url_rule(f"{rule}/archive", f"{prefix}archive", login_required(lambda record_id: change(record_id, True)),
+                    methods=["POST"])
+    bp.add_url_rule(f"{rule}/restore", f"{prefix}restore",
+                    login_required(lambda record_id: change(record_id, False)), methods=["POST"])
+
+
+def post_edit(form, kind: str, record, update):
+    """The POST of an edit form: its photos, validation, the versioned save (`update()`), the
+    photos added. Returns (response, conflict): the redirect once saved, else the StaleRecord to
+    show (or None: the form goes back with its messages)."""
+    key = form.ensure_key()
+    photos_ok = stage_photos(form)
+    if not (form.validate_on_submit() and photos_ok):
+        return None, None
+    try:
+        update()
+        attach_on_edit(kind, record, key, current_user, form.expected_version())
+    except StaleRecord as exc:
+        form.version.data = exc.current.version
+        return None, exc
+    except ServiceError as exc:
+        form.show_service_error(exc)
+        return None, None
+    return saved(record, True, registry.get(kind).endpoint, "修改", key), None
 
 
 def archive_or_restore(set_archived, record, endpoint: str, archive: bool):

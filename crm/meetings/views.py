@@ -137,35 +137,16 @@ def edit(record_id):
     key = form.ensure_key()
     conflict = None
     if request.method == "POST":
-        photos_ok = fw.stage_photos(form)
-        if form.validate_on_submit() and photos_ok:
-            try:
-                services.update_meeting(meeting, form.service_data(), current_user, form.expected_version())
-                fw.attach_on_edit("meeting", meeting, key, current_user, form.expected_version())
-            except records.StaleRecord as exc:
-                conflict = exc
-                form.version.data = exc.current.version
-            except ServiceError as exc:
-                form.show_service_error(exc)
-            else:
-                return fw.saved(meeting, True, "meetings.show", "修改", key)
+        done, conflict = fw.post_edit(form, "meeting", meeting, lambda: services.update_meeting(
+            meeting, form.service_data(), current_user, form.expected_version()))
+        if done is not None:
+            return done
     return _render_form(form, meeting, key, keep=current, conflict=conflict)
 
 
-@bp.route("/meetings/<int:record_id>/archive", methods=["POST"])
-@login_required
-def archive(record_id):
-    require("edit_records")
-    return fw.archive_or_restore(services.set_archived, get_meeting_or_404(record_id, current_user),
-                                 "meetings.show", True)
-
-
-@bp.route("/meetings/<int:record_id>/restore", methods=["POST"])
-@login_required
-def restore(record_id):
-    require("edit_records")
-    return fw.archive_or_restore(services.set_archived, get_meeting_or_404(record_id, current_user),
-                                 "meetings.show", False)
+fw.archive_routes(bp, "/meetings/<int:record_id>", get_meeting_or_404, services.set_archived, "meetings.show")
+fw.archive_routes(bp, "/meetings/points/<int:record_id>", get_point_or_404, services.set_point_archived,
+                  "meetings.point_show", prefix="point_")
 
 
 # ---- 台账 -------------------------------------------------------------------------------
@@ -293,19 +274,3 @@ def point_edit(record_id):
             return fw.saved(point, True, "meetings.point_show", "修改", key)
     return render_template("meetings/point_form.html", form=form, point=point,
                            conflict=conflict), 409 if conflict else 200
-
-
-@bp.route("/meetings/points/<int:record_id>/archive", methods=["POST"])
-@login_required
-def point_archive(record_id):
-    require("edit_records")
-    return fw.archive_or_restore(services.set_point_archived, get_point_or_404(record_id, current_user),
-                                 "meetings.point_show", True)
-
-
-@bp.route("/meetings/points/<int:record_id>/restore", methods=["POST"])
-@login_required
-def point_restore(record_id):
-    require("edit_records")
-    return fw.archive_or_restore(services.set_point_archived, get_point_or_404(record_id, current_user),
-                                 "meetings.point_show", False)

@@ -84,17 +84,4 @@ def show(record_id):
                            NEED_CATEGORIES=NEED_CATEGORIES), 409 if conflict else 200
 
 
-@bp.route("/<int:record_id>/archive", methods=["POST"])
-@login_required
-def archive(record_id):
-    require("edit_records")
-    return fw.archive_or_restore(services.set_archived, get_need_or_404(record_id, current_user),
-                                 "needs.show", True)
-
-
-@bp.route("/<int:record_id>/restore", methods=["POST"])
-@login_required
-def restore(record_id):
-    require("edit_records")
-    return fw.archive_or_restore(services.set_archived, get_need_or_404(record_id, current_user),
-                                 "needs.show", False)
+fw.archive_routes(bp, "/<int:record_id>", get_need_or_404, services.set_archived, "needs.show")

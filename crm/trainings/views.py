@@ -97,39 +97,17 @@ def edit(record_id):
     else:
         selected = _posted_enterprises()
     _org_choices(form, training)
-    key = form.ensure_key()
+    form.ensure_key()
     conflict = None
     if request.method == "POST":
-        photos_ok = fw.stage_photos(form)
-        if form.validate_on_submit() and photos_ok:
-            try:
-                services.update_training(training, form.service_data(selected), current_user,
-                                         form.expected_version())
-                fw.attach_on_edit("training", training, key, current_user, form.expected_version())
-            except records.StaleRecord as exc:
-                conflict = exc
-                form.version.data = exc.current.version
-            except ServiceError as exc:
-                form.show_service_error(exc)
-            else:
-                return fw.saved(training, True, "trainings.show", "修改", key)
+        done, conflict = fw.post_edit(form, "training", training, lambda: services.update_training(
+            training, form.service_data(selected), current_user, form.expected_version()))
+        if done is not None:
+            return done
     return _render_form(form, training, selected, keep=current_ids, conflict=conflict)
 
 
-@bp.route("/<int:record_id>/archive", methods=["POST"])
-@login_required
-def archive(record_id):
-    require("edit_records")
-    return fw.archive_or_restore(services.set_archived, get_training_or_404(record_id, current_user),
-                                 "trainings.show", True)
-
-
-@bp.route("/<int:record_id>/restore", methods=["POST"])
-@login_required
-def restore(record_id):
-    require("edit_records")
-    return fw.archive_or_restore(services.set_archived, get_training_or_404(record_id, current_user),
-                                 "trainings.show", False)
+fw.archive_routes(bp, "/<int:record_id>", get_training_or_404, services.set_archived, "trainings.show")
 
 
 # ---- 台账 -------------------------------------------------------------------------------

@@ -89,37 +89,20 @@ def edit(record_id):
     key = form.ensure_key()
     conflict = None
     if request.method == "POST":
-        photos_ok = fw.stage_photos(form)
-        if form.validate_on_submit() and photos_ok:
-            try:
-                services.update_visit(visit, form.service_data(), current_user, form.expected_version(), allowed)
-                fw.attach_on_edit("visit", visit, key, current_user, form.expected_version())
-            except records.StaleRecord as exc:
-                conflict = exc
-                form.version.data = exc.current.version
-            except ServiceError as exc:
-                form.show_service_error(exc)
-            else:
-                return fw.saved(visit, True, "visits.show", "修改", key)
+        done, conflict = fw.post_edit(form, "visit", visit, lambda: services.update_visit(
+            visit, form.service_data(), current_user, form.expected_version(), allowed))
+        if done is not None:
+            return done
     return render_template("visits/form.html", form=form, ent=ent, visit=visit,
                            pending=photos.pending(key, current_user), existing=photos.of("visit", visit.id),
                            conflict=conflict), 409 if conflict else 200
 
 
-@bp.route("/visits/<int:record_id>/archive", methods=["POST"])
-@login_required
-def archive(record_id):
-    require("edit_records")
-    return fw.archive_or_restore(services.set_archived, get_visit_or_404(record_id, current_user),
-                                 "visits.show", True)
 
 
-@bp.route("/visits/<int:record_id>/restore", methods=["POST"])
-@login_required
-def restore(record_id):
-    require("edit_records")
-    return fw.archive_or_restore(services.set_archived, get_visit_or_404(record_id, current_user),
-                                 "visits.show", False)
+
+
+fw.archive_routes(bp, "/visits/<int:record_id>", get_visit_or_404, services.set_archived, "visits.show")
 
 
 @bp.route("/visits/<int:record_id>/comments", methods=["POST"])

@@ -3,11 +3,11 @@ scope when its organising unit is)."""
 from peewee import JOIN
 
 from crm.activities.models import ActivityEnterprise, ServiceActivity
-from crm.enterprises.models import Enterprise
 from crm.fieldwork.ledger import LedgerArgs
+from crm.fieldwork.links import linked_enterprises, linked_ids
 from crm.meetings.models import OutreachPoint
 from crm.org.models import OrgUnit
-from crm.permissions import scoped, visible_enterprises
+from crm.permissions import scoped
 
 
 def scoped_activities(user):
@@ -44,20 +44,8 @@ def point_choices(user, include=None):
 
 
 def enterprises_of(activity_ids, user) -> dict:
-    """{record id: [Enterprise(id, name)]} of the served enterprises the user may see, in one
-    query (names of files outside the user's scope are not shown)."""
-    out = {}
-    ids = list(activity_ids)
-    if not ids:
-        return out
-    rows = (ActivityEnterprise.select(ActivityEnterprise.activity, Enterprise.id, Enterprise.name)
-            .join(Enterprise, on=(ActivityEnterprise.enterprise == Enterprise.id))
-            .where(ActivityEnterprise.activity.in_(ids), visible_enterprises(user)).order_by(ActivityEnterprise.id))
-    for row in rows:
-        out.setdefault(row.activity_id, []).append(row.enterprise)
-    return out
+    return linked_enterprises(ActivityEnterprise.activity, activity_ids, user)
 
 
 def enterprise_ids(activity) -> list[int]:
-    return [r.enterprise_id for r in ActivityEnterprise.select(ActivityEnterprise.enterprise)
-            .where(ActivityEnterprise.activity == activity.id).order_by(ActivityEnterprise.id)]
+    return linked_ids(ActivityEnterprise.activity, activity.id)

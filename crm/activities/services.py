@@ -11,10 +11,11 @@ from crm.common.text import clean
 from crm.common.timeutil import utcnow
 from crm.fieldwork import services as records
 from crm.fieldwork.choices import PARTNERS, SERVICES, TARGET_GROUPS, join_keys
+from crm.fieldwork.inputs import check_date, count, enterprise_names, org_unit_id, served_ids
+from crm.fieldwork.links import set_links
 from crm.meetings.models import OutreachPoint
 from crm.permissions import scoped
 from crm.photos import services as photos
-from crm.fieldwork.inputs import check_date, count, enterprise_names, org_unit_id, served_ids
 
 
 def _keys(values, choices, message, field):
@@ -58,12 +59,6 @@ def _values(data: dict, user, keep_unit=None, keep_point=None) -> dict:
             "summary": (data.get("summary") or "").strip()[:5000]}
 
 
-def _set_enterprises(activity_id, ent_ids):
-    ActivityEnterprise.delete().where(ActivityEnterprise.activity == activity_id).execute()
-    for ent_id in ent_ids:
-        ActivityEnterprise.create(activity=activity_id, enterprise=ent_id)
-
-
 def create_activity(data: dict, user, form_key: str):
     """Returns (activity, created). `created` is False when this form key was already saved."""
     values = _values(data, user)
@@ -73,7 +68,7 @@ def create_activity(data: dict, user, form_key: str):
         now = utcnow()
         activity = ServiceActivity.create(form_key=form_key, created_by=user, updated_by=user,
                                           created_at=now, updated_at=now, **values)
-        _set_enterprises(activity.id, ent_ids)
+        set_links(ActivityEnterprise.activity, activity.id, ent_ids)
         photos.attach("activity", activity.id, form_key, user)
         return activity
 
@@ -89,7 +84,7 @@ def update_activity(activity: ServiceActivity, data: dict, user, expected_versio
 
     def apply(current):
         ServiceActivity.update(**values).where(ServiceActivity.id == current.id).execute()
-        _set_enterprises(current.id, ent_ids)
+        set_links(ActivityEnterprise.activity, current.id, ent_ids)
 
     mine = snapshot(ServiceActivity(id=None, **values))
     mine["服务企业"] = enterprise_names(ent_ids)

@@ -1,9 +1,9 @@
 """Reads of trainings. Every list starts from permissions.scoped() (a training is in scope when
 its organising unit is)."""
-from crm.enterprises.models import Enterprise
 from crm.fieldwork.ledger import LedgerArgs
+from crm.fieldwork.links import linked_enterprises, linked_ids
 from crm.org.models import OrgUnit
-from crm.permissions import scoped, visible_enterprises
+from crm.permissions import scoped
 from crm.trainings.models import Training, TrainingEnterprise
 
 
@@ -26,20 +26,8 @@ def ledger(user, a: LedgerArgs):
 
 
 def enterprises_of(training_ids, user) -> dict:
-    """{record id: [Enterprise(id, name)]} of the served enterprises the user may see, in one
-    query (names of files outside the user's scope are not shown)."""
-    out = {}
-    ids = list(training_ids)
-    if not ids:
-        return out
-    rows = (TrainingEnterprise.select(TrainingEnterprise.training, Enterprise.id, Enterprise.name)
-            .join(Enterprise, on=(TrainingEnterprise.enterprise == Enterprise.id))
-            .where(TrainingEnterprise.training.in_(ids), visible_enterprises(user)).order_by(TrainingEnterprise.id))
-    for row in rows:
-        out.setdefault(row.training_id, []).append(row.enterprise)
-    return out
+    return linked_enterprises(TrainingEnterprise.training, training_ids, user)
 
 
 def enterprise_ids(training) -> list[int]:
-    return [r.enterprise_id for r in TrainingEnterprise.select(TrainingEnterprise.enterprise)
-            .where(TrainingEnterprise.training == training.id).order_by(TrainingEnterprise.id)]
+    return linked_ids(TrainingEnterprise.training, training.id)

@@ -12,6 +12,7 @@ from crm.common.timeutil import utcnow
 from crm.fieldwork import services as records
 from crm.fieldwork.choices import TRAINING_CATEGORIES
 from crm.fieldwork.inputs import check_date, count, enterprise_names, org_unit_id, served_ids
+from crm.fieldwork.links import set_links
 from crm.photos import services as photos
 from crm.trainings.kind import snapshot
 from crm.trainings.models import Training, TrainingEnterprise
@@ -50,12 +51,6 @@ def _values(data: dict, user, keep_unit=None) -> dict:
             "summary": summary[:5000]}
 
 
-def _set_enterprises(training_id, ent_ids):
-    TrainingEnterprise.delete().where(TrainingEnterprise.training == training_id).execute()
-    for ent_id in ent_ids:
-        TrainingEnterprise.create(training=training_id, enterprise=ent_id)
-
-
 def create_training(data: dict, user, form_key: str):
     """Returns (training, created). `created` is False when this form key was already saved."""
     values = _values(data, user)
@@ -65,7 +60,7 @@ def create_training(data: dict, user, form_key: str):
         now = utcnow()
         training = Training.create(form_key=form_key, created_by=user, updated_by=user,
                                    created_at=now, updated_at=now, **values)
-        _set_enterprises(training.id, ent_ids)
+        set_links(TrainingEnterprise.training, training.id, ent_ids)
         photos.attach("training", training.id, form_key, user)
         return training
 
@@ -81,7 +76,7 @@ def update_training(training: Training, data: dict, user, expected_version: int)
 
     def apply(current):
         Training.update(**values).where(Training.id == current.id).execute()
-        _set_enterprises(current.id, ent_ids)
+        set_links(TrainingEnterprise.training, current.id, ent_ids)
 
     mine = snapshot(Training(id=None, **values))
     mine["服务企业"] = enterprise_names(ent_ids)

@@ -53,6 +53,8 @@ def create_app(config=None, **overrides):
     from crm.activities.views import bp as activities_bp
     app.register_blueprint(trainings_bp)
     app.register_blueprint(activities_bp)
+    from crm.followups.views import bp as followups_bp
+    app.register_blueprint(followups_bp)
 
     from crm import templating
     templating.init_app(app)

@@ -612,4 +612,6 @@ def load_demo(seed: int = 2026, enterprises: int = 300) -> list[DemoLogin]:
         if enterprises:
             from crm.demo_fieldwork import add_field_work
             add_field_work(rng, today, units, users, full=enterprises >= 100)
+            from crm.demo_followups import add_followups
+            add_followups(rng, today, units, users)
     return logins

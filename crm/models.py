@@ -3,15 +3,17 @@ from crm.activities.models import ActivityEnterprise, ServiceActivity
 from crm.auth.models import LoginThrottle, User
 from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
 from crm.fieldwork.models import RecordChange
+from crm.followups.models import FollowUp
 from crm.founding.models import FoundingEvent
 from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers, OutreachPoint
 from crm.needs.models import Need
 from crm.org.models import OrgUnit
 from crm.photos.models import Photo
+from crm.settings.models import Setting
 from crm.trainings.models import Training, TrainingEnterprise
 from crm.visits.models import Visit, VisitComment, VisitVisitor
 
 MODELS = [OrgUnit, User, LoginThrottle, Enterprise, Contact, EnterpriseChange, FoundingEvent,
           RecordChange, Photo, Visit, VisitVisitor, VisitComment, OutreachPoint, Meeting,
           MeetingNewMembers, MeetingEnterprise, Training, TrainingEnterprise, ServiceActivity,
-          ActivityEnterprise, Need]
+          ActivityEnterprise, Need, Setting, FollowUp]

@@ -46,8 +46,20 @@ def url_for_args(endpoint: str, **changes):
 
 def draft_suffix() -> str:
     """A new-record form opened with a prefill keeps its own draft (?point=3, ?ent=7 …)."""
-    parts = [f"{k}={request.args[k]}" for k in ("point", "ent", "kind") if request.args.get(k)]
+    parts = [f"{k}={request.args[k]}" for k in ("point", "ent", "kind", "followup") if request.args.get(k)]
     return ("&".join(parts) + ":") if parts else ""
+
+
+def nav_tasks():
+    """(open, overdue) follow-ups of the signed-in user, for the navigation (one query a page)."""
+    from flask import g
+    from flask_login import current_user
+    if not getattr(current_user, "is_authenticated", False) or not permissions.can("edit_records"):
+        return None
+    if "nav_tasks" not in g:
+        from crm.followups.queries import nav_counts
+        g.nav_tasks = nav_counts(current_user)
+    return g.nav_tasks
 
 
 def has_endpoint(name: str) -> bool:
@@ -64,6 +76,7 @@ def init_app(app):
     app.jinja_env.globals["has_endpoint"] = has_endpoint
     app.jinja_env.globals["url_for_args"] = url_for_args
     app.jinja_env.globals["draft_suffix"] = draft_suffix
+    app.jinja_env.globals["nav_tasks"] = nav_tasks
     _register_labels(app)
 
 

@@ -112,6 +112,7 @@ def _check_load_demo(capsys):
     assert all(phone_problem(c.phone) is None for c in Contact.select())
 
     _check_field_work()
+    _check_followups()
 
     # Loading twice is refused rather than doubling the data.
     with pytest.raises(ServiceError):
@@ -188,3 +189,29 @@ def _check_field_work():
         assert ent.last_contact_on == (max(days) if days else None), ent.name
     moves = FoundingEvent.select().where(FoundingEvent.to_stage == "contacted", FoundingEvent.kind != "initial")
     assert moves.count() and all(e.record_kind in ("visit", "meeting") and e.record_id for e in moves)
+
+
+def _check_followups():
+    """The supervisors' boards and the suggestions show plausible, non-empty work."""
+    from crm.followups import queries, suggestions
+    from crm.followups.models import FollowUp
+    for boss, staff in (("kouyj", "liuxq"), ("zhangh", "lijw")):
+        rows = {r.user.username: r for r in queries.board(User.get(username=boss))}
+        mine = rows[staff]
+        assert mine.open >= 5 and mine.overdue >= 1 and mine.week >= 1 and mine.done_month >= 3, (staff, mine)
+        buckets = queries.my_buckets(User.get(username=staff))
+        assert buckets["overdue"] and buckets["today"] and buckets["later"]
+        counts = suggestions.counts(User.get(username=boss))
+        assert sum(1 for n in counts.values() if n) >= 2 and sum(counts.values()) >= 5, (boss, counts)
+        for rule, n in counts.items():
+            if n:
+                items, _ = suggestions.page(User.get(username=boss), rule)
+                assert items and all(s.reason for s in items)
+    for username in ("yanrb", "daimz"):
+        assert queries.nav_counts(User.get(username=username))[0] >= 2
+    done = list(FollowUp.select().where(FollowUp.status == "done"))
+    assert len(done) >= 6
+    assert all(fu.completed_visit_id and fu.completed_visit.enterprise_id == fu.enterprise_id for fu in done)
+    assert FollowUp.select().where(FollowUp.source == "need").exists()
+    assert FollowUp.select().where(FollowUp.source == "visit").exists()
+    assert FollowUp.select().where(FollowUp.status == "cancelled").exists()

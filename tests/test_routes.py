@@ -19,7 +19,8 @@ READ = {"home.index", "auth.change_password", "enterprises.index", "enterprises.
         "photos.show", "photos.thumb",
         "meetings.index", "meetings.show", "meetings.export", "meetings.points", "meetings.point_show",
         "trainings.index", "trainings.show", "trainings.export",
-        "activities.index", "activities.show", "activities.export"}
+        "activities.index", "activities.show", "activities.export",
+        "followups.index", "followups.export", "followups.show"}
 EDIT = {"enterprises.create", "enterprises.edit", "enterprises.archive", "enterprises.restore",
         "enterprises.contact_new", "enterprises.contact_edit", "enterprises.contact_archive",
         "founding.move",
@@ -28,10 +29,12 @@ EDIT = {"enterprises.create", "enterprises.edit", "enterprises.archive", "enterp
         "meetings.create", "meetings.edit", "meetings.archive", "meetings.restore",
         "meetings.point_new", "meetings.point_edit", "meetings.point_archive", "meetings.point_restore",
         "trainings.create", "trainings.edit", "trainings.archive", "trainings.restore",
-        "activities.create", "activities.edit", "activities.archive", "activities.restore"}
+        "activities.create", "activities.edit", "activities.archive", "activities.restore",
+        "followups.create", "followups.edit", "followups.status", "followups.from_visit",
+        "followups.suggested"}
 # Read for everyone in scope; POST (the handling form) for editors only.
 READ_POST_EDIT = {"needs.show"}
-SUPERVISE = {"visits.comment"}
+SUPERVISE = {"visits.comment", "followups.reassign"}
 SELF = {"auth.logout"}  # any logged-in user, POST only
 ROLES = ("staff", "supervisor", "viewer", "admin")
 ALLOWED = {"read": set(ROLES), "edit": {"staff", "supervisor", "admin"}, "admin": {"admin"},
@@ -78,7 +81,10 @@ def _records(app, ent, user, unit):
     need = Need.create(org_unit=unit, enterprise=ent, visit=visit, category="legal", raised_on=today,
                        created_by=user)
     from crm.photos.models import Photo
-    return {"visits": visit, "needs": need, "meetings": meeting, "point": point, "trainings": training,
+    from crm.followups.models import FollowUp
+    followup = FollowUp.create(title="回访", org_unit=unit, enterprise=ent, assignee=user, assigned_by=user,
+                               due_on=today, created_by=user)
+    return {"followups": followup, "visits": visit, "needs": need, "meetings": meeting, "point": point, "trainings": training,
             "activities": activity, "photo": Photo.get(Photo.kind == "visit", Photo.record_id == visit.id)}
 
 
@@ -99,6 +105,8 @@ def _record_for(rule, ent, world):
     blueprint = rule.endpoint.split(".")[0]
     if rule.endpoint.startswith("meetings.point"):
         return recs["point"].id
+    if rule.endpoint == "followups.from_visit":
+        return recs["visits"].id
     return recs[blueprint].id
 
 

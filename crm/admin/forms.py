@@ -60,3 +60,25 @@ class PasswordResetForm(BaseForm):
     def validate_confirm(self, field):
         if (self.password.data or "") and field.data != self.password.data:
             raise ValidationError("两次输入的密码不一致")
+
+
+def settings_form_class():
+    """One integer field per admin setting (crm.settings.services.DEFINITIONS), with its bounds."""
+    from wtforms import IntegerField
+    from wtforms.validators import InputRequired, NumberRange
+
+    from crm.settings.services import DEFINITIONS
+
+    class SettingsForm(BaseForm):
+        pass
+
+    for d in DEFINITIONS:
+        setattr(SettingsForm, field_name(d.key), IntegerField(
+            f"{d.label}（{d.unit}）", description=f"{d.help}。默认 {d.default}，可设 {d.low}–{d.high}。",
+            validators=[InputRequired(f"请填写{d.label}"),
+                        NumberRange(d.low, d.high, f"应在 {d.low}–{d.high} {d.unit}之间")]))
+    return SettingsForm
+
+
+def field_name(key: str) -> str:
+    return key.replace(".", "_")

@@ -274,3 +274,30 @@ def user_password(user_id):
             return render_template("admin/password_reset.html", user=user,
                                    generated=None if typed else password)
     return render_template("admin/user_password.html", form=form, user=user)
+
+
+# ---- settings ----------------------------------------------------------------------------
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    """系统设置: the thresholds of the follow-up suggestions."""
+    require("manage_system")
+    from crm.admin.forms import field_name, settings_form_class
+    from crm.settings import services as settings_services
+    form = settings_form_class()()
+    current = settings_services.values()
+    if request.method == "GET":
+        for key, value in current.items():
+            getattr(form, field_name(key)).data = value
+    if form.validate_on_submit():
+        changes = {d.key: getattr(form, field_name(d.key)).data for d in settings_services.DEFINITIONS}
+        try:
+            changed = settings_services.save(changes, current_user)
+        except ServiceError as exc:
+            form.show_service_error(exc)
+        else:
+            flash("已保存：" + "、".join(changed) if changed else "没有改动", "success")
+            return redirect(url_for(".settings"))
+    return render_template("admin/settings.html", form=form,
+                           definitions=[(d, field_name(d.key)) for d in settings_services.DEFINITIONS])

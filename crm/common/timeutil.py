@@ -5,8 +5,13 @@ from zoneinfo import ZoneInfo
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
+def now() -> datetime:
+    """The current instant (aware, UTC). The one clock: tests replace it to fix the time."""
+    return datetime.now(timezone.utc)
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return now().replace(tzinfo=None, microsecond=0)
 
 
 def to_local(dt: datetime | None) -> datetime | None:
@@ -15,8 +20,13 @@ def to_local(dt: datetime | None) -> datetime | None:
     return dt.replace(tzinfo=timezone.utc).astimezone(LOCAL_TZ)
 
 
+def local_now() -> datetime:
+    return now().astimezone(LOCAL_TZ)
+
+
 def local_today() -> date:
-    return datetime.now(LOCAL_TZ).date()
+    """Today in Beijing: what "due today" and "overdue" are measured against."""
+    return local_now().date()
 
 
 def fmt_dt(dt: datetime | None) -> str:

@@ -25,6 +25,9 @@ class Enterprise(BaseModel):
     party_org = CharField(max_length=20, default="")
     stage = CharField(max_length=20, default=stages.FIRST, index=True)
     stage_changed_at = DateTimeField(default=utcnow)
+    # The date the current stage was reached (the move's date, which may be earlier than when it
+    # was recorded): how long a firm has stalled in a stage is counted from here.
+    stage_since = DateField(null=True, index=True)
     # The last visit or meeting with this enterprise (kept by crm.fieldwork.contact).
     last_contact_on = DateField(null=True, index=True)
     union_name = CharField(max_length=200, default="")

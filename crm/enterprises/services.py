@@ -126,7 +126,8 @@ def create_enterprise(data: dict, user, *, contact: dict | None = None,
             if _code_taken(values["credit_code"]):
                 raise ServiceError("该统一社会信用代码已登记在另一份企业档案中", "credit_code")
             ent = Enterprise.create(**values, name_norm=normalise_name(values["name"]),
-                                    stage=initial_stage, stage_changed_at=now, created_by=user,
+                                    stage=initial_stage, stage_changed_at=now,
+                                    stage_since=initial_stage_on or local_today(), created_by=user,
                                     updated_by=user, created_at=now, updated_at=now, version=1)
             contacts = []
             if contact and contact.get("name"):

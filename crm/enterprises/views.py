@@ -2,6 +2,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user, login_required
 
 from crm.common.errors import ServiceError
+from crm.common.timeutil import local_today
 from crm.enterprises import queries, services
 from crm.enterprises.choices import CATEGORIES, INDUSTRIES, STATUSES
 from crm.enterprises.forms import ArchiveForm, ContactForm, EnterpriseForm, NewEnterpriseForm
@@ -82,6 +83,7 @@ def create():
 def show(ent_id):
     ent = get_enterprise_or_404(ent_id)
     from crm.fieldwork.timeline import timeline
+    from crm.followups import queries as followup_queries
     from crm.needs.queries import open_for
     try:
         tl_page = int(request.args.get("tl_page", 1))
@@ -91,7 +93,8 @@ def show(ent_id):
                            changes=queries.history(ent, limit=15),
                            track=founding_queries.track(ent), stages=stages,
                            archive_form=ArchiveForm(), timeline=timeline(ent, current_user, tl_page),
-                           open_needs=open_for(ent))
+                           open_needs=open_for(ent), followups=followup_queries.of_enterprise(ent.id),
+                           today=local_today())
 
 
 @bp.route("/<int:ent_id>/edit", methods=["GET", "POST"])

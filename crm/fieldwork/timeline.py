@@ -86,7 +86,7 @@ def _keys(ent_id):
 
 def timeline(ent, user, page: int = 1, size: int = PAGE_SIZE) -> Timeline:
     keys = _keys(ent.id)
-    keys.sort(key=lambda k: (k[2], k[3]), reverse=True)
+    keys.sort(key=lambda k: (k[2], k[3], k[1]), reverse=True)  # same second: the later record first
     pages = max(1, -(-len(keys) // size))
     page = max(1, min(page, pages))
     chosen = keys[(page - 1) * size: page * size]

@@ -78,7 +78,8 @@ def move(ent: Enterprise, to_stage: str, user, *, expected_from: str, occurred_o
             changes[name] = (old, new)
         version = current.version + (1 if len(changes) > 1 else 0)
         values = {name: new for name, (old, new) in changes.items()}
-        moved = (Enterprise.update(**values, stage_changed_at=utcnow(), version=version,
+        moved = (Enterprise.update(**values, stage_changed_at=utcnow(), stage_since=occurred_on,
+                                   version=version,
                                    updated_at=utcnow(), updated_by=user)
                  .where(Enterprise.id == ent.id, Enterprise.stage == expected_from).execute())
         if moved != 1:  # another move committed between our read and our write

@@ -81,7 +81,12 @@ def show(record_id):
                 return fw.saved(need, True, "needs.show", "处理情况", key)
     return render_template("needs/show.html", need=need, form=form, conflict=conflict,
                            changes=records.history("need", need.id), archive_form=ArchiveRecordForm(),
-                           NEED_CATEGORIES=NEED_CATEGORIES), 409 if conflict else 200
+                           NEED_CATEGORIES=NEED_CATEGORIES, followups=_followups(need.id)), 409 if conflict else 200
+
+
+def _followups(need_id):
+    from crm.followups.queries import of_need
+    return of_need(need_id)
 
 
 fw.archive_routes(bp, "/<int:record_id>", get_need_or_404, services.set_archived, "needs.show")

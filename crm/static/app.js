@@ -50,7 +50,42 @@
 
   document.addEventListener("click", function (event) {
     if (event.target.matches("[data-print]")) window.print();
+    // Quick picks for a date field (跟进任务: 今天, 周五, 下周五 …).
+    const pick = event.target.closest("[data-set-date]");
+    if (pick) {
+      const input = document.getElementById(pick.getAttribute("data-set-date"));
+      if (input) { input.value = pick.getAttribute("data-date"); input.dispatchEvent(new Event("change", { bubbles: true })); }
+    }
   });
+
+  // ---- bulk selection: checkboxes (inside a form or tied to it by form=) and a count -----------
+  function bulkUpdate(form) {
+    const name = form.getAttribute("data-bulk");
+    const boxes = Array.from(form.elements).filter(function (el) { return el.name === name && el.type === "checkbox"; });
+    const n = boxes.filter(function (el) { return el.checked; }).length;
+    const unit = form.getAttribute("data-bulk-unit") || "条";
+    form.querySelectorAll("[data-bulk-count]").forEach(function (el) { el.textContent = n || !el.hasAttribute("data-empty") ? "已选 " + n + " " + unit : el.getAttribute("data-empty"); });
+    form.querySelectorAll("[data-bulk-submit]").forEach(function (el) { el.disabled = n === 0; });
+    document.querySelectorAll("[data-check-all='" + name + "']").forEach(function (all) {
+      all.checked = n > 0 && n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+    });
+  }
+  function bulkForms() { return document.querySelectorAll("form[data-bulk]"); }
+  document.addEventListener("change", function (event) {
+    const el = event.target;
+    const allName = el.getAttribute && el.getAttribute("data-check-all");
+    bulkForms().forEach(function (form) {
+      const name = form.getAttribute("data-bulk");
+      if (allName === name) {
+        Array.from(form.elements).forEach(function (box) {
+          if (box.name === name && box.type === "checkbox") box.checked = el.checked;
+        });
+      }
+      if (allName === name || el.name === name) bulkUpdate(form);
+    });
+  });
+  bulkForms().forEach(bulkUpdate);
 
   // ---- photos: show what was picked before it is sent ------------------------------------------
   document.addEventListener("change", function (event) {

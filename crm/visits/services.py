@@ -64,8 +64,11 @@ def _set_visitors(visit_id, visitor_ids):
         VisitVisitor.create(visit=visit_id, user=uid)
 
 
-def create_visit(ent: Enterprise, data: dict, user, form_key: str, allowed_visitors: set):
-    """Returns (visit, created). `created` is False when this form key was already saved."""
+def create_visit(ent: Enterprise, data: dict, user, form_key: str, allowed_visitors: set,
+                 followup_id: int | None = None):
+    """Returns (visit, created). `created` is False when this form key was already saved.
+    `followup_id`: the follow-up this visit was logged from; it is completed with the visit
+    linked, in the same transaction."""
     if ent.archived:
         raise ServiceError("该档案已归档，不能再记录走访", "summary")
     _check(data, allowed_visitors)
@@ -85,6 +88,9 @@ def create_visit(ent: Enterprise, data: dict, user, form_key: str, allowed_visit
         photos.attach("visit", visit.id, form_key, user)
         evidence = f"走访记录：{data['visited_on'].isoformat()} {VISIT_KINDS.label(data['kind'])}"
         contact.contacted([ent.id], data["visited_on"], user, "visit", visit.id, evidence)
+        if followup_id is not None:
+            from crm.followups.services import complete_with_visit
+            complete_with_visit(followup_id, visit, user)
         if move_to:
             current = Enterprise.get_by_id(ent.id)
             if current.stage != move_to:

@@ -1,17 +1,15 @@
-from datetime import datetime
-
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from crm.auth.models import User
 from crm.common.errors import ServiceError
-from crm.common.timeutil import LOCAL_TZ, fmt_date, fmt_dt, local_today
+from crm.common.timeutil import fmt_date, fmt_dt, local_now, local_today
 from crm.enterprises.views import get_enterprise_or_404
 from crm.fieldwork import ledger, services as records, views as fw
 from crm.fieldwork.choices import NEED_CATEGORIES, VISIT_KINDS, VISIT_PURPOSES, labels
 from crm.fieldwork.forms import ArchiveRecordForm
 from crm.needs.models import Need
-from crm.permissions import require, scoped, visible_org_units
+from crm.permissions import get_or_404, require, scoped, visible_org_units
 from crm.photos import services as photos
 from crm.visits import queries, services
 from crm.visits.forms import CommentForm, VisitForm
@@ -39,10 +37,13 @@ def create(ent_id):
         return redirect(url_for("enterprises.show", ent_id=ent.id))
     form = VisitForm()
     allowed = _prepare(form, ent)
+    followup = _followup_to_complete(ent)
     if request.method == "GET":
         form.visited_on.data = local_today()
-        form.visit_time.data = datetime.now(LOCAL_TZ).time().replace(second=0, microsecond=0)
+        form.visit_time.data = local_now().time().replace(second=0, microsecond=0)
         form.visitor_ids.data = [current_user.id]
+        if followup is not None:
+            form.purposes.data = FOLLOWUP_PURPOSES.get(followup.rule or followup.source, [])
     key = form.ensure_key()
     if request.method == "POST":
         done = fw.already_saved(Visit, form, "visits.show", "走访记录")
@@ -51,13 +52,37 @@ def create(ent_id):
         photos_ok = fw.stage_photos(form)
         if form.validate_on_submit() and photos_ok:
             try:
-                visit, created = services.create_visit(ent, form.service_data(), current_user, key, allowed)
+                visit, created = services.create_visit(ent, form.service_data(), current_user, key, allowed,
+                                                       followup_id=followup.id if followup else None)
             except ServiceError as exc:
                 form.show_service_error(exc)
             else:
                 return fw.saved(visit, created, "visits.show", "走访记录", key)
-    return render_template("visits/form.html", form=form, ent=ent, visit=None,
+    return render_template("visits/form.html", form=form, ent=ent, visit=None, followup=followup,
                            pending=photos.pending(key, current_user), existing=[], conflict=None)
+
+
+# What a visit logged from a follow-up is for, by the suggestion rule or source behind it.
+FOLLOWUP_PURPOSES = {"stalled": ["founding"], "term": ["founding"], "never": ["founding", "policy"],
+                     "need": ["member_service"]}
+
+
+def _followup_to_complete(ent):
+    """?followup=ID: the open follow-up of this firm that saving the visit completes."""
+    from crm.followups.models import FollowUp
+    from crm.followups.services import can_work
+    raw = request.args.get("followup")
+    if not raw:
+        return None
+    fu = get_or_404(FollowUp, raw, current_user)
+    if fu.enterprise_id != ent.id:
+        abort(404)
+    if not fu.is_open or not can_work(current_user, fu):
+        if request.method == "GET":
+            flash(f"跟进任务“{fu.title}”{fu.status_label}，这次走访将单独保存" if not fu.is_open
+                  else "这条跟进任务不是分派给您的，这次走访将单独保存", "info")
+        return None
+    return fu
 
 
 @bp.route("/visits/<int:record_id>")
@@ -66,8 +91,11 @@ def show(record_id):
     visit = get_visit_or_404(record_id, current_user)
     names = queries.visitors_of([visit.id]).get(visit.id, [])
     needs = list(Need.select().where(Need.visit == visit.id).order_by(Need.id))
+    from crm.followups.queries import of_visit
+    followups_done, followups_made = of_visit(visit.id)
     return render_template("visits/show.html", visit=visit, ent=visit.enterprise, visitors=names,
-                           needs=needs, comments=queries.comments(visit), photos=photos.of("visit", visit.id),
+                           needs=needs, comments=queries.comments(visit), followups_done=followups_done,
+                           followups_made=followups_made, photos=photos.of("visit", visit.id),
                            changes=records.history("visit", visit.id), comment_form=CommentForm(),
                            archive_form=ArchiveRecordForm(), VISIT_KINDS=VISIT_KINDS,
                            purposes=labels(VISIT_PURPOSES, visit.purposes), NEED_CATEGORIES=NEED_CATEGORIES)

@@ -1,0 +1,162 @@
+"""待跟进建议: what is due in a scope, by six rules, with thresholds an admin sets (crm.settings).
+
+A firm (or a need) that already has an open follow-up is not suggested again. Only active files
+are considered: not archived, 经营状态 正常, not 已注销/迁出 on the founding track.
+"""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from peewee import fn
+
+from crm.common.choices import Choices
+from crm.common.timeutil import local_today
+from crm.enterprises.models import Enterprise
+from crm.fieldwork.choices import NEED_CATEGORIES
+from crm.followups.models import OPEN, FollowUp
+from crm.followups.services import Task
+from crm.founding import stages
+from crm.needs.models import Need
+from crm.permissions import scoped
+from crm.settings import services as settings
+from crm.visits.models import Visit
+
+RULES = Choices(("never", "从未联系"), ("stale", "久未联系"), ("key", "重点企业本季度未走访"),
+                ("stalled", "建会停滞"), ("term", "换届提醒"), ("need", "需求久未解决"))
+# Stages a firm can stall in: on the way, not at the start (never contacted has its own rule),
+# not at the end, not in a side state.
+STALL_STAGES = tuple(s.key for s in stages.STAGES if s.order not in (0, 8))
+
+
+@dataclass
+class Suggestion:
+    rule: str
+    key: str            # "never:12", "need:5": what the bulk form posts
+    reason: str
+    title: str
+    enterprise: Enterprise | None = None
+    need: Need | None = None
+
+    @property
+    def rule_label(self):
+        return RULES.label(self.rule)
+
+    def task(self) -> Task:
+        if self.need is not None:
+            return Task(title=self.title, enterprise=self.enterprise, detail=self.reason, source="suggestion",
+                        source_need_id=self.need.id, rule=self.rule, org_unit_id=self.need.org_unit_id)
+        return Task(title=self.title, enterprise=self.enterprise, detail=self.reason, source="suggestion",
+                    rule=self.rule)
+
+
+def quarter_start(today: date) -> date:
+    return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+
+
+def _firms(user, unit_ids=None):
+    open_followup = FollowUp.select(FollowUp.id).where(FollowUp.enterprise == Enterprise.id,
+                                                       FollowUp.status.in_(OPEN))
+    query = scoped(Enterprise, user).where(
+        Enterprise.archived == False, Enterprise.status == "normal",  # noqa: E712
+        Enterprise.stage != "closed", ~fn.EXISTS(open_followup))
+    if unit_ids is not None:
+        query = query.where(Enterprise.org_unit.in_(unit_ids))
+    return query
+
+
+def _query(rule, user, today, limits, unit_ids=None):
+    """The rule's rows (enterprises, or needs for "need"), in the order they are shown."""
+    if rule == "need":
+        open_followup = FollowUp.select(FollowUp.id).where(FollowUp.source_need == Need.id,
+                                                           FollowUp.status.in_(OPEN))
+        query = scoped(Need, user).where(
+            Need.archived == False, Need.status.in_(("open", "in_progress")),  # noqa: E712
+            Need.raised_on < today - timedelta(days=limits["suggest.need_days"]), ~fn.EXISTS(open_followup))
+        if unit_ids is not None:
+            query = query.where(Need.org_unit.in_(unit_ids))
+        return query.order_by(Need.raised_on, Need.id)
+    firms = _firms(user, unit_ids)
+    if rule == "never":
+        return firms.where(Enterprise.last_contact_on.is_null()).order_by(Enterprise.created_at, Enterprise.id)
+    if rule == "stale":
+        cutoff = today - timedelta(days=limits["suggest.contact_days"])
+        return firms.where(Enterprise.last_contact_on < cutoff).order_by(Enterprise.last_contact_on, Enterprise.id)
+    if rule == "key":
+        visited = Visit.select(Visit.id).where(Visit.enterprise == Enterprise.id, Visit.archived == False,  # noqa: E712
+                                               Visit.visited_on >= quarter_start(today))
+        return firms.where(Enterprise.is_key == True, ~fn.EXISTS(visited)).order_by(Enterprise.name)  # noqa: E712
+    if rule == "stalled":
+        cutoff = today - timedelta(days=limits["suggest.stalled_days"])
+        return firms.where(Enterprise.stage.in_(STALL_STAGES), Enterprise.stage_since < cutoff) \
+            .order_by(Enterprise.stage_since, Enterprise.id)
+    if rule == "term":
+        horizon = today + timedelta(days=limits["suggest.term_days"])
+        return firms.where(Enterprise.union_term_end.is_null(False), Enterprise.union_term_end <= horizon) \
+            .order_by(Enterprise.union_term_end, Enterprise.id)
+    raise KeyError(rule)
+
+
+def _explain(rule, row, today) -> Suggestion:
+    if rule == "need":
+        need = row
+        days = (today - need.raised_on).days
+        category = NEED_CATEGORIES.label(need.category)
+        detail = f"：{need.detail[:40]}" if need.detail else ""
+        return Suggestion(rule, f"need:{need.id}", f"{category}{detail}（{need.raised_on.isoformat()} 提出，已 {days} 天未解决）",
+                          f"跟进需求：{category}", enterprise=need.enterprise, need=need)
+    ent = row
+    if rule == "never":
+        reason, title = f"建档于 {ent.created_at.date().isoformat()}，至今没有走访或沟通会记录", "首次走访宣传"
+    elif rule == "stale":
+        reason = f"上次联系 {ent.last_contact_on.isoformat()}，已 {(today - ent.last_contact_on).days} 天"
+        title = "回访"
+    elif rule == "key":
+        reason, title = f"区级重点企业，本季度（{quarter_start(today).isoformat()} 起）还没有走访", "重点企业季度走访"
+    elif rule == "stalled":
+        reason = (f"在“{stages.label(ent.stage)}”已 {(today - ent.stage_since).days} 天"
+                  f"（{ent.stage_since.isoformat()} 起）")
+        title = f"推进建会（{stages.label(ent.stage)}）"
+    else:
+        end = ent.union_term_end
+        reason = (f"本届任期 {end.isoformat()} 届满（还有 {(end - today).days} 天）" if end >= today
+                  else f"本届任期已于 {end.isoformat()} 届满 {(today - end).days} 天")
+        title = "督促换届选举"
+    return Suggestion(rule, f"{rule}:{ent.id}", reason, title, enterprise=ent)
+
+
+def counts(user, today: date | None = None, unit_ids=None) -> dict:
+    today = today or local_today()
+    limits = settings.values()
+    return {rule: _query(rule, user, today, limits, unit_ids).count() for rule in RULES.keys()}
+
+
+def page(user, rule: str, page_no: int = 1, size: int = 50, today: date | None = None, unit_ids=None):
+    """(suggestions, has_next) for one rule."""
+    today = today or local_today()
+    rows = list(_query(rule, user, today, settings.values(), unit_ids)
+                .offset((page_no - 1) * size).limit(size + 1))
+    return [_explain(rule, r, today) for r in rows[:size]], len(rows) > size
+
+
+def resolve(user, keys, today: date | None = None) -> list[Suggestion]:
+    """The posted suggestion keys that still hold for this user's scope, in the order given
+    (a firm visited or given a follow-up since the page was shown drops out)."""
+    today = today or local_today()
+    limits = settings.values()
+    wanted = {}
+    for key in keys:
+        rule, _, raw = (key or "").partition(":")
+        if rule in RULES and raw.isdigit():
+            wanted.setdefault(rule, []).append(int(raw))
+    found = {}
+    for rule, ids in wanted.items():
+        model = Need if rule == "need" else Enterprise
+        for row in _query(rule, user, today, limits).where(model.id.in_(ids)):
+            found[f"{rule}:{row.id}"] = _explain(rule, row, today)
+    seen, out = set(), []
+    for key in keys:
+        s = found.get(key)
+        target = s and (s.enterprise.id if s.enterprise is not None and s.need is None else key)
+        if s is not None and target not in seen:  # one follow-up per firm even if two rules hit it
+            seen.add(target)
+            out.append(s)
+    return out

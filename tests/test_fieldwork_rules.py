@@ -9,7 +9,7 @@ from PIL import Image
 
 from crm.common.timeutil import local_today
 from crm.fieldwork.models import RecordChange
-from crm.meetings.models import Meeting, MeetingEnterprise
+from crm.meetings.models import MeetingEnterprise
 from crm.needs.models import Need
 from crm.photos.models import Photo
 from crm.visits.models import Visit

@@ -346,8 +346,8 @@ def test_the_team_board_counts_and_filters(app, team, fixed_clock):
     client = login_as(app.test_client(), team["sup"])
     html = client.get("/followups/").get_data(as_text=True)
     assert "人员任务概况" in html and "张三" in html and "李四" in html
-    assert "站点任务" in client.get(f"/followups/?stage=not_contacted&q=快递").get_data(as_text=True)
-    assert "站点任务" not in client.get(f"/followups/?due=overdue").get_data(as_text=True)
+    assert "站点任务" in client.get("/followups/?stage=not_contacted&q=快递").get_data(as_text=True)
+    assert "站点任务" not in client.get("/followups/?due=overdue").get_data(as_text=True)
     assert "逾期" in client.get(f"/followups/?due=overdue&assignee={team['zhang'].id}").get_data(as_text=True)
     # The export has exactly the filtered rows.
     resp = client.get(f"/followups/export.xlsx?assignee={team['zhang'].id}")
@@ -369,3 +369,28 @@ def test_viewer_sees_the_board_but_cannot_assign(app, team):
     assert "张三" in html and "分派任务" not in html and "转派" not in html
     assert client.get("/followups/new").status_code == 403
     assert "分派跟进" not in client.get(f"/enterprises/{team['town'].id}").get_data(as_text=True)
+
+
+def test_archiving_a_file_cancels_its_open_follow_ups(app, team):
+    from crm.enterprises.services import set_archived
+    open_one = _task(team, title="待办的")
+    done = _task(team, title="已完成的")
+    services.set_status(team["zhang"], done, "complete", "办完了")
+    set_archived(team["town"], team["sup"], True, "企业已注销")
+    assert FollowUp.get_by_id(open_one.id).status == "cancelled"
+    assert FollowUp.get_by_id(open_one.id).completion_note == "档案已归档：企业已注销"
+    assert FollowUp.get_by_id(done.id).status == "done"
+    assert queries.nav_counts(team["zhang"]) == (0, 0)
+    assert services.history(open_one.id)[0].new_value == "已取消：档案已归档：企业已注销"
+
+
+def test_resolving_a_need_completes_its_follow_up(app, team):
+    from crm.needs.services import raise_needs, update_need
+    need = raise_needs(org_unit=team["unit_town"].id, enterprise=team["town"].id, visit=None, raised_on=TODAY,
+                       user=team["sup"], categories=["legal"], detail="劳动合同咨询")[0]
+    fu, _ = services.create(team["sup"], services.Task("跟进需求：法律咨询", team["town"], source="need",
+                                                       source_need_id=need.id), team["zhang"], TODAY, "high",
+                            "n" * 24)
+    update_need(need, {"status": "resolved", "resolution": "律师已答复"}, team["zhang"], need.version)
+    fu = FollowUp.get_by_id(fu.id)
+    assert (fu.status, fu.completion_note, fu.completed_by_id) == ("done", "需求已解决：律师已答复", team["zhang"].id)

@@ -206,6 +206,9 @@ def set_archived(ent: Enterprise, user, archived: bool, reason: str = "") -> Ent
                                 old_value="已归档" if current.archived else "在档",
                                 new_value=("已归档：" + reason) if archived else "恢复在档",
                                 source="edit")
+        if archived:  # nobody can visit an archived file: its open follow-ups end with it
+            from crm.followups.services import cancel_for_archived_file
+            cancel_for_archived_file(ent.id, user, reason)
     return Enterprise.get_by_id(ent.id)
 
 

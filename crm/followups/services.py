@@ -323,6 +323,29 @@ def complete_with_visit(fu_id: int, visit, user) -> FollowUp | None:
     return set_status(user, fu, "complete", note=note, visit=visit)
 
 
+def cancel_for_archived_file(ent_id: int, user, reason: str) -> int:
+    """Archiving a file cancels its open follow-ups (each with the reason in its history).
+    Runs inside the archiving transaction; restoring the file does not reopen them."""
+    note = f"档案已归档：{reason}"
+    rows = list(FollowUp.select().where(FollowUp.enterprise == ent_id, FollowUp.status.in_(OPEN)))
+    for fu in rows:
+        version = _bump(fu, fu.version, user, status="cancelled", completion_note=note, completed_at=utcnow(),
+                        completed_on=local_today(), completed_by=user.id)
+        _record(fu.id, user, version, "状态", fu.status_label, f"已取消：{note}")
+    return len(rows)
+
+
+def complete_for_resolved_need(need_id: int, user, resolution: str) -> int:
+    """Resolving a need completes the open follow-ups made for it (in the same transaction)."""
+    note = f"需求已解决：{resolution}"
+    rows = list(FollowUp.select().where(FollowUp.source_need == need_id, FollowUp.status.in_(OPEN)))
+    for fu in rows:
+        version = _bump(fu, fu.version, user, status="done", completion_note=note, completed_at=utcnow(),
+                        completed_on=local_today(), completed_by=user.id)
+        _record(fu.id, user, version, "状态", fu.status_label, f"已完成：{note}")
+    return len(rows)
+
+
 def history(fu_id: int):
     from crm.fieldwork.services import history as record_history
     return record_history(KIND, fu_id)

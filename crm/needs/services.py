@@ -44,6 +44,9 @@ def update_need(need: Need, data: dict, user, expected_version: int) -> Need:
             resolved_on, resolved_by = None, None
         Need.update(status=status, category=category, detail=detail, resolution=resolution,
                     resolved_on=resolved_on, resolved_by=resolved_by).where(Need.id == current.id).execute()
+        if status == "resolved" and current.status != "resolved":
+            from crm.followups.services import complete_for_resolved_need
+            complete_for_resolved_need(current.id, user, resolution)
 
     mine = {"类别": NEED_CATEGORIES.label(category), "说明": detail,
             "状态": NEED_STATUSES.label(status), "解决情况": resolution}

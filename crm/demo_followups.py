@@ -94,7 +94,7 @@ class _Tasks:
         pool = [e for e in known if e.id not in self.used]
         if pool:
             fu = self.give(boss, staff, pool[0], "核实企业经营状态", today + timedelta(days=1), today - timedelta(days=4))
-            services.set_status(staff, fu, "cancel", "企业已迁出本辖区，已报主管更新档案")
+            services.set_status(boss, fu, "cancel", "企业已迁出本辖区，待更新档案")
         # The supervisor's one-tap task from a recent visit's next step.
         recent = (Visit.select().join(Enterprise).join(OrgUnit)
                   .where(OrgUnit.path.startswith(self.units[code].path), Visit.next_step != "",

@@ -115,13 +115,22 @@ def test_needs_open_for_30_days(make, town):
     Need.create(org_unit=town["unit"], enterprise=ent, category="legal", detail="归档的",
                 raised_on=TODAY - timedelta(days=90), archived=True)
     assert keys(town["sup"], "need") == ["31天未解决", "处理中31天"]
+    # A need raised at a meeting without a firm counts; one of an archived file does not.
+    Need.create(org_unit=town["unit"], category="policy", detail="会上提出的", raised_on=TODAY - timedelta(days=50))
+    gone = firm(make, town, "已归档的企业")
+    Need.create(org_unit=town["unit"], enterprise=gone, category="legal", detail="归档企业的",
+                raised_on=TODAY - timedelta(days=50))
+    Enterprise.update(archived=True).where(Enterprise.id == gone.id).execute()
+    items, _ = suggestions.page(town["sup"], "need")
+    assert [s.need.detail for s in items] == ["会上提出的", "31天未解决", "处理中31天"]
+    assert items[0].enterprise is None and items[1].enterprise.name == "有需求的企业"
 
 
 def test_an_open_follow_up_silences_a_suggestion(make, town):
     ent = firm(make, town, "从未联系公司")
     fu, _ = services.create(town["sup"], services.Task("首次走访", ent), town["staff"], TODAY, "medium", "a" * 24)
     assert keys(town["sup"], "never") == []
-    services.set_status(town["staff"], fu, "cancel", "联系不上")
+    services.set_status(town["sup"], fu, "cancel", "联系不上")
     assert keys(town["sup"], "never") == ["从未联系公司"]  # closed: suggested again
     need = Need.create(org_unit=town["unit"], enterprise=ent, category="legal", detail="劳动合同",
                        raised_on=TODAY - timedelta(days=40))

@@ -220,12 +220,13 @@ def test_completing_through_the_prefilled_visit_links_both_ways(app, team):
     ticked = re.findall(r'name="visitor_ids" id="[^"]+" value="(\d+)" autocomplete="off" checked', form)
     resp = client.post(link, data={"csrf_token": token, "form_key": key, "visited_on": TODAY.isoformat(),
                                    "kind": "door", "summary": "职工十二人，八人愿意入会", "visitor_ids": ticked,
-                                   "move_to": ""}, content_type="multipart/form-data")
+                                   "move_to": "", "followup_id": str(fu.id)}, content_type="multipart/form-data")
     visit = Visit.get(Visit.form_key == key)
     assert resp.headers["Location"].endswith(f"/visits/{visit.id}")
     fu = FollowUp.get_by_id(fu.id)
     assert (fu.status, fu.completed_visit_id, fu.completed_by_id, fu.completed_on) == \
         ("done", visit.id, team["zhang"].id, TODAY)
+    assert "跟进任务“了解职工入会意愿”已完成" in client.get(resp.headers["Location"]).get_data(as_text=True)
     # Both ways: the visit names the follow-up it completed, the follow-up links its visit.
     assert "了解职工入会意愿" in client.get(f"/visits/{visit.id}").get_data(as_text=True)
     assert f"/visits/{visit.id}" in client.get(f"/followups/{fu.id}").get_data(as_text=True)
@@ -239,7 +240,7 @@ def test_a_visit_for_someone_elses_or_a_closed_follow_up_saves_alone(app, team):
     other_staff = login_as(app.test_client(), team["li"])
     # 李四 cannot see the town firm at all.
     assert other_staff.get(f"/enterprises/{team['town'].id}/visits/new?followup={fu.id}").status_code == 404
-    services.set_status(team["zhang"], fu, "cancel", "企业已搬走")
+    services.set_status(team["sup"], fu, "cancel", "企业已搬走")
     client = login_as(app.test_client(), team["zhang"])
     html = client.get(f"/enterprises/{team['town'].id}/visits/new?followup={fu.id}").get_data(as_text=True)
     assert "跟进任务“走访”已取消，这次走访将单独保存" in html and "完成跟进任务" not in html
@@ -394,3 +395,128 @@ def test_resolving_a_need_completes_its_follow_up(app, team):
     update_need(need, {"status": "resolved", "resolution": "律师已答复"}, team["zhang"], need.version)
     fu = FollowUp.get_by_id(fu.id)
     assert (fu.status, fu.completion_note, fu.completed_by_id) == ("done", "需求已解决：律师已答复", team["zhang"].id)
+
+
+# ---- what the review found -------------------------------------------------------------------
+
+def test_follow_ups_move_with_their_firm_and_wait_for_a_moved_person(app, team):
+    from crm.auth.models import User
+    from crm.enterprises.models import Enterprise
+    from crm.enterprises.services import update_enterprise
+    fu = _task(team, ent=team["station"], assignee=team["li"], title="站点任务")
+    ent = Enterprise.get_by_id(team["station"].id)
+    update_enterprise(ent.id, {"org_unit": team["unit_other"].id}, team["admin"], ent.version)
+    assert FollowUp.get_by_id(fu.id).org_unit_id == team["unit_other"].id
+    assert login_as(app.test_client(), team["sup"]).get(f"/followups/{fu.id}").status_code == 404
+    assert login_as(app.test_client(), team["sup_b"]).get(f"/followups/{fu.id}").status_code == 200
+    # 李四 can no longer open it: it leaves his list and waits on 乙镇's board for a reassignment.
+    assert queries.my_buckets(team["li"])["today"] == [] and queries.nav_counts(team["li"]) == (0, 0)
+    rows = {r.user.username: r for r in queries.board(team["sup_b"])}
+    assert rows["li"].open == 1
+    # A person moved to another unit keeps showing on the board that holds their tasks.
+    other = _task(team, assignee=team["zhang"], title="张三的任务")
+    User.update(org_unit=team["unit_other"]).where(User.id == team["zhang"].id).execute()
+    rows = {r.user.username: r for r in queries.board(team["sup"])}
+    assert rows["zhang"].open == 1
+    assert other.id not in [f.id for group in queries.my_buckets(User.get_by_id(team["zhang"].id)).values()
+                            for f in group]
+
+
+def test_staff_complete_but_do_not_cancel_what_a_supervisor_assigned(app, team):
+    given = _task(team)
+    with pytest.raises(ServiceError, match="不能由走访干部取消"):
+        services.set_status(team["zhang"], given, "cancel", "不想去")
+    assert "取消任务" not in login_as(app.test_client(), team["zhang"]).get(
+        f"/followups/{given.id}").get_data(as_text=True)
+    own = _task(team, actor=team["zhang"])
+    assert services.set_status(team["zhang"], own, "cancel", "重复了").status == "cancelled"
+    # A double tap on 完成 is quiet.
+    done = services.set_status(team["zhang"], given, "complete", "已办")
+    assert services.set_status(team["zhang"], done, "complete", "已办").status == "done"
+
+
+def test_reopening_is_refused_for_an_archived_file_or_a_departed_assignee(app, team):
+    from crm.auth.models import User
+    from crm.enterprises.services import set_archived
+    fu = _task(team)
+    set_archived(team["town"], team["sup"], True, "重复档案")
+    with pytest.raises(ServiceError, match="已归档"):
+        services.set_status(team["sup"], FollowUp.get_by_id(fu.id), "reopen")
+    other = _task(team, ent=team["station"], assignee=team["li"])
+    services.set_status(team["li"], other, "complete", "办完")
+    User.update(active=False).where(User.id == team["li"].id).execute()
+    with pytest.raises(ServiceError, match="已停用或已调离"):
+        services.set_status(team["sup"], FollowUp.get_by_id(other.id), "reopen")
+
+
+def test_a_task_without_a_firm_moves_with_its_assignee(app, team):
+    import secrets
+    fu, _ = services.create(team["sup"], services.Task("整理季度台账"), team["zhang"], TODAY, "medium",
+                            secrets.token_urlsafe(18))
+    assert fu.org_unit_id == team["unit_town"].id
+    moved = services.update(team["sup"], fu, {"title": fu.title, "due_on": fu.due_on, "priority": "medium",
+                                              "assignee": team["li"]}, fu.version)
+    assert (moved.assignee_id, moved.org_unit_id) == (team["li"].id, team["unit_station"].id)
+    assert queries.nav_counts(team["li"]) == (1, 0)
+
+
+def test_the_visit_form_offers_my_open_task_and_says_what_became_of_it(app, team):
+    fu = _task(team, title="回访了解用工")
+    client = login_as(app.test_client(), team["zhang"])
+    path = f"/enterprises/{team['town'].id}/visits/new"
+    form = client.get(path).get_data(as_text=True)
+    assert 'name="followup_id"' in form and "回访了解用工" in form  # offered from the file, ticked
+    token, key, _ = form_keys(client, path)
+
+    def post(**extra):
+        token, key, _ = form_keys(client, path)
+        data = {"csrf_token": token, "form_key": key, "visited_on": TODAY.isoformat(), "kind": "door",
+                "summary": "走访", "visitor_ids": [str(team["zhang"].id)], "move_to": "", **extra}
+        return client.post(path, data=data, content_type="multipart/form-data")
+
+    post()  # the box unticked: the visit saves alone
+    assert FollowUp.get_by_id(fu.id).status == "open"
+    # Reassigned to someone else between opening the form and saving: the user is told.
+    services.update(team["sup"], fu, {"title": fu.title, "due_on": fu.due_on, "priority": "medium",
+                                      "assignee": team["sup"]}, fu.version)
+    resp = post(followup_id=str(fu.id))
+    assert resp.status_code == 302
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "这条跟进任务不是分派给您的，这次走访将单独保存" in page and FollowUp.get_by_id(fu.id).status == "open"
+    assert Visit.select().count() == 2
+
+
+def test_next_only_leads_back_into_the_site():
+    from crm.common.redirects import safe_next
+    for bad in ("//evil.example/x", "/\t/evil.example", "/\\evil.example", "https://evil.example", "/ /x",
+                "javascript:alert(1)", "", None):
+        assert safe_next(bad, "/home") == "/home", bad
+    assert safe_next("/?tab=1", "/home") == "/?tab=1"
+
+
+def test_login_does_not_redirect_off_site(app, team):
+    from tests.conftest import login_form
+    client = app.test_client()
+    client.get("/login?next=/%09/evil.example/")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      client.get("/login").get_data(as_text=True)).group(1)
+    resp = client.post("/login?next=/%09/evil.example/", data={"username": "zhang", "password": "Tablet-Visit-2026",
+                                                               "csrf_token": token})
+    assert resp.status_code == 302 and "evil" not in resp.headers["Location"]
+    assert login_form  # the same form the other login tests use
+
+
+def test_closing_from_home_returns_home_and_search_keeps_special_characters(app, team):
+    fu = _task(team, title="核对100%到会")
+    client = login_as(app.test_client(), team["zhang"])
+    home = client.get("/").get_data(as_text=True)
+    assert f"/followups/{fu.id}?next=/" in home
+    page = client.get(f"/followups/{fu.id}?next=/").get_data(as_text=True)
+    assert 'name="next" value="/"' in page
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    resp = client.post(f"/followups/{fu.id}/status", data={"csrf_token": token, "action": "complete",
+                                                           "note": "已核对", "next": "/"})
+    assert resp.headers["Location"].endswith("/")
+    sup = login_as(app.test_client(), team["sup"])
+    assert "核对100%到会" in sup.get("/followups/?status=all&q=100%25").get_data(as_text=True)
+    assert "核对100%到会" not in sup.get("/followups/?status=all&q=1000").get_data(as_text=True)

@@ -7,6 +7,7 @@ from werkzeug.security import check_password_hash
 from crm.auth import services
 from crm.auth.forms import ChangePasswordForm, LoginForm
 from crm.auth.models import User
+from crm.common.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -34,9 +35,7 @@ def load_user(token):
 
 
 def _safe_next(target):
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home.index")
+    return safe_next(target, url_for("home.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

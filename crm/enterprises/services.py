@@ -185,6 +185,9 @@ def update_enterprise(ent_id: int, data: dict, user, expected_version: int,
                 raise ConflictError(Enterprise.get_by_id(ent_id), data)
             for name, (old, new) in changes.items():
                 _record(ent_id, user, version, name, old, new, source)
+            if "org_unit" in changes:  # its follow-ups are seen where the firm now belongs
+                from crm.followups.services import firm_moved
+                firm_moved(ent_id, changes["org_unit"][1])
     except IntegrityError as exc:
         raise _unique_code_error(exc) or exc
     return Enterprise.get_by_id(ent_id)

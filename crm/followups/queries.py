@@ -47,7 +47,9 @@ def my_buckets(user, today: date | None = None, limit: int = 200) -> dict:
     """我的任务: the user's open follow-ups as {overdue, today, week, later}, each by due date and
     priority (overdue first on the page)."""
     today = today or local_today()
-    query = _with_refs(FollowUp.select(FollowUp)).where(
+    # Scoped too: after a move to another unit, the old unit's tasks wait on its board for a
+    # reassignment instead of showing here as links the user may not open.
+    query = scoped(FollowUp, user, query=_with_refs(FollowUp.select(FollowUp))).where(
         FollowUp.assignee == user.id, FollowUp.status.in_(OPEN)).order_by(
         FollowUp.due_on, PRIORITY_ORDER, FollowUp.id).limit(limit)
     out = {key: [] for key, _ in DUE_FILTERS}
@@ -60,9 +62,9 @@ def nav_counts(user, today: date | None = None) -> tuple[int, int]:
     """(open, overdue) follow-ups assigned to the user: one query on the (assignee, status,
     due_on) index."""
     today = today or local_today()
-    row = (FollowUp.select(fn.COUNT(FollowUp.id),
-                           fn.SUM(Case(None, ((FollowUp.due_on < today, 1),), 0)))
-           .where(FollowUp.assignee == user.id, FollowUp.status.in_(OPEN)).tuples().first())
+    query = (FollowUp.select(fn.COUNT(FollowUp.id), fn.SUM(Case(None, ((FollowUp.due_on < today, 1),), 0)))
+             .where(FollowUp.assignee == user.id, FollowUp.status.in_(OPEN)))
+    row = scoped(FollowUp, user, query=query).tuples().first()
     return (row[0] or 0, int(row[1] or 0)) if row else (0, 0)
 
 
@@ -93,10 +95,13 @@ def board(actor, today: date | None = None, unit_ids=None) -> list[BoardRow]:
     if unit_ids is not None:
         counts = counts.where(FollowUp.org_unit.in_(unit_ids))
     by_user = {row[0]: row[1:] for row in counts.tuples()}
-    people = scoped(User, actor, query=User.select(User, OrgUnit).join(OrgUnit)).where(
-        (User.active == True) & User.role.in_(ASSIGNEE_ROLES) | User.id.in_(list(by_user) or [0]))  # noqa: E712
+    # The active cadres of the scope, and whoever holds its tasks (someone since moved away or
+    # deactivated included, so their tasks can be seen and reassigned).
+    team = scoped(User, actor).where(User.active == True, User.role.in_(ASSIGNEE_ROLES))  # noqa: E712
     if unit_ids is not None:
-        people = people.where(User.org_unit.in_(unit_ids) | User.id.in_(list(by_user) or [0]))
+        team = team.where(User.org_unit.in_(unit_ids))
+    people = (User.select(User, OrgUnit).join(OrgUnit)
+              .where(User.id.in_(team.select(User.id)) | User.id.in_(list(by_user) or [0])))
     rows = []
     for person in people.order_by(OrgUnit.path, User.name):
         c = by_user.get(person.id, (0, 0, 0, 0))
@@ -170,9 +175,8 @@ def listing(actor, args: ListArgs, today: date | None = None):
         query = query.where(FollowUp.priority == args.priority)
     if args.stage:
         query = query.where(Enterprise.stage == args.stage)
-    if args.q:
-        term = args.q.replace("\\", "").replace("%", "").replace("_", "")
-        query = query.where(Enterprise.name.contains(term) | FollowUp.title.contains(term))
+    if args.q:  # peewee escapes LIKE wildcards in contains()
+        query = query.where(Enterprise.name.contains(args.q) | FollowUp.title.contains(args.q))
     if args.status in ("done", "cancelled"):
         return query.order_by(FollowUp.completed_at.desc(), FollowUp.id.desc())
     return query.order_by(FollowUp.due_on, PRIORITY_ORDER, FollowUp.id)

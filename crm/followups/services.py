@@ -64,6 +64,12 @@ def can_work(user, fu: FollowUp) -> bool:
         fu.assignee_id == user.id or user.role in ("supervisor", "admin"))
 
 
+def can_cancel(user, fu: FollowUp) -> bool:
+    """Cancel: supervisors and admins; staff only the tasks they gave themselves (a task from a
+    supervisor is completed with a note, or handed back by asking for a reassignment)."""
+    return can_work(user, fu) and (user.role in ("supervisor", "admin") or fu.assigned_by_id == user.id)
+
+
 def can_manage(user, fu: FollowUp) -> bool:
     """Change title, due date, priority or assignee, reopen: supervisors and admins, and staff
     on the follow-ups they gave themselves."""
@@ -107,6 +113,14 @@ def _unit_of(task: Task, assignee: User):
         return task.enterprise.org_unit, task.enterprise.name
     unit = OrgUnit.get_by_id(task.org_unit_id) if task.org_unit_id else assignee.org_unit
     return unit, task.title
+
+
+def _unit_for(fu: FollowUp, assignee: User):
+    """(unit, name) a follow-up belongs to once given to `assignee`: its firm's unit, or for a
+    task without a firm the assignee's own unit (it moves with the person)."""
+    if fu.enterprise_id:
+        return fu.org_unit, fu.enterprise.name
+    return assignee.org_unit, fu.title
 
 
 # ---- creating ----------------------------------------------------------------------------
@@ -227,8 +241,10 @@ def update(actor, fu: FollowUp, data: dict, expected_version: int, today: date |
     if priority not in PRIORITIES:
         raise ServiceError("请选择优先级", "priority")
     assignee = data.get("assignee") or fu.assignee
+    unit_id = fu.org_unit_id
     if assignee.id != fu.assignee_id:
-        check_assignee(actor, assignee, [(fu.org_unit, fu.enterprise.name if fu.enterprise else fu.title)])
+        check_assignee(actor, assignee, [_unit_for(fu, assignee)])
+        unit_id = _unit_for(fu, assignee)[0].id
     detail = (data.get("detail") or "").strip()[:4000]
     changes = []
     if title != fu.title:
@@ -246,7 +262,7 @@ def update(actor, fu: FollowUp, data: dict, expected_version: int, today: date |
         return fu
     with db.atomic():
         version = _bump(fu, expected_version, actor, title=title, detail=detail, due_on=due_on,
-                        priority=priority, assignee=assignee.id,
+                        priority=priority, assignee=assignee.id, org_unit=unit_id,
                         assigned_by=actor.id if assignee.id != fu.assignee_id else fu.assigned_by_id)
         for field, old, new in changes:
             _record(fu.id, actor, version, field, old, new)
@@ -261,12 +277,12 @@ def reassign_many(actor, ids, assignee: User | None, note: str = "") -> int:
     if not rows:
         raise ServiceError("请选择要转派的未完成任务", "ids")
     moving = [fu for fu in rows if assignee is None or fu.assignee_id != assignee.id]
-    check_assignee(actor, assignee, [(fu.org_unit, fu.enterprise.name if fu.enterprise else fu.title)
-                                     for fu in moving])
+    check_assignee(actor, assignee, [_unit_for(fu, assignee) for fu in moving])
     note = clean(note)
     with db.atomic():
         for fu in moving:
-            version = _bump(fu, fu.version, actor, assignee=assignee.id, assigned_by=actor.id)
+            version = _bump(fu, fu.version, actor, assignee=assignee.id, assigned_by=actor.id,
+                            org_unit=_unit_for(fu, assignee)[0].id)
             _record(fu.id, actor, version, "负责人", fu.assignee.name,
                     assignee.name + (f"（{note}）" if note else ""))
     return len(moving)
@@ -283,14 +299,22 @@ def set_status(actor, fu: FollowUp, action: str, note: str = "", expected_versio
             return fu
         if not can_manage(actor, fu):
             raise ServiceError("只有主管可以重新打开任务", None)
+        if fu.enterprise_id and fu.enterprise.archived:
+            raise ServiceError("该企业档案已归档，不能重新打开任务", None)
+        if not fu.assignee.active or not in_scope(fu.assignee, fu.org_unit):
+            raise ServiceError(f"{fu.assignee.name}已停用或已调离，请新建任务分派给其他人", None)
         values = {"status": "open", "completion_note": "", "completed_visit": None, "completed_at": None,
                   "completed_on": None, "completed_by": None}
         field_note = note
     else:
         if not can_work(actor, fu):
             raise ServiceError("这条任务不是分派给您的", None)
+        if (action, fu.status) in (("complete", "done"), ("cancel", "cancelled")):
+            return fu  # a double tap: it is already so
         if not fu.is_open:
             raise ServiceError(f"这条任务{fu.status_label}", None)
+        if action == "cancel" and not can_cancel(actor, fu):
+            raise ServiceError("主管分派的任务不能由走访干部取消；办不了的请写明情况后完成，或请主管转派", "note")
         if action == "start":
             if fu.status == "in_progress":
                 return fu
@@ -320,7 +344,16 @@ def complete_with_visit(fu_id: int, visit, user) -> FollowUp | None:
     if fu is None or not fu.is_open or fu.enterprise_id != visit.enterprise_id or not can_work(user, fu):
         return None
     note = f"已走访（{visit.visited_on.isoformat()}）"
-    return set_status(user, fu, "complete", note=note, visit=visit)
+    try:
+        with db.atomic():  # a savepoint: a task changed meanwhile never costs the visit
+            return set_status(user, fu, "complete", note=note, visit=visit)
+    except ServiceError:
+        return None
+
+
+def firm_moved(ent_id: int, unit_id: int) -> int:
+    """A file moved to another unit takes its follow-ups along (they are scoped by its unit)."""
+    return FollowUp.update(org_unit=unit_id).where(FollowUp.enterprise == ent_id).execute()
 
 
 def cancel_for_archived_file(ent_id: int, user, reason: str) -> int:

@@ -6,10 +6,10 @@ are considered: not archived, 经营状态 正常, not 已注销/迁出 on the f
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from crm.common.choices import Choices
-from crm.common.timeutil import local_today
+from crm.common.timeutil import local_today, to_local
 from crm.enterprises.models import Enterprise
 from crm.fieldwork.choices import NEED_CATEGORIES
 from crm.followups.models import OPEN, FollowUp
@@ -68,9 +68,10 @@ def _query(rule, user, today, limits, unit_ids=None):
     if rule == "need":
         open_followup = FollowUp.select(FollowUp.id).where(FollowUp.source_need == Need.id,
                                                            FollowUp.status.in_(OPEN))
-        query = scoped(Need, user).where(
+        query = scoped(Need, user, query=Need.select(Need, Enterprise).join(Enterprise, JOIN.LEFT_OUTER)).where(
             Need.archived == False, Need.status.in_(("open", "in_progress")),  # noqa: E712
-            Need.raised_on < today - timedelta(days=limits["suggest.need_days"]), ~fn.EXISTS(open_followup))
+            Need.raised_on < today - timedelta(days=limits["suggest.need_days"]), ~fn.EXISTS(open_followup),
+            Enterprise.id.is_null() | (Enterprise.archived == False))  # noqa: E712
         if unit_ids is not None:
             query = query.where(Need.org_unit.in_(unit_ids))
         return query.order_by(Need.raised_on, Need.id)
@@ -105,7 +106,7 @@ def _explain(rule, row, today) -> Suggestion:
                           f"跟进需求：{category}", enterprise=need.enterprise, need=need)
     ent = row
     if rule == "never":
-        reason, title = f"建档于 {ent.created_at.date().isoformat()}，至今没有走访或沟通会记录", "首次走访宣传"
+        reason, title = f"建档于 {to_local(ent.created_at).date().isoformat()}，至今没有走访或沟通会记录", "首次走访宣传"
     elif rule == "stale":
         reason = f"上次联系 {ent.last_contact_on.isoformat()}，已 {(today - ent.last_contact_on).days} 天"
         title = "回访"

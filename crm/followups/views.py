@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from crm.auth.models import User
 from crm.common.errors import ServiceError
+from crm.common.redirects import safe_next
 from crm.common.timeutil import fmt_date, fmt_dt, local_today
 from crm.enterprises.models import Enterprise
 from crm.fieldwork import ledger
@@ -15,6 +16,7 @@ from crm.followups import queries, services, suggestions
 from crm.followups.forms import AssignForm, EditForm, ReassignForm, StatusForm, SuggestionAssignForm
 from crm.followups.models import PRIORITIES, STATUSES, FollowUp
 from crm.founding import stages
+from crm.org.models import OrgUnit
 from crm.needs.models import Need
 from crm.permissions import can, get_or_404, require, scoped, visible_org_units
 from crm.visits.kind import get_visit_or_404
@@ -24,12 +26,6 @@ bp = Blueprint("followups", __name__)
 
 def get_followup_or_404(record_id, user) -> FollowUp:
     return get_or_404(FollowUp, record_id, user)
-
-
-def _safe_next(target, fallback):
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return fallback
 
 
 def due_presets(today):
@@ -66,7 +62,8 @@ def create():
     need = get_or_404(Need, request.args["need"], current_user) if request.args.get("need") else None
     firms = []
     if ids:
-        found = {e.id: e for e in scoped(Enterprise, current_user).where(Enterprise.id.in_(ids))}
+        query = Enterprise.select(Enterprise, OrgUnit).join(OrgUnit)
+        found = {e.id: e for e in scoped(Enterprise, current_user, query=query).where(Enterprise.id.in_(ids))}
         if len(found) != len(ids):
             abort(404)
         firms = [found[i] for i in ids]
@@ -130,8 +127,10 @@ def from_visit(record_id):
 @login_required
 def show(record_id):
     fu = get_followup_or_404(record_id, current_user)
+    back = safe_next(request.args.get("next"), "")
     return render_template("followups/show.html", fu=fu, history=services.history(fu.id),
-                           status_form=StatusForm(), today=local_today(),
+                           status_form=StatusForm(), today=local_today(), back=back,
+                           may_cancel=can("edit_records") and services.can_cancel(current_user, fu),
                            may_work=can("edit_records") and services.can_work(current_user, fu),
                            may_manage=can("edit_records") and services.can_manage(current_user, fu))
 
@@ -142,7 +141,7 @@ def status(record_id):
     require("edit_records")
     fu = get_followup_or_404(record_id, current_user)
     form = StatusForm()
-    back = _safe_next(request.form.get("next"), url_for(".show", record_id=fu.id))
+    back = safe_next(request.form.get("next"), url_for(".show", record_id=fu.id))
     if not form.validate_on_submit():
         flash("说明太长或表单已过期，请重试", "error")
         return redirect(back)
@@ -199,7 +198,6 @@ def _list_args():
 
 
 def _unit_ids(args):
-    from crm.org.models import OrgUnit
     if not args.org:
         return None
     unit = OrgUnit.get_or_none(OrgUnit.id == args.org)
@@ -233,7 +231,7 @@ def reassign():
     require("supervise")
     form = ReassignForm()
     _assignee_choices(form, services.assignable_users(current_user))
-    back = _safe_next(request.form.get("next"), url_for(".index"))
+    back = safe_next(request.form.get("next"), url_for(".index"))
     ids = int_list(request.form.getlist("ids"))
     if not form.validate_on_submit():
         flash("请选择转派给谁", "error")

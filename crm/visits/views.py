@@ -57,6 +57,8 @@ def create(ent_id):
             except ServiceError as exc:
                 form.show_service_error(exc)
             else:
+                if created:
+                    _say_if_completed(followup, visit)
                 return fw.saved(visit, created, "visits.show", "走访记录", key)
     return render_template("visits/form.html", form=form, ent=ent, visit=None, followup=followup,
                            pending=photos.pending(key, current_user), existing=[], conflict=None)
@@ -68,21 +70,39 @@ FOLLOWUP_PURPOSES = {"stalled": ["founding"], "term": ["founding"], "never": ["f
 
 
 def _followup_to_complete(ent):
-    """?followup=ID: the open follow-up of this firm that saving the visit completes."""
-    from crm.followups.models import FollowUp
+    """The follow-up saving this visit completes: ?followup=ID on the way in (记录走访 on a task),
+    the ticked box on the way back; opened from the file, the user's own soonest open task for
+    this firm is offered (ticked). None when there is none the user may complete."""
+    from crm.followups.models import OPEN, FollowUp
     from crm.followups.services import can_work
-    raw = request.args.get("followup")
+    raw = request.form.get("followup_id") if request.method == "POST" else request.args.get("followup")
     if not raw:
-        return None
+        if request.method == "POST":
+            return None
+        return (FollowUp.select().where(FollowUp.enterprise == ent.id, FollowUp.assignee == current_user.id,
+                                        FollowUp.status.in_(OPEN)).order_by(FollowUp.due_on).first())
     fu = get_or_404(FollowUp, raw, current_user)
     if fu.enterprise_id != ent.id:
         abort(404)
     if not fu.is_open or not can_work(current_user, fu):
-        if request.method == "GET":
-            flash(f"跟进任务“{fu.title}”{fu.status_label}，这次走访将单独保存" if not fu.is_open
-                  else "这条跟进任务不是分派给您的，这次走访将单独保存", "info")
+        flash(f"跟进任务“{fu.title}”{fu.status_label}，这次走访将单独保存" if not fu.is_open
+              else "这条跟进任务不是分派给您的，这次走访将单独保存", "info")
         return None
     return fu
+
+
+def _say_if_completed(followup, visit):
+    """After the save: whether the task was completed by it (a task closed or reassigned
+    meanwhile is left as it is, and the user is told)."""
+    if followup is None:
+        return
+    from crm.followups.models import FollowUp
+    fu = FollowUp.get_by_id(followup.id)
+    if fu.status == "done" and fu.completed_visit_id == visit.id:
+        flash(f"跟进任务“{fu.title}”已完成", "success")
+    else:
+        flash(f"跟进任务“{fu.title}”没有随这次走访完成：它已{fu.status_label if not fu.is_open else '转派给' + fu.assignee.name}",
+              "warning")
 
 
 @bp.route("/visits/<int:record_id>")
@@ -95,7 +115,7 @@ def show(record_id):
     followups_done, followups_made = of_visit(visit.id)
     return render_template("visits/show.html", visit=visit, ent=visit.enterprise, visitors=names,
                            needs=needs, comments=queries.comments(visit), followups_done=followups_done,
-                           followups_made=followups_made, photos=photos.of("visit", visit.id),
+                           followups_made=followups_made, today=local_today(), photos=photos.of("visit", visit.id),
                            changes=records.history("visit", visit.id), comment_form=CommentForm(),
                            archive_form=ArchiveRecordForm(), VISIT_KINDS=VISIT_KINDS,
                            purposes=labels(VISIT_PURPOSES, visit.purposes), NEED_CATEGORIES=NEED_CATEGORIES)

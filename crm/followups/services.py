@@ -359,23 +359,21 @@ def firm_moved(ent_id: int, unit_id: int) -> int:
 def cancel_for_archived_file(ent_id: int, user, reason: str) -> int:
     """Archiving a file cancels its open follow-ups (each with the reason in its history).
     Runs inside the archiving transaction; restoring the file does not reopen them."""
-    note = f"档案已归档：{reason}"
-    rows = list(FollowUp.select().where(FollowUp.enterprise == ent_id, FollowUp.status.in_(OPEN)))
-    for fu in rows:
-        version = _bump(fu, fu.version, user, status="cancelled", completion_note=note, completed_at=utcnow(),
-                        completed_on=local_today(), completed_by=user.id)
-        _record(fu.id, user, version, "状态", fu.status_label, f"已取消：{note}")
-    return len(rows)
+    return _close_all(FollowUp.enterprise == ent_id, user, "cancelled", f"档案已归档：{reason}")
 
 
 def complete_for_resolved_need(need_id: int, user, resolution: str) -> int:
     """Resolving a need completes the open follow-ups made for it (in the same transaction)."""
-    note = f"需求已解决：{resolution}"
-    rows = list(FollowUp.select().where(FollowUp.source_need == need_id, FollowUp.status.in_(OPEN)))
+    return _close_all(FollowUp.source_need == need_id, user, "done", f"需求已解决：{resolution}")
+
+
+def _close_all(condition, user, status, note) -> int:
+    """Close every open follow-up matching `condition` as `status`, each change in its history."""
+    rows = list(FollowUp.select().where(condition, FollowUp.status.in_(OPEN)))
     for fu in rows:
-        version = _bump(fu, fu.version, user, status="done", completion_note=note, completed_at=utcnow(),
+        version = _bump(fu, fu.version, user, status=status, completion_note=note, completed_at=utcnow(),
                         completed_on=local_today(), completed_by=user.id)
-        _record(fu.id, user, version, "状态", fu.status_label, f"已完成：{note}")
+        _record(fu.id, user, version, "状态", fu.status_label, f"{STATUSES.label(status)}：{note}")
     return len(rows)
 
 

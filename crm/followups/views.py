@@ -51,6 +51,20 @@ def _people_for(firms):
     return [u for u in people if all(in_scope(u, f.org_unit) for f in firms)]
 
 
+def _create(form, tasks, people, key, today):
+    """Create the form's follow-ups: (rows, created), or None with the refusal shown on the form.
+    The page after a save tells the browser to drop the form's draft."""
+    assignee = people.get(form.assignee.data) or User.get_or_none(User.id == form.assignee.data)
+    try:
+        done = services.create_many(current_user, tasks, assignee, form.due_on.data, form.priority.data, key,
+                                    today)
+    except ServiceError as exc:
+        form.show_service_error(exc)
+        return None
+    flash(key, "saved-form")
+    return done
+
+
 # ---- assigning -----------------------------------------------------------------------------
 
 @bp.route("/followups/new", methods=["GET", "POST"])
@@ -84,14 +98,9 @@ def create():
         source = {"source": "need", "source_need_id": need.id, "org_unit_id": need.org_unit_id} if need else {}
         tasks = [services.Task(title=form.title.data, enterprise=f, detail=form.detail.data, **source)
                  for f in firms] or [services.Task(title=form.title.data, detail=form.detail.data, **source)]
-        assignee = people.get(form.assignee.data) or User.get_or_none(User.id == form.assignee.data)
-        try:
-            rows, created = services.create_many(current_user, tasks, assignee, form.due_on.data,
-                                                 form.priority.data, key, today)
-        except ServiceError as exc:
-            form.show_service_error(exc)
-        else:
-            flash(key, "saved-form")
+        done = _create(form, tasks, people, key, today)
+        if done is not None:
+            rows, created = done
             if created:
                 flash(f"已分派 {len(rows)} 条跟进任务给{rows[0].assignee.name}，{fmt_date(rows[0].due_on)} 到期",
                       "success")
@@ -299,14 +308,9 @@ def suggested():
             if form.title.data:
                 task.title = form.title.data
             tasks.append(task)
-        assignee = people.get(form.assignee.data) or User.get_or_none(User.id == form.assignee.data)
-        try:
-            rows, created = services.create_many(current_user, tasks, assignee, form.due_on.data,
-                                                 form.priority.data, key, today)
-        except ServiceError as exc:
-            form.show_service_error(exc)
-        else:
-            flash(key, "saved-form")
+        done = _create(form, tasks, people, key, today)
+        if done is not None:
+            rows, created = done
             flash(f"已将 {len(rows)} 条建议转为跟进任务，负责人{rows[0].assignee.name}" if created
                   else "这些建议已经转为任务，重复提交没有再建", "success" if created else "info")
             return redirect(url_for(".suggested", rule=rule, org=args.org))

@@ -77,6 +77,7 @@ def test_meeting_draft_survives_a_reload(portrait, server, make):
     page.get_by_label("内容摘要").fill("介绍建会流程，物业公司同意成立筹备组")
     page.get_by_role("button", name="保存").click()
     expect(page.locator(".alert-success")).to_be_visible()
+    page.wait_for_load_state("load")  # app.js, which drops the saved draft, has run on this page
     meeting = Meeting.get()
     assert meeting.title == "物业企业建会沟通会" and meeting.attendees == 12
     # Saved: the draft is gone, a new form starts empty.

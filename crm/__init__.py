@@ -55,6 +55,8 @@ def create_app(config=None, **overrides):
     app.register_blueprint(activities_bp)
     from crm.followups.views import bp as followups_bp
     app.register_blueprint(followups_bp)
+    from crm.compliance.views import bp as compliance_bp
+    app.register_blueprint(compliance_bp)
 
     from crm import templating
     templating.init_app(app)

@@ -18,6 +18,7 @@ March (so a fresh demo always shows a year's worth).
 import random
 from datetime import date, timedelta
 
+from crm.compliance.calendar import third_thursday
 from crm.activities.services import create_activity
 from crm.enterprises.models import Enterprise
 from crm.fieldwork.choices import NEED_CATEGORIES
@@ -55,11 +56,6 @@ SHOP_AREAS = ("环宇坊", "瀛嘉汇", "朗苑社区")
 def report_span(today: date) -> tuple[date, date]:
     year = today.year if today >= date(today.year, 3, 1) else today.year - 1
     return date(year, 1, 1), min(today, date(year, 12, 31))
-
-
-def third_thursday(year: int, month: int) -> date:
-    first = date(year, month, 1)
-    return first + timedelta(days=(3 - first.weekday()) % 7 + 14)
 
 
 def _months(start: date, end: date):

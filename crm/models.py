@@ -1,6 +1,7 @@
 """Every model, in dependency order: migrations, tests and the schema check use this list."""
 from crm.activities.models import ActivityEnterprise, ServiceActivity
 from crm.auth.models import LoginThrottle, User
+from crm.compliance.models import RuleSetting
 from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
 from crm.fieldwork.models import RecordChange
 from crm.followups.models import FollowUp
@@ -16,4 +17,4 @@ from crm.visits.models import Visit, VisitComment, VisitVisitor
 MODELS = [OrgUnit, User, LoginThrottle, Enterprise, Contact, EnterpriseChange, FoundingEvent,
           RecordChange, Photo, Visit, VisitVisitor, VisitComment, OutreachPoint, Meeting,
           MeetingNewMembers, MeetingEnterprise, Training, TrainingEnterprise, ServiceActivity,
-          ActivityEnterprise, Need, Setting, FollowUp]
+          ActivityEnterprise, Need, Setting, FollowUp, RuleSetting]

@@ -130,7 +130,8 @@ def _tracks():
 
 def _check_field_work():
     """A year of field work with the figures of PRODUCT.md section 12."""
-    from crm.demo_fieldwork import report_span, third_thursday
+    from crm.compliance.calendar import third_thursday
+    from crm.demo_fieldwork import report_span
     from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers
     from crm.trainings.models import Training
     from crm.visits.models import Visit

@@ -20,7 +20,8 @@ READ = {"home.index", "auth.change_password", "enterprises.index", "enterprises.
         "meetings.index", "meetings.show", "meetings.export", "meetings.points", "meetings.point_show",
         "trainings.index", "trainings.show", "trainings.export",
         "activities.index", "activities.show", "activities.export",
-        "followups.index", "followups.export", "followups.show"}
+        "followups.index", "followups.export", "followups.show",
+        "compliance.grid", "compliance.unit"}
 EDIT = {"enterprises.create", "enterprises.edit", "enterprises.archive", "enterprises.restore",
         "enterprises.contact_new", "enterprises.contact_edit", "enterprises.contact_archive",
         "founding.move",
@@ -41,8 +42,11 @@ ALLOWED = {"read": set(ROLES), "edit": {"staff", "supervisor", "admin"}, "admin"
            "supervise": {"supervisor", "admin"}}
 
 
+ADMIN = {"compliance.rules"}
+
+
 def kind_of(endpoint):
-    if endpoint.startswith("admin."):
+    if endpoint.startswith("admin.") or endpoint in ADMIN:
         return "admin"
     if endpoint in READ | READ_POST_EDIT:
         return "read"
@@ -121,6 +125,8 @@ def build(rule, ent, world):
             values[arg] = world["records"][ent.id]["photo"].id
         elif arg == "contact_id":
             values[arg] = Contact.get(Contact.enterprise == ent).id
+        elif arg == "unit_id" and not rule.endpoint.startswith("admin."):
+            values[arg] = ent.org_unit_id  # a unit's own page: in scope for "mine", not for "theirs"
         elif "unit" in arg or arg == "org_id":
             values[arg] = world["unit"].id
         elif "user" in arg:
@@ -169,7 +175,8 @@ def test_role_in_and_out_of_scope(app, world, role):
         kind = kind_of(rule.endpoint)
         allowed = role in ALLOWED[kind]
         targets = [("mine", world["mine"])]
-        if {"ent_id", "record_id", "photo_id"} & set(rule.arguments):
+        if {"ent_id", "record_id", "photo_id"} & set(rule.arguments) or \
+                ("unit_id" in rule.arguments and kind != "admin"):
             targets.append(("theirs", world["theirs"]))
         for where, ent in targets:
             path = build(rule, ent, world)

@@ -57,6 +57,8 @@ def create_app(config=None, **overrides):
     app.register_blueprint(followups_bp)
     from crm.compliance.views import bp as compliance_bp
     app.register_blueprint(compliance_bp)
+    from crm.dashboard.views import bp as dashboard_bp
+    app.register_blueprint(dashboard_bp)
 
     from crm import templating
     templating.init_app(app)

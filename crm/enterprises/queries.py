@@ -1,6 +1,6 @@
 """Reads of enterprise files. Every query starts from permissions.scoped()."""
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 from peewee import JOIN, fn
@@ -24,7 +24,7 @@ SORTS = {
 
 # 联系情况: a visit or a meeting (Enterprise.last_contact_on, kept by crm.fieldwork.contact).
 CONTACT_FILTERS = Choices(("never", "从未联系"), ("30", "超过30天未联系"), ("90", "超过90天未联系"),
-                          ("365", "超过一年未联系"))
+                          ("365", "超过一年未联系"), ("year", "今年尚未联系"))
 
 
 @dataclass
@@ -40,6 +40,9 @@ class ListArgs:
     status: str = ""
     archived: str = ""  # "" active files, "1" archived only, "all"
     contact: str = ""  # a CONTACT_FILTERS key
+    size: str = ""  # "25": firms with 25 or more workers (the dashboard's 建会率 of larger firms)
+    founded_from: date | None = None  # 工会成立日期 in a period (the dashboard's new unions)
+    founded_to: date | None = None
     sort: str = "updated"
     page: int = 1
     errors: list = field(default_factory=list)
@@ -66,6 +69,12 @@ class ListArgs:
             out.org = int(args["org"]) if args.get("org") else None
         except ValueError:
             out.org = None
+        out.size = "25" if args.get("size") == "25" else ""
+        for name in ("founded_from", "founded_to"):
+            try:
+                setattr(out, name, date.fromisoformat(args[name]) if args.get(name) else None)
+            except ValueError:
+                setattr(out, name, None)
         try:
             out.page = max(1, min(int(args.get("page", 1)), 100_000))
         except ValueError:
@@ -75,7 +84,8 @@ class ListArgs:
     @property
     def active_filters(self):
         return any([self.q, self.org, self.union_status, self.stage, self.is_key, self.industry,
-                    self.category, self.status, self.archived, self.contact])
+                    self.category, self.status, self.archived, self.contact, self.size,
+                    self.founded_from, self.founded_to])
 
 
 def filtered(user, a: ListArgs):
@@ -103,9 +113,18 @@ def filtered(user, a: ListArgs):
         query = query.where(Enterprise.status == a.status)
     if a.contact == "never":
         query = query.where(Enterprise.last_contact_on.is_null())
+    elif a.contact == "year":
+        since = local_today().replace(month=1, day=1)
+        query = query.where(Enterprise.last_contact_on.is_null() | (Enterprise.last_contact_on < since))
     elif a.contact:
         since = local_today() - timedelta(days=int(a.contact))
         query = query.where(Enterprise.last_contact_on.is_null() | (Enterprise.last_contact_on < since))
+    if a.size:
+        query = query.where(Enterprise.employees >= int(a.size))
+    if a.founded_from:
+        query = query.where(Enterprise.union_founded_on >= a.founded_from)
+    if a.founded_to:
+        query = query.where(Enterprise.union_founded_on <= a.founded_to)
     if a.q:
         query = query.where(search.condition(Enterprise, a.q))
     return query

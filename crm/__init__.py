@@ -59,6 +59,8 @@ def create_app(config=None, **overrides):
     app.register_blueprint(compliance_bp)
     from crm.dashboard.views import bp as dashboard_bp
     app.register_blueprint(dashboard_bp)
+    from crm.reports.views import bp as reports_bp
+    app.register_blueprint(reports_bp)
 
     from crm import templating
     templating.init_app(app)

@@ -21,7 +21,7 @@ READ = {"home.index", "auth.change_password", "enterprises.index", "enterprises.
         "trainings.index", "trainings.show", "trainings.export",
         "activities.index", "activities.show", "activities.export",
         "followups.index", "followups.export", "followups.show",
-        "compliance.grid", "compliance.unit", "dashboard.index"}
+        "compliance.grid", "compliance.unit", "dashboard.index", "reports.monthly_page", "reports.monthly_xlsx"}
 EDIT = {"enterprises.create", "enterprises.edit", "enterprises.archive", "enterprises.restore",
         "enterprises.contact_new", "enterprises.contact_edit", "enterprises.contact_archive",
         "founding.move",

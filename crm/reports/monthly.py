@@ -1,0 +1,150 @@
+"""月度通报: for a month and a scope — the 双沟通 compliance table, the ranking of units (meetings,
+coverage, new unions, new members) and the founding moves of the month. The same data makes the
+page, the printable page and the .xlsx."""
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from peewee import JOIN
+
+from crm.compliance import calendar as cal
+from crm.compliance.evaluate import Evaluator, district_unit, town_units
+from crm.enterprises.models import Enterprise
+from crm.founding import stages
+from crm.founding.models import FoundingEvent
+from crm.meetings.models import Meeting
+from crm.org.models import OrgUnit
+from crm.permissions import in_scope
+
+RANK_KEYS = (("meetings", "沟通会场次"), ("coverage", "今年覆盖率"), ("new_unions", "新建工会"),
+             ("new_members", "新入会人数"))
+
+
+@dataclass
+class UnitRow:
+    unit: OrgUnit
+    checks: dict                      # rule key → Check
+    meetings: int = 0                 # 职工 + 企业沟通会 in the month
+    staff: int = 0
+    enterprise: int = 0
+    contacted: int = 0                # since 1 January, up to the month's end
+    active: int = 0
+    new_unions: int = 0
+    new_members: int = 0
+    ranks: dict = field(default_factory=dict)
+
+    @property
+    def coverage(self):
+        return round(100 * self.contacted / self.active, 1) if self.active else None
+
+
+@dataclass
+class Move:
+    day: date
+    enterprise: str
+    unit: str
+    from_label: str
+    to_label: str
+    who: str
+    note: str
+
+
+@dataclass
+class Report:
+    year: int
+    month: int
+    scope: OrgUnit
+    today: date
+    district: list            # the district's own check (when in scope)
+    rows: list                # UnitRow per town-level unit
+    moves: list
+
+    @property
+    def title(self):
+        return f"{self.year}年{self.month}月“一企一档”工作月度通报"
+
+    @property
+    def period(self):
+        return cal.month_period(self.year, self.month)
+
+    def total(self, name):
+        return sum(getattr(r, name) or 0 for r in self.rows)
+
+    @property
+    def total_coverage(self):
+        active = self.total("active")
+        return round(100 * self.total("contacted") / active, 1) if active else None
+
+
+def build(user, scope: OrgUnit, year: int, month: int, today: date) -> Report:
+    units = [u for u in town_units(user) if u.path.startswith(scope.path)] or [scope]
+    root = district_unit()
+    with_district = root is not None and scope.id == root.id and in_scope(user, root)
+    ev = Evaluator(units + ([root] if with_district else []), year, today)
+    period = cal.month_period(year, month)
+    end = min(period.end, today)
+    rows = []
+    for unit in units:
+        checks = {c.rule.key: c for c in ev.month(unit, month)}
+        row = UnitRow(unit, checks)
+        row.staff, row.enterprise = checks["staff_weekly"].count, checks["enterprise_half_month"].count
+        if checks["staff_weekly"].state == "off":
+            row.staff = sum(1 for d in ev.staff[unit.id] if d in period)
+        if checks["enterprise_half_month"].state == "off":
+            row.enterprise = sum(1 for d in ev.enterprise[unit.id] if d in period)
+        row.meetings = row.staff + row.enterprise
+        firms = [f for f in ev.firms[unit.id] if f[1] <= end]
+        row.active = len(firms)
+        row.contacted = sum(1 for f in firms if any(d <= end for d in ev.contacted.get(f[0], ())))
+        rows.append(row)
+    _month_counts(rows, period)
+    _rank(rows)
+    district = [ev.check("district_third_thursday", root, month)] if with_district else []
+    return Report(year, month, scope, today, district, rows, _moves(scope, period))
+
+
+def _month_counts(rows, period):
+    owners = {}
+    paths = dict(OrgUnit.select(OrgUnit.id, OrgUnit.path).tuples())
+    for uid, path in paths.items():
+        owners[uid] = [r for r in rows if path.startswith(r.unit.path)]
+    members = Counter()
+    for unit_id, n in (Meeting.select(Meeting.org_unit, Meeting.new_members)
+                       .where(Meeting.archived == False,  # noqa: E712
+                              Meeting.held_on.between(period.start, period.end)).tuples()):
+        for row in owners.get(unit_id, ()):
+            members[row.unit.id] += n or 0
+    unions = Counter()
+    for (unit_id,) in (Enterprise.select(Enterprise.org_unit)
+                       .where(Enterprise.archived == False,  # noqa: E712
+                              Enterprise.union_founded_on.between(period.start, period.end)).tuples()):
+        for row in owners.get(unit_id, ()):
+            unions[row.unit.id] += 1
+    for row in rows:
+        row.new_members, row.new_unions = members[row.unit.id], unions[row.unit.id]
+
+
+def _rank(rows):
+    """Competition ranking (1, 2, 2, 4) per figure, highest first; a unit without the figure last."""
+    for key, _ in RANK_KEYS:
+        values = sorted((getattr(r, key) for r in rows if getattr(r, key) is not None), reverse=True)
+        for r in rows:
+            value = getattr(r, key)
+            r.ranks[key] = values.index(value) + 1 if value is not None else None
+
+
+def _moves(scope, period):
+    from crm.auth.models import User
+    units = OrgUnit.select(OrgUnit.id).where(OrgUnit.path.startswith(scope.path))
+    query = (FoundingEvent.select(FoundingEvent, Enterprise.name, OrgUnit.name, User.name)
+             .join(Enterprise).join(OrgUnit).switch(FoundingEvent).join(User, JOIN.LEFT_OUTER,
+                                                                       on=(FoundingEvent.user == User.id))
+             .where(Enterprise.org_unit.in_(units), Enterprise.archived == False,  # noqa: E712
+                    FoundingEvent.kind != "initial", FoundingEvent.occurred_on.between(period.start, period.end))
+             .order_by(FoundingEvent.occurred_on, FoundingEvent.id))
+    out = []
+    for ev in query:
+        out.append(Move(ev.occurred_on, ev.enterprise.name, ev.enterprise.org_unit.name,
+                        stages.label(ev.from_stage), stages.label(ev.to_stage),
+                        ev.user.name if ev.user_id else "", ev.note))
+    return out

@@ -113,6 +113,7 @@ def _check_load_demo(capsys):
 
     _check_field_work()
     _check_followups()
+    _check_reports()
 
     # Loading twice is refused rather than doubling the data.
     with pytest.raises(ServiceError):
@@ -216,3 +217,29 @@ def _check_followups():
     assert FollowUp.select().where(FollowUp.source == "need").exists()
     assert FollowUp.select().where(FollowUp.source == "visit").exists()
     assert FollowUp.select().where(FollowUp.status == "cancelled").exists()
+
+
+def _check_reports():
+    """The district grid shows a mix of met and missed months; 高米店's station has the yearly
+    totals of PRODUCT.md section 12 on its dashboard; the monthly report builds for the district."""
+    from collections import Counter
+
+    from crm.compliance.calendar import Period
+    from crm.compliance.views import grid_rows
+    from crm.dashboard.queries import figures
+    from crm.demo_fieldwork import report_span
+    from crm.reports.monthly import build
+    today = local_today()
+    start, end = report_span(today)
+    admin = User.get(username="admin")
+    rows = grid_rows(admin, start.year, today)
+    states = Counter(state for _, cells in rows for _, state, _ in cells if state != "future")
+    assert states["met"] >= 20 and states["missed"] >= 20, states
+    towns_mostly_met = [unit.name for unit, cells in rows
+                        if sum(1 for _, s, _ in cells if s == "met") >= sum(1 for _, s, _ in cells if s == "missed") > 0]
+    assert towns_mostly_met, "some units keep the rules most months"
+    station = OrgUnit.get(OrgUnit.code == "gaomidian_station")
+    f = figures(station, Period(start, end), today)
+    assert (f.staff_meetings + f.enterprise_meetings, f.members_total) == (26, 292)
+    report = build(admin, OrgUnit.get(OrgUnit.parent.is_null()), end.year, end.month, today)
+    assert len(report.rows) >= 20 and report.district

@@ -614,4 +614,9 @@ def load_demo(seed: int = 2026, enterprises: int = 300) -> list[DemoLogin]:
             add_field_work(rng, today, units, users, full=enterprises >= 100)
             from crm.demo_followups import add_followups
             add_followups(rng, today, units, users)
+            if "xihongmen" in units:  # 西红门 visits every unionized firm monthly (PRODUCT.md section 12)
+                from crm.compliance.services import add_setting
+                from crm.demo_fieldwork import report_span
+                add_setting("unionized_monthly", units["xihongmen"], True, 100, report_span(today)[0],
+                            users["admin"], "西红门镇自选：已建会企业每月走访")
     return logins

@@ -7,7 +7,7 @@ import pytest
 from crm.compliance import calendar as cal
 from crm.compliance.evaluate import Evaluator, combine
 from crm.compliance.services import Settings, add_setting
-from crm.enterprises.models import Enterprise
+from crm.founding.models import FoundingEvent
 from crm.meetings.models import Meeting, MeetingEnterprise
 from crm.visits.models import Visit
 from tests.conftest import login_as
@@ -144,8 +144,8 @@ def test_key_firms_coverage_and_unionized_visits(app, make, district):
     plain = make.enterprise(org=town, name="普通丙")
     founded = make.enterprise(org=town, name="建会丁", initial_stage="registered")
     gone = make.enterprise(org=town, name="已注销戊", status="deregistered")
-    for ent in (key_a, key_b, plain, founded, gone):
-        Enterprise.update(created_at=date(2025, 1, 5)).where(Enterprise.id == ent.id).execute()
+    for ent in (key_a, key_b, plain, founded, gone):  # filed in January 2025
+        FoundingEvent.update(occurred_on=date(2025, 1, 5)).where(FoundingEvent.enterprise == ent.id).execute()
     Visit.create(enterprise=key_a, visited_on=date(2026, 10, 9), kind="door", summary="走访")
     Visit.create(enterprise=key_b, visited_on=date(2026, 9, 30), kind="door", summary="上季度")
     Visit.create(enterprise=founded, visited_on=date(2026, 11, 2), kind="door", summary="走访")

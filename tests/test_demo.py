@@ -241,5 +241,11 @@ def _check_reports():
     station = OrgUnit.get(OrgUnit.code == "gaomidian_station")
     f = figures(station, Period(start, end), today)
     assert (f.staff_meetings + f.enterprise_meetings, f.members_total) == (26, 292)
+    from crm.compliance.evaluate import Evaluator
+    xihongmen = OrgUnit.get(OrgUnit.code == "xihongmen")
+    ev = Evaluator([xihongmen], start.year, today)
+    monthly = [ev.check("unionized_monthly", xihongmen, m) for m in range(start.month, end.month + 1)]
+    assert all(c.state != "off" and c.total for c in monthly)      # 西红门 chose the rule
+    assert sum(1 for c in monthly if c.state == "met") >= len(monthly) // 2
     report = build(admin, OrgUnit.get(OrgUnit.parent.is_null()), end.year, end.month, today)
     assert len(report.rows) >= 20 and report.district

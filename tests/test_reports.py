@@ -8,6 +8,7 @@ from openpyxl import load_workbook
 
 from crm.common import timeutil
 from crm.enterprises.models import Enterprise
+from crm.founding.models import FoundingEvent
 from crm.founding.services import move
 from crm.meetings.models import Meeting, MeetingEnterprise
 from crm.reports import monthly
@@ -26,10 +27,13 @@ def month(make, monkeypatch):
 
     def firm(name, org, **values):
         ent = make.enterprise(org=org, name=name)
-        Enterprise.update(created_at=datetime(2026, 1, 5), **values).where(Enterprise.id == ent.id).execute()
+        if values:
+            Enterprise.update(**values).where(Enterprise.id == ent.id).execute()
+        FoundingEvent.update(occurred_on=date(2026, 1, 5)).where(FoundingEvent.enterprise == ent.id).execute()
         return Enterprise.get_by_id(ent.id)
 
-    a1, _a2 = firm("甲一", a), firm("甲二", a)
+    a1 = firm("甲一", a)
+    firm("甲二", a)
     a3 = firm("甲三", a, stage="registered", union_founded_on=date(2026, 10, 10))
     b1, b2 = firm("乙一", b), firm("乙二", b)
     firm("丙一", c)

@@ -8,8 +8,8 @@ Which records count:
 - the district meeting: a 区级 职工沟通会 held on the third Thursday;
 - visits (not archived) for 区级重点企业 each quarter and for 已建会企业 each month; visits and
   enterprise-meeting participation for 全域覆盖 in the year;
-- firms that are in the file (not archived, 经营状态 正常, not 已注销/迁出) and were filed by the
-  end of the period.
+- firms that are in the file (not archived, 经营状态 正常, not 已注销/迁出) and were filed (their
+  建档 date on the founding track) by the end of the period.
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,6 +21,7 @@ from crm.compliance.rules import BY_KEY, MEETING_RULES, RULES, Rule
 from crm.compliance.services import Settings
 from crm.enterprises.models import Enterprise
 from crm.founding import stages
+from crm.founding.models import FoundingEvent
 from crm.meetings.models import Meeting, MeetingEnterprise
 from crm.org.models import OrgUnit
 from crm.visits.models import Visit
@@ -111,14 +112,18 @@ class Evaluator:
                 target[owner].append(held_on)
 
     def _load_firms(self):
-        """Active firms per unit: (id, filed on, is key, founded)."""
+        """Active firms per unit: (id, filed on, is key, founded). "Filed on" is the date of the
+        file's 建档 event on the founding track (an imported or back-filled file keeps its date)."""
         self.firms = defaultdict(list)
+        filed_on = dict(FoundingEvent.select(FoundingEvent.enterprise, FoundingEvent.occurred_on)
+                        .where(FoundingEvent.kind == "initial").tuples())
         query = (Enterprise.select(Enterprise.id, Enterprise.org_unit, Enterprise.created_at, Enterprise.is_key,
                                    Enterprise.stage)
                  .where(Enterprise.archived == False, Enterprise.status == "normal",  # noqa: E712
                         Enterprise.stage != "closed").tuples())
         for ent_id, unit_id, created_at, is_key, stage in query:
-            filed = to_local(created_at).date() if isinstance(created_at, datetime) else created_at
+            filed = filed_on.get(ent_id) or (to_local(created_at).date() if isinstance(created_at, datetime)
+                                             else created_at)
             for owner in self._owners.get(unit_id, ()):
                 self.firms[owner].append((ent_id, filed, bool(is_key), stage in FOUNDED))
 
@@ -195,9 +200,11 @@ class Evaluator:
     def _ratio(self, rule, unit, period, target, wanted, hit):
         firms = [f for f in self.firms[unit.id] if wanted(f) and f[1] <= period.end]
         done = sum(1 for f in firms if hit(f[0]))
-        met = bool(firms) and 100 * done >= target * len(firms) or not firms
-        return Check(rule, cal.state(period, met, self.today) if firms else "met", target, done, len(firms), [],
-                     f"{done}/{len(firms)} 家" if firms else "没有适用的企业", period)
+        met = 100 * done >= target * len(firms)
+        if not firms:
+            return Check(rule, "off", target, 0, 0, [], "没有适用的企业", period)
+        return Check(rule, cal.state(period, met, self.today), target, done, len(firms), [],
+                     f"{done}/{len(firms)} 家", period)
 
     def _key_quarterly(self, rule, unit, month, target):
         q = cal.quarter_of(self.year, month)

@@ -2,7 +2,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user, login_required
 
 from crm.common.errors import ServiceError
-from crm.common.timeutil import local_today
+from crm.common.timeutil import local_today, utcnow
 from crm.enterprises import queries, services
 from crm.enterprises.choices import CATEGORIES, INDUSTRIES, STATUSES
 from crm.enterprises.forms import ArchiveForm, ContactForm, EnterpriseForm, NewEnterpriseForm
@@ -94,7 +94,7 @@ def show(ent_id):
                            track=founding_queries.track(ent), stages=stages,
                            archive_form=ArchiveForm(), timeline=timeline(ent, current_user, tl_page),
                            open_needs=open_for(ent), followups=followup_queries.of_enterprise(ent.id),
-                           today=local_today())
+                           today=local_today(), printed_at=utcnow())
 
 
 @bp.route("/<int:ent_id>/edit", methods=["GET", "POST"])

@@ -87,7 +87,7 @@ def test_enterprise_file_prints_as_one_clean_column(landscape, server, app, make
 
     # The print header: the firm, the unit, the credit code, when and by whom.
     expect(header).to_be_visible()
-    expect(header.get_by_role("heading", level=1)).to_have_text(f"企业档案 · {FIRM}")
+    expect(header.locator(".print-header-title")).to_have_text(f"企业档案 · {FIRM}")
     expect(header).to_contain_text("瀛海镇总工会")
     expect(header).to_contain_text("91110115MA01ABCD2M")
     expect(header).to_contain_text(f"打印时间{local_today().isoformat()}")

@@ -617,6 +617,7 @@ def load_demo(seed: int = 2026, enterprises: int = 300) -> list[DemoLogin]:
             if "xihongmen" in units:  # 西红门 visits every unionized firm monthly (PRODUCT.md section 12)
                 from crm.compliance.services import add_setting
                 from crm.demo_fieldwork import report_span
-                add_setting("unionized_monthly", units["xihongmen"], True, 100, report_span(today)[0],
-                            users["admin"], "西红门镇自选：已建会企业每月走访")
+                start = report_span(today)[0]  # chosen when the demo's year began
+                add_setting("unionized_monthly", units["xihongmen"], True, 100, start, users["admin"],
+                            "西红门镇自选：已建会企业每月走访", today=start)
     return logins

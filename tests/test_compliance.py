@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from crm.common.errors import ServiceError
 from crm.compliance import calendar as cal
 from crm.compliance.evaluate import Evaluator, combine
 from crm.compliance.services import Settings, add_setting
@@ -95,15 +96,15 @@ def test_a_unit_month_against_the_meeting_rules(app, district):
     ev = Evaluator([town, district["other"]], 2025, date(2025, 11, 10))
     staff = ev.check("staff_weekly", town, 10)
     assert [p.count for p in staff.parts] == [1, 1, 2, 0, 1]
-    assert staff.count == 4  # 8, 14, 15, 28 October
+    assert staff.count == 5  # 30 Sep (in October's first week), 8, 14, 15, 28 October
     assert staff.state == "missed"
     assert [p.period.label for p in staff.missing] == ["10/20–10/26"]
-    assert staff.note == "本月4场；缺 10/20–10/26"
+    assert staff.note == "本月5场；缺 10/20–10/26"
     ent = ev.check("enterprise_half_month", town, 10)
     assert ([p.count for p in ent.parts], ent.count, ent.state) == ([1, 1], 2, "met")
     assert ev.grid_cell(town, 10)[0] == "missed"
-    sept = ev.check("staff_weekly", town, 9)
-    assert sept.count == 1 and sept.state == "missed"
+    sept = ev.check("staff_weekly", town, 9)  # weeks 1–28 Sep: 30 Sep is October's
+    assert sept.count == 0 and sept.state == "missed"
     assert ev.check("staff_weekly", district["other"], 10).count == 1
 
 
@@ -158,7 +159,7 @@ def test_key_firms_coverage_and_unionized_visits(app, make, district):
     cover = ev.check("coverage_yearly", town, 11)
     assert (cover.count, cover.total, cover.percent) == (4, 4, 100.0) and cover.state == "met"
     assert ev.check("unionized_monthly", town, 11).state == "off"     # not chosen by default
-    add_setting("unionized_monthly", town, True, 100, date(2026, 11, 1), user)
+    add_setting("unionized_monthly", town, True, 100, date(2026, 11, 1), user, today=date(2026, 10, 20))
     ev = Evaluator([town], 2026, date(2026, 11, 24))
     nov = ev.check("unionized_monthly", town, 11)
     assert (nov.count, nov.total, nov.state) == (1, 1, "met")
@@ -173,17 +174,29 @@ def test_a_new_target_starts_on_its_date(app, district):
         meeting(town, day)
     ev = Evaluator([town], 2026, date(2026, 11, 24))
     assert ev.check("staff_weekly", town, 9).state == "met"
-    add_setting("staff_weekly", None, True, 5, date(2026, 10, 1), user, "区里提高要求")
+    with pytest.raises(ServiceError, match="不能早于本月1日"):  # a past month is never re-judged
+        add_setting("staff_weekly", None, True, 5, date(2026, 10, 1), user, today=date(2026, 11, 24))
+    add_setting("staff_weekly", None, True, 5, date(2026, 10, 1), user, "区里提高要求", today=date(2026, 9, 20))
     settings = Settings()
-    assert settings.of("staff_weekly", town.id, date(2026, 9, 1)).target == 4
-    assert settings.of("staff_weekly", town.id, date(2026, 10, 1)).target == 5
+    assert settings.of("staff_weekly", town, date(2026, 9, 1)).target == 4
+    assert settings.of("staff_weekly", town, date(2026, 10, 1)).target == 5
     ev = Evaluator([town], 2026, date(2026, 11, 24))
     assert ev.check("staff_weekly", town, 9).state == "met"         # last month keeps its target
     october = ev.check("staff_weekly", town, 10)
     assert (october.target, october.count, october.state) == (5, 5, "met")
     # A unit's own setting wins over the district's; switching a rule off for one unit.
-    add_setting("enterprise_half_month", town, False, 2, date(2026, 1, 1), user)
+    add_setting("enterprise_half_month", town, False, 2, date(2026, 1, 1), user, today=date(2026, 1, 1))
     assert Evaluator([town], 2026, date(2026, 11, 24)).check("enterprise_half_month", town, 5).state == "off"
+    # A town's setting holds for the units below it, until they have their own.
+    station = district["station"]
+    add_setting("staff_weekly", town, True, 6, date(2026, 2, 1), user, today=date(2026, 1, 15))
+    assert Settings().of("staff_weekly", station, date(2026, 3, 1)).target == 6
+    add_setting("staff_weekly", station, True, 2, date(2026, 3, 1), user, today=date(2026, 2, 15))
+    settings = Settings()
+    assert (settings.of("staff_weekly", station, date(2026, 3, 1)).target,
+            settings.of("staff_weekly", town, date(2026, 3, 1)).target) == (2, 6)
+    assert [(k, u) for k, u, _ in settings.overrides(date(2026, 3, 1)) if k == "staff_weekly"] == \
+        [("staff_weekly", town.id), ("staff_weekly", station.id)]
 
 
 def test_grid_and_unit_pages_are_scoped(app, make, district):

@@ -86,6 +86,7 @@ def test_every_figure_of_a_year_equals_the_hand_count(app, world):
     assert f.by_stage == {"registered": 1, "contacted": 2, "willing": 1, "approved": 1}
     assert f.moves == {"willing": 1}
     assert f.median_days == {"contacted": 81}                       # 10 Jan → 1 Apr
+
     assert (f.staff_meetings, f.enterprise_meetings) == (2, 1)
     assert f.new_members == {"courier": 5, "rider": 5} and f.members_total == 10
     assert (f.cards, f.activity_members) == (4, 6)
@@ -125,3 +126,32 @@ def test_the_page_shows_the_figures_with_their_lists(app, make, world):
     assert "甲镇总工会及下属单位" in html
     for label in ("新建档案", "分派", "记录走访", 'method="post"'):
         assert label not in html.split("</nav>", 1)[1], label
+
+
+def test_median_days_of_a_back_filled_move(app, make, world):
+    """A move dated before the file was made counts as a stay of 0 days, not a negative one."""
+    from crm.founding.services import move
+    ent = make.enterprise(org=world["s"], name="补录企业")
+    FoundingEvent.update(occurred_on=date(2026, 3, 1)).where(FoundingEvent.enterprise == ent.id).execute()
+    move(ent, "contacted", world["admin"], expected_from="not_contacted", occurred_on=date(2026, 2, 1))
+    move(Enterprise.get_by_id(ent.id), "willing", world["admin"], expected_from="contacted",
+         occurred_on=date(2026, 2, 21))
+    f = queries.figures(world["s"], queries.period_of("year", TODAY), TODAY)
+    assert f.median_days == {"not_contacted": 0, "contacted": 20}
+
+
+def test_each_firm_figure_links_to_a_list_of_the_same_firms(app, world):
+    import re
+    client = login_as(app.test_client(), world["admin"])
+    html = client.get(f"/dashboard/?org={world['a'].id}&period=year").get_data(as_text=True)
+    links = {label: href.replace("&amp;", "&") for href, label in
+             re.findall(r'<a class="card kpi[^"]*" href="([^"]+)"><div class="card-body">\s*<div class="text-muted">([^<]+)</div>', html)}
+    expected = {"已建会": {"甲一", "甲四"}, "25人以上企业建会率": {"甲一", "甲三"}, "从未联系": {"甲二"},
+                "期间新建工会": {"甲一"}, "今年覆盖率": {"甲二", "甲三"}, "重点企业本季度走访": {"甲二"}}
+    for label, names in expected.items():
+        page = client.get(links[label]).get_data(as_text=True)
+        listed = set(re.findall(r'class="row-link fw-semibold" href="/enterprises/\d+">([^<]+)</a>', page))
+        assert listed == names, (label, listed)
+    # The list keeps those filters visibly, and each can be removed.
+    page = client.get(links["25人以上企业建会率"]).get_data(as_text=True)
+    assert "职工25人以上 ×" in page and 'name="size" value="25"' in page

@@ -74,6 +74,10 @@ def test_every_cell_of_the_month(app, month):
     # Coverage from 1 January to 31 October: 甲 2 of 3 (甲一 visited, 甲三 at a meeting), 乙 1 of 2
     # (乙一's visit is in November), 丙 0 of 1.
     assert [(x.contacted, x.active, x.coverage) for x in (a, b, c)] == [(2, 3, 66.7), (1, 2, 50.0), (0, 1, 0.0)]
+    # The compliance table counts the same as the ranking: as it stood at the month's end.
+    assert [(x.checks["coverage_yearly"].count, x.checks["coverage_yearly"].total) for x in (a, b, c)] == \
+        [(2, 3), (1, 2), (0, 1)]
+    assert b.checks["coverage_yearly"].state == "running" and not r.with_unionized
     assert [(x.meetings, x.new_unions, x.new_members) for x in (a, b, c)] == [(7, 1, 10), (3, 0, 4), (0, 0, 0)]
     assert [x.ranks for x in (a, b, c)] == [
         {"meetings": 1, "coverage": 1, "new_unions": 1, "new_members": 1},

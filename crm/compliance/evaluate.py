@@ -90,6 +90,9 @@ class Evaluator:
         self.span = cal.Period(date(year, 1, 1) - timedelta(days=7), date(year, 12, 31) + timedelta(days=7))
         paths = dict(OrgUnit.select(OrgUnit.id, OrgUnit.path).tuples())
         self._owners = {uid: [u.id for u in self.units if path.startswith(u.path)] for uid, path in paths.items()}
+        # Only the records of these units' subtrees are read.
+        self._unit_ids = [uid for uid, owners in self._owners.items() if owners] or [0]
+        self._firm_ids = Enterprise.select(Enterprise.id).where(Enterprise.org_unit.in_(self._unit_ids))
         self._load_meetings()
         self._load_firms()
         self._load_contacts()
@@ -100,7 +103,7 @@ class Evaluator:
         self.enterprise = defaultdict(list)
         self.district_days = set()
         query = (Meeting.select(Meeting.held_on, Meeting.kind, Meeting.level, Meeting.org_unit)
-                 .where(Meeting.archived == False,  # noqa: E712
+                 .where(Meeting.archived == False, Meeting.org_unit.in_(self._unit_ids),  # noqa: E712
                         Meeting.held_on.between(self.span.start, self.span.end)).tuples())
         for held_on, kind, level, unit_id in query:
             if kind == "staff" and level == "district":
@@ -116,11 +119,12 @@ class Evaluator:
         file's 建档 event on the founding track (an imported or back-filled file keeps its date)."""
         self.firms = defaultdict(list)
         filed_on = dict(FoundingEvent.select(FoundingEvent.enterprise, FoundingEvent.occurred_on)
-                        .where(FoundingEvent.kind == "initial").tuples())
+                        .where(FoundingEvent.kind == "initial", FoundingEvent.enterprise.in_(self._firm_ids))
+                        .tuples())
         query = (Enterprise.select(Enterprise.id, Enterprise.org_unit, Enterprise.created_at, Enterprise.is_key,
                                    Enterprise.stage)
                  .where(Enterprise.archived == False, Enterprise.status == "normal",  # noqa: E712
-                        Enterprise.stage != "closed").tuples())
+                        Enterprise.stage != "closed", Enterprise.org_unit.in_(self._unit_ids)).tuples())
         for ent_id, unit_id, created_at, is_key, stage in query:
             filed = filed_on.get(ent_id) or (to_local(created_at).date() if isinstance(created_at, datetime)
                                              else created_at)
@@ -133,12 +137,13 @@ class Evaluator:
         year = cal.year_period(self.year)
         self.visits = defaultdict(set)
         for ent_id, day in (Visit.select(Visit.enterprise, Visit.visited_on)
-                            .where(Visit.archived == False,  # noqa: E712
+                            .where(Visit.archived == False, Visit.enterprise.in_(self._firm_ids),  # noqa: E712
                                    Visit.visited_on.between(year.start, year.end)).tuples()):
             self.visits[ent_id].add(day)
         self.contacted = {ent_id: set(days) for ent_id, days in self.visits.items()}
         for ent_id, day in (MeetingEnterprise.select(MeetingEnterprise.enterprise, Meeting.held_on)
                             .join(Meeting).where(Meeting.archived == False,  # noqa: E712
+                                                 MeetingEnterprise.enterprise.in_(self._firm_ids),
                                                  Meeting.held_on.between(year.start, year.end)).tuples()):
             self.contacted.setdefault(ent_id, set()).add(day)
 
@@ -156,22 +161,24 @@ class Evaluator:
     def check(self, rule_key: str, unit, month: int) -> Check:
         rule = BY_KEY[rule_key]
         first = date(self.year, month, 1)
-        setting = self.settings.of(rule_key, unit.id, first)
+        setting = self.settings.of(rule_key, unit, first)
         if not setting.enabled:
             return Check(rule, "off", setting.target, note="本单位不适用")
         return getattr(self, "_" + rule_key)(rule, unit, month, setting.target)
 
     def _meetings(self, rule, days, month, target, parts_of):
-        month_period = cal.month_period(self.year, month)
         parts = parts_of(self.year, month)
-        count = sum(1 for d in days if d in month_period)
+        # The month's meetings: those in its weeks (a week belongs to the month of its Thursday)
+        # or its half-months — the same days the parts cover, so no meeting counts twice.
+        span = cal.Period(parts[0].start, parts[-1].end)
+        count = sum(1 for d in days if d in span)
         out = []
         for p in parts:
             n = sum(1 for d in days if d in p)
             out.append(Part(p, n, cal.state(p, n > 0, self.today)))
-        period = cal.Period(min(parts[0].start, month_period.start), max(parts[-1].end, month_period.end))
+        period = span
         met = all(p.count for p in out) and count >= target
-        if any(p.state == "missed" for p in out) or (self.today > month_period.end and count < target):
+        if any(p.state == "missed" for p in out) or (self.today > period.end and count < target):
             state = "missed" if not met else "met"
         else:
             state = cal.state(period, met, self.today)
@@ -197,28 +204,35 @@ class Evaluator:
             note += "；本月在 " + "、".join(f"{d.month}月{d.day}日" for d in others) + " 召开"
         return Check(rule, cal.state(period, held, self.today), target, int(held), None, [], note, period)
 
-    def _ratio(self, rule, unit, period, target, wanted, hit):
-        firms = [f for f in self.firms[unit.id] if wanted(f) and f[1] <= period.end]
-        done = sum(1 for f in firms if hit(f[0]))
-        met = 100 * done >= target * len(firms)
+    def _ratio(self, rule, unit, period, month, target, wanted, hit):
+        """Firms visited or contacted in `period`, as they stood at the end of `month` (or today):
+        a month's figure does not change once the month is over. Its state is the period's as of
+        that day, so a quarter still running at the month's end stays amber in that month."""
+        month_end = cal.month_period(self.year, month).end
+        as_of = min(month_end, self.today)
+        firms = [f for f in self.firms[unit.id] if wanted(f) and f[1] <= as_of]
+        done = sum(1 for f in firms if hit(f[0], as_of))
         if not firms:
             return Check(rule, "off", target, 0, 0, [], "没有适用的企业", period)
-        return Check(rule, cal.state(period, met, self.today), target, done, len(firms), [],
+        met = 100 * done >= target * len(firms)
+        judged_on = self.today if month_end >= period.end else as_of
+        return Check(rule, cal.state(period, met, judged_on), target, done, len(firms), [],
                      f"{done}/{len(firms)} 家", period)
 
     def _key_quarterly(self, rule, unit, month, target):
         q = cal.quarter_of(self.year, month)
-        return self._ratio(rule, unit, q, target, lambda f: f[2],
-                           lambda ent: any(d in q for d in self.visits.get(ent, ())))
+        return self._ratio(rule, unit, q, month, target, lambda f: f[2],
+                           lambda ent, upto: any(q.start <= d <= upto for d in self.visits.get(ent, ())))
 
     def _coverage_yearly(self, rule, unit, month, target):
         y = cal.year_period(self.year)
-        return self._ratio(rule, unit, y, target, lambda f: True, lambda ent: bool(self.contacted.get(ent)))
+        return self._ratio(rule, unit, y, month, target, lambda f: True,
+                           lambda ent, upto: any(d <= upto for d in self.contacted.get(ent, ())))
 
     def _unionized_monthly(self, rule, unit, month, target):
         m = cal.month_period(self.year, month)
-        return self._ratio(rule, unit, m, target, lambda f: f[3],
-                           lambda ent: any(d in m for d in self.visits.get(ent, ())))
+        return self._ratio(rule, unit, m, month, target, lambda f: f[3],
+                           lambda ent, upto: any(m.start <= d <= upto for d in self.visits.get(ent, ())))
 
     # ---- the grid ---------------------------------------------------------------------------
     def grid_cell(self, unit, month: int) -> tuple[str, list[Check]]:

@@ -107,5 +107,9 @@ def rules():
     settings = Settings()
     today = local_today()
     current = [(r, settings.of(r.key, None, today)) for r in RULES]
+    names = dict(OrgUnit.select(OrgUnit.id, OrgUnit.name).tuples())
+    overrides = sorted(((BY_KEY[k], names.get(u, ""), row) for k, u, row in settings.overrides(today)),
+                       key=lambda x: (x[0].key, x[1]))
     history = list(RuleSetting.select().order_by(RuleSetting.effective_from.desc(), RuleSetting.id.desc()))
-    return render_template("compliance/rules.html", form=form, current=current, history=history, BY_KEY=BY_KEY)
+    return render_template("compliance/rules.html", form=form, current=current, history=history, BY_KEY=BY_KEY,
+                           overrides=overrides)

@@ -149,16 +149,20 @@ def figures(unit, period: cal.Period, today: date) -> Figures:
 
 
 def median_days(units) -> dict:
-    """Median days a firm spent in each stage, over the stays that have ended (a move out of it)."""
-    events = (FoundingEvent.select(FoundingEvent.enterprise, FoundingEvent.to_stage, FoundingEvent.occurred_on)
+    """Median days a firm spent in each stage, over the stays that have ended. Each move ends a stay
+    in its from-stage that began with the firm's previous move (or its 建档); moves are taken in the
+    order they were recorded, and a stay is never negative (a move may be dated before the file was
+    made, when it was back-filled)."""
+    events = (FoundingEvent.select(FoundingEvent.enterprise, FoundingEvent.kind, FoundingEvent.from_stage,
+                                   FoundingEvent.occurred_on)
               .join(Enterprise).where(Enterprise.org_unit.in_(units), Enterprise.archived == False)  # noqa: E712
-              .order_by(FoundingEvent.enterprise, FoundingEvent.occurred_on, FoundingEvent.id).tuples())
+              .order_by(FoundingEvent.enterprise, FoundingEvent.recorded_at, FoundingEvent.id).tuples())
     stays = defaultdict(list)
-    previous = None
-    for ent_id, stage, day in events:
-        if previous and previous[0] == ent_id:
-            stays[previous[1]].append((day - previous[2]).days)
-        previous = (ent_id, stage, day)
+    began = {}
+    for ent_id, kind, from_stage, day in events:
+        if kind != "initial" and ent_id in began and from_stage:
+            stays[from_stage].append(max(0, (day - began[ent_id]).days))
+        began[ent_id] = day if kind != "initial" or ent_id not in began else began[ent_id]
     return {stage: statistics.median(days) for stage, days in stays.items()}
 
 

@@ -41,6 +41,8 @@ class ListArgs:
     archived: str = ""  # "" active files, "1" archived only, "all"
     contact: str = ""  # a CONTACT_FILTERS key
     size: str = ""  # "25": firms with 25 or more workers (the dashboard's 建会率 of larger firms)
+    active: str = ""  # "1": 经营状态 正常 and not 已注销/迁出 (the dashboard's denominators)
+    visit_q: str = ""  # "none": no visit this quarter (区级重点企业本季度走访)
     founded_from: date | None = None  # 工会成立日期 in a period (the dashboard's new unions)
     founded_to: date | None = None
     sort: str = "updated"
@@ -70,6 +72,8 @@ class ListArgs:
         except ValueError:
             out.org = None
         out.size = "25" if args.get("size") == "25" else ""
+        out.active = "1" if args.get("active") == "1" else ""
+        out.visit_q = "none" if args.get("visit_q") == "none" else ""
         for name in ("founded_from", "founded_to"):
             try:
                 setattr(out, name, date.fromisoformat(args[name]) if args.get(name) else None)
@@ -85,7 +89,24 @@ class ListArgs:
     def active_filters(self):
         return any([self.q, self.org, self.union_status, self.stage, self.is_key, self.industry,
                     self.category, self.status, self.archived, self.contact, self.size,
-                    self.founded_from, self.founded_to])
+                    self.founded_from, self.founded_to, self.active, self.visit_q])
+
+    @property
+    def hidden_filters(self):
+        """Filters the list keeps but has no control for (they come from the dashboard's links):
+        [(name, value, label)] shown as removable notes and carried by the filter form."""
+        out = []
+        if self.active:
+            out.append(("active", "1", "仅有效企业（经营正常、未注销迁出）"))
+        if self.size:
+            out.append(("size", self.size, f"职工{self.size}人以上"))
+        if self.founded_from:
+            out.append(("founded_from", self.founded_from.isoformat(), f"工会成立于 {self.founded_from.isoformat()} 起"))
+        if self.founded_to:
+            out.append(("founded_to", self.founded_to.isoformat(), f"工会成立于 {self.founded_to.isoformat()} 前"))
+        if self.visit_q:
+            out.append(("visit_q", self.visit_q, "本季度未走访"))
+        return out
 
 
 def filtered(user, a: ListArgs):
@@ -121,6 +142,16 @@ def filtered(user, a: ListArgs):
         query = query.where(Enterprise.last_contact_on.is_null() | (Enterprise.last_contact_on < since))
     if a.size:
         query = query.where(Enterprise.employees >= int(a.size))
+    if a.active:
+        query = query.where(Enterprise.status == "normal", Enterprise.stage != "closed")
+    if a.visit_q:
+        from crm.compliance.calendar import quarter_of
+        from crm.visits.models import Visit
+        today = local_today()
+        q = quarter_of(today.year, today.month)
+        visited = Visit.select(Visit.enterprise).where(Visit.archived == False,  # noqa: E712
+                                                       Visit.visited_on.between(q.start, q.end))
+        query = query.where(Enterprise.id.not_in(visited))
     if a.founded_from:
         query = query.where(Enterprise.union_founded_on >= a.founded_from)
     if a.founded_to:

@@ -24,8 +24,10 @@ def ledger(user, a: LedgerArgs):
     query = a.dates(query, Meeting.held_on)
     if a.kind:
         query = query.where(Meeting.kind == a.kind)
-    if a.group:
-        query = query.where(Meeting.target_groups.contains(f",{a.group},"))
+    if a.group:  # aimed at the group, or enrolled some of it (the dashboard's 新入会人数 by group)
+        enrolled = MeetingNewMembers.select(MeetingNewMembers.meeting).where(
+            MeetingNewMembers.group == a.group, MeetingNewMembers.count > 0)
+        query = query.where(Meeting.target_groups.contains(f",{a.group},") | Meeting.id.in_(enrolled))
     if a.staff:
         query = query.where(Meeting.created_by == a.staff)
     return query.order_by(Meeting.held_on.desc(), Meeting.id.desc())

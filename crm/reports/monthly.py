@@ -60,6 +60,11 @@ class Report:
     moves: list
 
     @property
+    def with_unionized(self):
+        """Some unit chose the monthly visits of its unionized firms: the report shows them."""
+        return any(r.checks["unionized_monthly"].state != "off" for r in self.rows)
+
+    @property
     def title(self):
         return f"{self.year}年{self.month}月“一企一档”工作月度通报"
 

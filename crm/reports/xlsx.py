@@ -50,7 +50,9 @@ def _sheet(wb, name, title, headers, rows, total=None, states=None):
     ws.print_title_rows = "1:2"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True  # one page wide, as many pages tall as needed
     ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
     return ws
 
 
@@ -61,6 +63,8 @@ def workbook(report) -> bytes:
     # 1. 双沟通达标
     headers = [("单位", 26), ("职工沟通会（场）", 12), ("职工沟通会", 10), ("缺少的周", 26), ("企业沟通会（场）", 12),
                ("企业沟通会", 10), ("缺少的半月", 18), ("重点企业季度走访", 16), ("全域覆盖（今年）", 16)]
+    if report.with_unionized:
+        headers.append(("建会企业月访", 14))
     rows, states = [], {}
     for i, r in enumerate(report.rows):
         s, e = r.checks["staff_weekly"], r.checks["enterprise_half_month"]
@@ -70,7 +74,12 @@ def workbook(report) -> bytes:
                      f"{k.count}/{k.total}" if k.total else "—", f"{c.count}/{c.total}" if c.total else "—"])
         states[(i, 2)], states[(i, 5)] = s.state, e.state
         states[(i, 7)], states[(i, 8)] = k.state, c.state
-    total = ["合计", report.total("staff"), "", "", report.total("enterprise"), "", "", "", ""]
+        if report.with_unionized:
+            u = r.checks["unionized_monthly"]
+            rows[-1].append("不考核" if u.state == "off" else f"{u.count}/{u.total}" if u.total else "—")
+            states[(i, 9)] = u.state
+    total = ["合计", report.total("staff"), "", "", report.total("enterprise"), "", "", "", ""] + \
+        ([""] if report.with_unionized else [])
     ws = _sheet(wb, "双沟通达标", title, headers, rows, total, states)
     if report.district:
         d = report.district[0]

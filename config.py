@@ -56,6 +56,7 @@ class Config:
     PAGE_SIZE = 50
     LIST_COUNT_CAP = 10_000
     TIMEZONE = "Asia/Shanghai"
+    IMPORT_IN_BACKGROUND = True  # a large import runs in a thread; its page shows the progress
     TESTING = False
     ENV = "production"
 
@@ -79,4 +80,5 @@ class TestConfig(Config):
     __test__ = False  # not a pytest test class
     TESTING = True
     ENV = "testing"
+    IMPORT_IN_BACKGROUND = False
     SECRET_KEY = "test-secret-key-not-for-production"

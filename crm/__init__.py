@@ -61,6 +61,8 @@ def create_app(config=None, **overrides):
     app.register_blueprint(dashboard_bp)
     from crm.reports.views import bp as reports_bp
     app.register_blueprint(reports_bp)
+    from crm.imports.views import bp as imports_bp
+    app.register_blueprint(imports_bp)
 
     from crm import templating
     templating.init_app(app)

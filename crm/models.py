@@ -5,6 +5,7 @@ from crm.compliance.models import RuleSetting
 from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
 from crm.fieldwork.models import RecordChange
 from crm.followups.models import FollowUp
+from crm.imports.models import ImportBatch
 from crm.founding.models import FoundingEvent
 from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers, OutreachPoint
 from crm.needs.models import Need
@@ -17,4 +18,4 @@ from crm.visits.models import Visit, VisitComment, VisitVisitor
 MODELS = [OrgUnit, User, LoginThrottle, Enterprise, Contact, EnterpriseChange, FoundingEvent,
           RecordChange, Photo, Visit, VisitVisitor, VisitComment, OutreachPoint, Meeting,
           MeetingNewMembers, MeetingEnterprise, Training, TrainingEnterprise, ServiceActivity,
-          ActivityEnterprise, Need, Setting, FollowUp, RuleSetting]
+          ActivityEnterprise, Need, Setting, FollowUp, RuleSetting, ImportBatch]

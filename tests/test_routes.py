@@ -20,7 +20,7 @@ READ = {"home.index", "auth.change_password", "enterprises.index", "enterprises.
         "meetings.index", "meetings.show", "meetings.export", "meetings.points", "meetings.point_show",
         "trainings.index", "trainings.show", "trainings.export",
         "activities.index", "activities.show", "activities.export",
-        "followups.index", "followups.export", "followups.show",
+        "followups.index", "followups.export", "followups.show", "enterprises.export",
         "compliance.grid", "compliance.unit", "dashboard.index", "reports.monthly_page", "reports.monthly_xlsx"}
 EDIT = {"enterprises.create", "enterprises.edit", "enterprises.archive", "enterprises.restore",
         "enterprises.contact_new", "enterprises.contact_edit", "enterprises.contact_archive",
@@ -35,7 +35,8 @@ EDIT = {"enterprises.create", "enterprises.edit", "enterprises.archive", "enterp
         "followups.suggested"}
 # Read for everyone in scope; POST (the handling form) for editors only.
 READ_POST_EDIT = {"needs.show"}
-SUPERVISE = {"visits.comment", "followups.reassign"}
+SUPERVISE = {"visits.comment", "followups.reassign", "imports.index", "imports.upload", "imports.mapping",
+             "imports.show", "imports.rejected", "imports.commit"}
 SELF = {"auth.logout"}  # any logged-in user, POST only
 ROLES = ("staff", "supervisor", "viewer", "admin")
 ALLOWED = {"read": set(ROLES), "edit": {"staff", "supervisor", "admin"}, "admin": {"admin"},
@@ -93,7 +94,7 @@ def _records(app, ent, user, unit):
 
 
 @pytest.fixture
-def world(app, make):
+def world(app, make, tmp_path):
     town_a, town_b = make.org("甲镇总工会"), make.org("乙镇总工会")
     users = {role: make.user(role, org=town_a if role != "admin" else make.root()) for role in ROLES}
     mine = make.enterprise(org=town_a, name="甲镇企业", contact={"name": "甲联系人", "phone": "13800000001"})
@@ -101,7 +102,12 @@ def world(app, make):
     other = make.user("staff", org=town_b)
     records = {mine.id: _records(app, mine, users["staff"], town_a),
                theirs.id: _records(app, theirs, other, town_b)}
-    return {"users": users, "mine": mine, "theirs": theirs, "unit": town_b, "records": records}
+    ledger = tmp_path / "台账.csv"
+    ledger.write_text("企业名称,所属工会\n甲镇新企业,甲镇总工会\n", encoding="utf-8")
+    from crm.imports.models import ImportBatch
+    batch = ImportBatch.create(file_name="台账.csv", stored_path=str(ledger), user=users["supervisor"], header_row=1,
+                               headers='["企业名称", "所属工会"]', mapping='{"0": "name", "1": "org_unit"}')
+    return {"users": users, "mine": mine, "theirs": theirs, "unit": town_b, "records": records, "batch": batch}
 
 
 def _record_for(rule, ent, world):
@@ -131,6 +137,8 @@ def build(rule, ent, world):
             values[arg] = world["unit"].id
         elif "user" in arg:
             values[arg] = world["users"]["staff"].id
+        elif arg == "batch_id":
+            values[arg] = world["batch"].id
         elif arg == "filename":
             return None
         else:

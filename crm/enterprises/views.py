@@ -39,6 +39,17 @@ def index():
                            sorts=queries.SORTS, contact_filters=queries.CONTACT_FILTERS)
 
 
+@bp.route("/export.xlsx")
+@login_required
+def export():
+    """导出 Excel: exactly the listed (filtered) files, in the layout the importer reads."""
+    from crm.fieldwork.ledger import xlsx_response
+    from crm.imports import export as ledger
+    args = queries.ListArgs.from_request(request.args)
+    query = queries.filtered(current_user, args).order_by(Enterprise.org_unit, Enterprise.id)
+    return xlsx_response("企业台账", "企业台账", ledger.COLUMNS, ledger.rows(query))
+
+
 @bp.route("/lookup")
 @login_required
 def lookup():

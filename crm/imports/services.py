@@ -1,0 +1,173 @@
+"""Importing an enterprise ledger: keep the file, find its header, map its columns, preview every
+row's outcome, and commit — all rows or none, in one transaction, recorded."""
+import json
+import os
+import secrets
+from collections import Counter
+from pathlib import Path
+from tempfile import SpooledTemporaryFile
+
+from flask import current_app
+
+from crm.common.errors import ServiceError
+from crm.common.timeutil import utcnow
+from crm.db import db
+from crm.enterprises import fields, services as ent_services
+from crm.founding import stages
+from crm.imports import reader
+from crm.imports.analyse import Analyser, Options
+from crm.imports.columns import BY_KEY
+from crm.imports.models import ImportBatch
+from crm.permissions import in_scope
+
+PROGRESS_EVERY = 500
+
+
+def storage_dir() -> Path:
+    path = Path(current_app.config["INSTANCE_DIR"]) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def start(source_path, file_name: str, user, default_org=None, on_duplicate="update") -> ImportBatch:
+    """Keep the file (a copy under the instance directory), find its header and map its columns."""
+    kind = reader.kind_of(file_name)
+    if default_org is not None and not in_scope(user, default_org):
+        raise ServiceError("默认单位不在您的管辖范围内", "org")
+    if on_duplicate not in ("update", "skip"):
+        raise ServiceError("请选择已有档案的处理方式", "on_duplicate")
+    target = storage_dir() / f"{secrets.token_hex(12)}.{kind}"
+    with open(source_path, "rb") as src, open(target, "wb") as dst:
+        while chunk := src.read(1024 * 1024):
+            dst.write(chunk)
+    try:
+        header_row, headers, mapping = reader.find_header(target)
+    except ServiceError:
+        target.unlink(missing_ok=True)
+        raise
+    with db.atomic():
+        return ImportBatch.create(file_name=os.path.basename(file_name)[:200], stored_path=str(target), user=user,
+                                  org_unit=default_org, on_duplicate=on_duplicate, header_row=header_row,
+                                  headers=json.dumps(headers, ensure_ascii=False),
+                                  mapping=json.dumps({str(k): v for k, v in mapping.items()}))
+
+
+def headers_of(batch):
+    return json.loads(batch.headers)
+
+
+def mapping_of(batch) -> dict:
+    return {int(k): v for k, v in json.loads(batch.mapping).items()}
+
+
+def set_mapping(batch, mapping: dict):
+    """{column index: field key or ""}: the user's corrections (a column may be skipped)."""
+    clean = {}
+    for index, key in mapping.items():
+        if not key:
+            continue
+        if key not in BY_KEY:
+            raise ServiceError("未知的字段", "mapping")
+        if key in clean.values():
+            raise ServiceError(f"“{BY_KEY[key].header}”对应了不止一列，请只保留一列", "mapping")
+        clean[int(index)] = key
+    if "name" not in clean.values():
+        raise ServiceError("请指定哪一列是“企业名称”", "mapping")
+    ImportBatch.update(mapping=json.dumps({str(k): v for k, v in clean.items()})).where(
+        ImportBatch.id == batch.id).execute()
+    return ImportBatch.get_by_id(batch.id)
+
+
+def analyser(batch, user) -> Analyser:
+    options = Options(user=user, default_org=batch.org_unit, on_duplicate=batch.on_duplicate)
+    return Analyser(batch.stored_path, batch.header_row, headers_of(batch), mapping_of(batch), options)
+
+
+def preview(batch, user, limit=500):
+    """(counts by outcome, the first `limit` rows that are not empty, errors first)."""
+    counts, shown, problems = Counter(), [], []
+    for result in analyser(batch, user):
+        counts[result.outcome] += 1
+        if result.outcome == "empty":
+            continue
+        if result.outcome == "error" and len(problems) < limit:
+            problems.append(result)
+        elif len(shown) < limit:
+            shown.append(result)
+    return counts, (problems + shown)[:limit]
+
+
+def rejected_xlsx(batch, user):
+    """The rows that would not be imported (errors and duplicates), as they were, with the reason:
+    a file to fix and import again. Streamed through a write-only workbook."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+
+    from crm.fieldwork.ledger import FORMULA_START
+    from crm.imports.reader import Formula
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("未导入的行")
+    headers = headers_of(batch)
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="FCE4D6")
+    head = []
+    for text in ["原行号", "原因"] + headers:
+        cell = WriteOnlyCell(ws, value=text)
+        cell.font, cell.fill = bold, fill
+        head.append(cell)
+    ws.append(head)
+    ws.freeze_panes = "C2"
+    for result in analyser(batch, user):
+        if result.outcome not in ("error", "duplicate"):
+            continue
+        values = []
+        for v in result.raw[: len(headers)]:
+            v = v.text if isinstance(v, Formula) else v
+            if isinstance(v, str) and v.startswith(FORMULA_START):
+                cell = WriteOnlyCell(ws, value=v)
+                cell.data_type = "s"
+                v = cell
+            values.append(v)
+        ws.append([result.row, result.reason] + values)
+    out = SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    wb.save(out)
+    out.seek(0)
+    return out
+
+
+def commit(batch, user, valid_only=False, progress=None) -> ImportBatch:
+    """Import every row in one transaction: new files created, matched files updated (or left, as
+    chosen). A file with any error commits nothing, unless `valid_only` (then those rows are left
+    out and counted). `progress(done)` is called every few hundred rows."""
+    if batch.status == "committed":
+        raise ServiceError("这个文件已经导入过了", None)
+    source = f"import:{batch.id}"
+    counts = Counter()
+    try:
+        with db.atomic():
+            for i, result in enumerate(analyser(batch, user), start=1):
+                counts[result.outcome] += 1
+                if result.outcome == "error" and not valid_only:
+                    raise ServiceError(f"第 {result.row} 行：{result.reason}。文件有错误，没有导入任何一行；"
+                                       "可以修改后重新导入，或选择“只导入无误的行”", None)
+                if result.outcome == "new":
+                    values = {k: v for k, v in result.data.items() if k in fields.EDITABLE}
+                    values["org_unit"] = result.data["org_unit"].id
+                    ent_services.create_enterprise(values, user, contact=result.contact,
+                                                   initial_stage=result.stage or stages.FIRST, source=source)
+                elif result.outcome == "update":
+                    from crm.enterprises.models import Enterprise
+                    current = Enterprise.get_by_id(result.existing_id)
+                    ent_services.update_enterprise(current.id, result.changes, user, current.version, source=source)
+                if progress is not None and i % PROGRESS_EVERY == 0:
+                    progress(i)
+            values = {"status": "committed", "valid_only": valid_only, "finished_at": utcnow(),
+                      "rows_total": sum(v for k, v in counts.items() if k != "empty"), "created": counts["new"],
+                      "updated": counts["update"], "unchanged": counts["unchanged"],
+                      "duplicates": counts["duplicate"], "errors": counts["error"], "message": ""}
+            ImportBatch.update(**values).where(ImportBatch.id == batch.id).execute()
+    except ServiceError as exc:
+        ImportBatch.update(status="failed", message=str(exc), finished_at=utcnow(),
+                           errors=counts["error"]).where(ImportBatch.id == batch.id).execute()
+        raise
+    return ImportBatch.get_by_id(batch.id)

@@ -202,6 +202,8 @@ def parse(cells, mapping, headers, units: Units, options: Options):
             problems.append(f"“{header}”{('“' + shown[:30] + '”') if shown else ''}{exc}")
     if stage is None and union_yes is not None:
         stage = ("registered" if data.get("union_credit_code") else "approved") if union_yes else None
+    if contact.get("phone") and not contact.get("name"):
+        contact["name"] = "企业联系人"  # a ledger with a phone column but no name column
     return data, (contact if contact.get("name") else None), stage, problems
 
 

@@ -217,4 +217,6 @@ def _run_gunicorn(app, host, port, workers):
     Server().run()
 
 
-COMMANDS = [db_group, user_group, demo_group, serve]
+from crm.cli_import import import_group  # noqa: E402
+
+COMMANDS = [db_group, user_group, demo_group, serve, import_group]

@@ -144,3 +144,25 @@ def test_serve_demo_prints_a_login_that_works(env):
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_import_enterprises(env, tmp_path):
+    _with_units(env)
+    assert crm(env, "user", "create", "--username", "boss", "--name", "管理员", "--role", "admin", "--org", "大兴区总工会",
+               "--password", "Daxing-Import-2026").returncode == 0
+    from crm.enterprises import creditcode
+    body = "91110115MA0000077"
+    good = body + creditcode.check_char(body)
+    ledger = tmp_path / "台账.csv"
+    ledger.write_bytes(("大兴区企业台账\n企业名称,统一社会信用代码,所属工会,职工人数\n"
+                        f"命令行导入企业,{good},瀛海镇总工会,30\n坏代码企业,91110115MA000007X,瀛海镇总工会,3\n").encode("gbk"))
+    dry = crm(env, "import", "enterprises", str(ledger), "--dry-run")
+    assert dry.returncode == 0 and "表头在第 2 行" in dry.stdout and "第 4 行 错误" in dry.stdout
+    assert "检查完成（未写入）：新建 1，错误 1" in dry.stdout
+    refused = crm(env, "import", "enterprises", str(ledger))
+    assert "第 4 行" in one_line_error(refused) and "没有导入任何一行" in refused.stderr
+    done = crm(env, "import", "enterprises", str(ledger), "--valid-only")
+    assert done.returncode == 0 and "新建 1" in done.stdout and "错误未导入 1" in done.stdout
+    again = crm(env, "import", "enterprises", str(ledger), "--valid-only")
+    assert "新建 0" in again.stdout and "无变化 1" in again.stdout
+    assert "找不到单位" in one_line_error(crm(env, "import", "enterprises", str(ledger), "--org", "火星镇"))

@@ -204,3 +204,29 @@ def test_the_pages_from_upload_to_the_record(app, make, town, tmp_path):
     other = login_as(app.test_client(), make.user("supervisor", org=town["b"]))
     assert other.get(f"/imports/{batch.id}").status_code == 404
     assert "台账.csv" not in other.get("/imports/").get_data(as_text=True)
+
+
+def test_a_web_import_runs_in_the_background_and_reports(app, town, tmp_path):
+    import time
+    app.config["IMPORT_IN_BACKGROUND"] = True
+    path = tmp_path / "大台账.csv"
+    lines = ["企业名称,统一社会信用代码"] + [f"后台导入企业{i:04d},{code(1000 + i)}" for i in range(1200)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with app.app_context():
+        batch = services.start(path, "大台账.csv", town["sup"], town["a"])
+    client = login_as(app.test_client(), town["sup"])
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      client.get(f"/imports/{batch.id}").get_data(as_text=True)).group(1)
+    resp = client.post(f"/imports/{batch.id}/commit", data={"csrf_token": token})
+    assert resp.headers["Location"].endswith(f"/imports/{batch.id}")
+    for _ in range(600):  # the thread commits; the page polls (a busy machine may take a while)
+        status = ImportBatch.get_by_id(batch.id).status
+        if status != "running":
+            break
+        page = client.get(f"/imports/{batch.id}").get_data(as_text=True)
+        assert "正在导入" in page and 'http-equiv="refresh"' in page
+        time.sleep(0.1)
+    assert ImportBatch.get_by_id(batch.id).status == "committed"
+    assert ImportBatch.get_by_id(batch.id).created == 1200
+    page = client.get(f"/imports/{batch.id}").get_data(as_text=True)
+    assert "1200" in page and "正在导入" not in page

@@ -273,7 +273,7 @@ class Analyser:
             ent_services.validate(ent_services.normalise({k: v for k, v in data.items() if k != "org_unit"}))
         except ServiceError as exc:
             label = BY_KEY[exc.field].header if exc.field in BY_KEY else ""
-            out.reason = f"{label}：{exc}" if label else str(exc)
+            out.reason = f"{label}：{exc}" if label and label not in str(exc) else str(exc)
             return out
         code, key = data.get("credit_code") or "", (unit.id, normalise_name(name))
         if code and code in self.seen_codes:

@@ -217,6 +217,7 @@ def _run_gunicorn(app, host, port, workers):
     Server().run()
 
 
+from crm.cli_backup import COMMANDS as BACKUP_COMMANDS  # noqa: E402
 from crm.cli_import import import_group  # noqa: E402
 
-COMMANDS = [db_group, user_group, demo_group, serve, import_group]
+COMMANDS = [db_group, user_group, demo_group, serve, import_group, *BACKUP_COMMANDS]

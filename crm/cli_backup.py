@@ -1,0 +1,34 @@
+"""`crm backup DEST` and `crm restore SRC` (see crm/backup.py for what they guarantee)."""
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from crm.cli_commands import friendly
+
+
+@click.command("backup", help="Copy the database and the uploaded photos into DEST (a new or empty "
+                              "directory). Safe while the app is running.")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=str))
+@with_appcontext
+@friendly
+def backup_command(dest):
+    from crm import backup
+    config = current_app.config
+    manifest = backup.backup(config["DATABASE_URL"], config["UPLOAD_DIR"], dest)
+    click.echo(f"已备份到 {dest}：{backup.summary(manifest)}，用时 {manifest['seconds']:.2f} 秒")
+
+
+@click.command("restore", help="Restore a backup made by `crm backup` into this instance, which must "
+                               "be empty (no data in the database, no files in the upload directory).")
+@click.argument("src", type=click.Path(file_okay=False, path_type=str))
+@with_appcontext
+@friendly
+def restore_command(src):
+    from crm import backup
+    config = current_app.config
+    manifest = backup.restore(config["DATABASE_URL"], config["UPLOAD_DIR"], src)
+    click.echo(f"已从 {src} 恢复：{backup.summary(manifest)}（备份时间 {manifest['created_at']}），"
+               f"用时 {manifest['seconds']:.2f} 秒")
+
+
+COMMANDS = [backup_command, restore_command]

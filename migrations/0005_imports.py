@@ -22,6 +22,7 @@ def up(migrator, db):
         file_name = CharField(max_length=200)
         stored_path = CharField(max_length=400)
         user = ForeignKeyField(User, on_delete='RESTRICT')
+        scope_unit = ForeignKeyField(OrgUnit, null=True, on_delete='RESTRICT')
         org_unit = ForeignKeyField(OrgUnit, null=True, on_delete='RESTRICT')
         on_duplicate = CharField(max_length=10, default='update')
         header_row = IntegerField(null=True)

@@ -230,3 +230,87 @@ def test_a_web_import_runs_in_the_background_and_reports(app, town, tmp_path):
     assert ImportBatch.get_by_id(batch.id).created == 1200
     page = client.get(f"/imports/{batch.id}").get_data(as_text=True)
     assert "1200" in page and "正在导入" not in page
+
+
+# ---- what the review found ---------------------------------------------------------------------
+
+def _csv(tmp_path, text, name="t.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_blank_unit_never_moves_a_file_and_an_error_row_claims_nothing(app, make, town, tmp_path):
+    station = make.org("甲镇服务站", "station", parent=town["a"])
+    at_station = make.enterprise(org=station, name="站点企业", credit_code=code(40), employees=3)
+    path = _csv(tmp_path, f"企业名称,信用代码,职工人数\n站点企业,{code(40)},9\n"
+                          f"甲镇老企业有限公司,{code(41)},1\n甲镇老企业有限公司,{code(1)},11\n")
+    with app.app_context():
+        batch = services.start(path, "t.csv", town["sup"], town["a"])
+        result = outcomes(batch, town["sup"])
+        assert result[2] == ("update", "更新：职工人数")                       # not 所属工会
+        assert result[3][0] == "error" and "信用代码不同" in result[3][1]
+        assert result[4] == ("update", "更新：职工人数")                       # not a duplicate of row 3
+        services.commit(batch, town["sup"], valid_only=True)
+    assert Enterprise.get_by_id(at_station.id).org_unit_id == station.id
+
+
+def test_two_files_of_one_name_need_the_code(app, make, town, tmp_path):
+    make.enterprise(org=town["a"], name="便利店")
+    make.enterprise(org=town["a"], name="便利店")
+    with app.app_context():
+        batch = services.start(_csv(tmp_path, "企业名称,职工人数\n便利店,3\n"), "t.csv", town["sup"], town["a"])
+        assert outcomes(batch, town["sup"])[2] == ("error", "本单位有 2 家同名企业的档案，请填写统一社会信用代码以区分")
+
+
+def test_choices_dates_lengths_and_text(app, town, tmp_path):
+    from crm.imports.analyse import CellError, parse_choice, parse_date
+    from crm.enterprises.choices import INDUSTRIES, KINDS, PARTY_ORG
+    assert [parse_choice(v, KINDS) for v in ("有限公司", "有限责任公司", "个体户")] == ["llc", "llc", "individual"]
+    assert [parse_choice(v, PARTY_ORG) for v in ("是", "否", "已建立党组织")] == ["established", "none", "established"]
+    assert [parse_choice(v, INDUSTRIES) for v in ("C", "C 制造业", "制造业", "制造")] == ["C", "C", "C", "C"]
+    with pytest.raises(CellError, match="几个选项"):
+        parse_choice("服务业", INDUSTRIES)
+    for bad in (2023, True):
+        with pytest.raises(CellError):
+            parse_date(bad)
+    long_name = "长" * 201
+    path = _csv(tmp_path, f"企业名称,职工人数,备注\n{long_name},3,\n大企业,99999999999,\n"
+                          "=公式样的名称,1,\"第一行\r\n第二行\"\n")
+    with app.app_context():
+        batch = services.start(path, "t.csv", town["sup"], town["a"])
+        result = outcomes(batch, town["sup"])
+        assert result[2] == ("error", "“企业名称”超过 200 个字")
+        assert result[3] == ("error", "“职工人数”数字太大")
+        assert result[4] == ("new", "")
+        services.commit(batch, town["sup"], valid_only=True)
+    ent = Enterprise.get(Enterprise.name == "=公式样的名称")
+    assert ent.notes == "第一行\n第二行"
+
+
+def test_one_batch_is_committed_once(app, town, tmp_path):
+    with app.app_context():
+        batch = services.start(_csv(tmp_path, f"企业名称,信用代码\n一次企业,{code(50)}\n"), "t.csv", town["sup"], town["a"])
+        assert services.claim(batch) is True and services.claim(batch) is False   # a second tap
+        done = services.commit(ImportBatch.get_by_id(batch.id), town["sup"])          # the claimed run goes on
+        assert done.created == 1
+        with pytest.raises(ServiceError, match="已经导入过"):
+            services.commit(done, town["sup"])
+    assert Enterprise.select().where(Enterprise.name == "一次企业").count() == 1
+
+
+def test_export_drops_characters_excel_cannot_hold(app, make, town):
+    ent = make.enterprise(org=town["a"], name="控制字符企业")
+    Enterprise.update(notes="响铃\x07换页\x0c结束").where(Enterprise.id == ent.id).execute()
+    client = login_as(app.test_client(), town["sup"])
+    ws = load_workbook(io.BytesIO(client.get("/enterprises/export.xlsx?q=控制字符").data)).active
+    notes_col = [c.value for c in ws[1]].index("备注")
+    assert ws.cell(row=2, column=notes_col + 1).value == "响铃换页结束"
+
+
+def test_a_damaged_file_is_one_message(app, town, tmp_path):
+    bad = tmp_path / "坏.xlsx"
+    bad.write_bytes(b"PK\x03\x04 not really a workbook")
+    with app.app_context(), pytest.raises(ServiceError, match="无法读取"):
+        services.start(bad, "坏.xlsx", town["sup"], town["a"])
+    assert list((tmp_path / "instance" / "imports").glob("*.xlsx")) == []

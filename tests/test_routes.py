@@ -102,10 +102,12 @@ def world(app, make, tmp_path):
     other = make.user("staff", org=town_b)
     records = {mine.id: _records(app, mine, users["staff"], town_a),
                theirs.id: _records(app, theirs, other, town_b)}
-    ledger = tmp_path / "台账.csv"
-    ledger.write_text("企业名称,所属工会\n甲镇新企业,甲镇总工会\n", encoding="utf-8")
     from crm.imports.models import ImportBatch
-    batch = ImportBatch.create(file_name="台账.csv", stored_path=str(ledger), user=users["supervisor"], header_row=1,
+    from crm.imports.services import storage_dir
+    with app.app_context():
+        ledger = storage_dir() / "route-walk.csv"
+    ledger.write_text("企业名称,所属工会\n甲镇新企业,甲镇总工会\n", encoding="utf-8")
+    batch = ImportBatch.create(file_name="台账.csv", stored_path=ledger.name, user=users["supervisor"], header_row=1,
                                headers='["企业名称", "所属工会"]', mapping='{"0": "name", "1": "org_unit"}')
     return {"users": users, "mine": mine, "theirs": theirs, "unit": town_b, "records": records, "batch": batch}
 

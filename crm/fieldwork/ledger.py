@@ -8,6 +8,7 @@ from urllib.parse import quote
 from flask import Response, current_app
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -91,7 +92,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _text_cell(ws, value):
-    """User text that looks like a formula is written as text, never as a live formula."""
+    """User text that looks like a formula is written as text, never as a live formula; control
+    characters Excel cannot hold are dropped."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     if isinstance(value, str) and value.startswith(FORMULA_START):
         cell = WriteOnlyCell(ws, value=value)
         cell.data_type = "s"

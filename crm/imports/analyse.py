@@ -59,9 +59,18 @@ class RowResult:
 
 # ---- cell values ------------------------------------------------------------------------------
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def notes_text(value) -> str:
+    return CONTROL.sub("", "" if value is None else str(value)).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _text(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        value = CONTROL.sub("", value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, (datetime, date)):
@@ -105,7 +114,9 @@ def parse_date(value):
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, (int, float)) and 1 <= value < 2958466:  # an Excel serial day number
+    if isinstance(value, bool):
+        raise CellError("不是有效日期")
+    if isinstance(value, (int, float)) and 10_000 <= value < 80_000:  # an Excel serial day (1927–2119)
         return date(1899, 12, 30) + timedelta(days=int(value))
     text = nfkc(str(value)).strip().replace(" ", "")
     for pattern in _DATE_PATTERNS:
@@ -119,19 +130,28 @@ def parse_date(value):
     raise CellError("不是有效日期（可写 2023-05-01、2023/5/1 或 2023年5月）")
 
 
+ALIASES = {"有限公司": "llc", "有限责任": "llc", "股份公司": "joint_stock", "个体": "individual",
+           "个体户": "individual", "国企": "state", "外企": "foreign", "外资": "foreign",
+           "是": "established", "有": "established", "已建": "established", "否": "none", "无": "none", "未建": "none"}
+
+
 def parse_choice(value, choices):
+    """A choice by its key or label ("C", "制造业", "C 制造业"); a partial name only when it
+    points to one choice; a few words people use (有限公司, 个体户, 是/否 for 党组织)."""
     text = clean(nfkc(_text(value)))
     if not text:
         return ""
     lowered = text.lower()
+    keys = {k for k, _ in choices}
     for key, label in choices:
-        if lowered in (key.lower(), nfkc(label).lower()) or text.startswith(key + " ") or \
-                (len(key) == 1 and text.upper() == key):
+        if lowered in (key.lower(), nfkc(label).lower()) or text.startswith(key + " "):
             return key
-    for key, label in choices:  # "C 制造业", "制造"
-        if nfkc(label) in text or (len(text) >= 2 and text in nfkc(label)):
-            return key
-    raise CellError("不是可选的值")
+    if ALIASES.get(text) in keys:
+        return ALIASES[text]
+    partial = [key for key, label in choices if nfkc(label) in text or (len(text) >= 2 and text in nfkc(label))]
+    if len(partial) == 1:
+        return partial[0]
+    raise CellError("不是可选的值" if not partial else "可能是几个选项中的任何一个，请写完整")
 
 
 class Units:
@@ -159,9 +179,6 @@ def parse(cells, mapping, headers, units: Units, options: Options):
         header = headers[index] if index < len(headers) and headers[index] else column.header
         if isinstance(value, Formula):
             problems.append(f"“{header}”是公式（{value.text[:30]}），请在 Excel/WPS 中“粘贴为数值”后再导入")
-            continue
-        if isinstance(value, str) and value.startswith("=") and len(value) > 1:
-            problems.append(f"“{header}”以“=”开头，像是公式，请改为文字")
             continue
         try:
             if column.kind == "int":
@@ -196,7 +213,7 @@ def parse(cells, mapping, headers, units: Units, options: Options):
                     raise CellError(problem)
                 contact["phone"] = phone
             else:
-                data[key] = _text(value) if key != "notes" else ("" if value is None else str(value).strip())
+                data[key] = _text(value) if key != "notes" else notes_text(value)
         except CellError as exc:
             shown = _text(value) if not isinstance(value, Formula) else value.text
             problems.append(f"“{header}”{('“' + shown[:30] + '”') if shown else ''}{exc}")
@@ -218,7 +235,7 @@ class Analyser:
         self.path, self.header_row, self.headers, self.mapping = path, header_row, headers, mapping
         self.options = options
         self.units = Units()
-        self.seen_codes, self.seen_names = {}, {}
+        self.seen_codes, self.seen_names, self.seen_firms = {}, {}, {}
 
     def __iter__(self):
         chunk = []
@@ -244,8 +261,10 @@ class Analyser:
         names = {normalise_name(p[2][0].get("name")) for p in parsed if p[2] and p[2][0].get("name")}
         by_name = {}
         if names:
-            for e in Enterprise.select().where(Enterprise.name_norm.in_(list(names)), Enterprise.archived == False):  # noqa: E712
-                by_name.setdefault((e.org_unit_id, e.name_norm), e)
+            for e in Enterprise.select().where(Enterprise.name_norm.in_(list(names))).order_by(Enterprise.id):
+                if e.archived and (e.org_unit_id, e.name_norm) in by_name:
+                    continue
+                by_name.setdefault((e.org_unit_id, e.name_norm), []).append(e)
         for number, cells, result in parsed:
             if result is None:
                 yield RowResult(number, "empty", "空行，已跳过", raw=cells)
@@ -261,6 +280,7 @@ class Analyser:
         if not name:
             out.reason = "企业名称为空"
             return out
+        explicit_unit = data.get("org_unit") is not None  # a blank cell never moves a file
         unit = _unit_of(data, self.options)
         if unit is None:
             out.reason = "没有填写所属工会，导入时也没有选择默认单位"
@@ -269,6 +289,10 @@ class Analyser:
             out.reason = f"所属工会“{unit.name}”不在您的管辖范围内"
             return out
         data["org_unit"] = unit
+        problem = too_long(data, contact)
+        if problem:
+            out.reason = problem
+            return out
         try:
             ent_services.validate(ent_services.normalise({k: v for k, v in data.items() if k != "org_unit"}))
         except ServiceError as exc:
@@ -282,29 +306,39 @@ class Analyser:
         if key in self.seen_names:
             out.outcome, out.reason = "duplicate", f"与第 {self.seen_names[key]} 行重复（同一单位下企业名称相同）"
             return out
+        existing = by_code.get(code) if code else None
+        if existing is None:
+            candidates = by_name.get(key, [])
+            if len(candidates) > 1:
+                out.reason = f"本单位有 {len(candidates)} 家同名企业的档案，请填写统一社会信用代码以区分"
+                return out
+            candidate = candidates[0] if candidates else None
+            if candidate is not None and code and candidate.credit_code and candidate.credit_code != code:
+                out.reason = f"本单位已有同名企业的档案，但信用代码不同（{candidate.credit_code}）"
+                return out
+            existing = candidate
+        if existing is not None:
+            if not in_scope(self.options.user, self.units.by_id.get(existing.org_unit_id) or existing.org_unit):
+                out.reason = "该信用代码已登记在您管辖范围以外的档案中"
+                return out
+            if existing.archived:
+                out.reason = "该企业的档案已归档，请先恢复档案再导入"
+                return out
+            if existing.id in self.seen_firms:
+                out.outcome = "duplicate"
+                out.reason = f"与第 {self.seen_firms[existing.id]} 行是同一家企业"
+                return out
+        # Only a row that will be imported claims its code, name and firm (an error row does not).
         if code:
             self.seen_codes[code] = number
         self.seen_names[key] = number
-        existing = by_code.get(code) if code else None
-        if existing is None:
-            candidate = by_name.get(key)
-            if candidate is not None and not (code and candidate.credit_code and candidate.credit_code != code):
-                existing = candidate
-            elif candidate is not None:
-                out.reason = f"本单位已有同名企业的档案，但信用代码不同（{candidate.credit_code}）"
-                return out
         out.data = data
         if existing is None:
             out.outcome = "new"
             return out
+        self.seen_firms[existing.id] = number
         out.existing_id = existing.id
-        if existing.archived:
-            out.reason = "该信用代码的档案已归档，请先恢复档案"
-            return out
-        if not in_scope(self.options.user, self.units.by_id.get(existing.org_unit_id) or existing.org_unit):
-            out.reason = "该信用代码已登记在您管辖范围以外的档案中"
-            return out
-        out.changes = changes_of(existing, data)
+        out.changes = changes_of(existing, data if explicit_unit else {k: v for k, v in data.items() if k != "org_unit"})
         notes = []
         if stage and stage != existing.stage:
             notes.append(f"建会进度不同（表中为“{stages.label(stage)}”），未修改，请在建会进度中操作")
@@ -319,6 +353,26 @@ class Analyser:
         if notes:
             out.reason += "；" + "；".join(notes)
         return out
+
+
+INT_MAX = 2_147_483_647
+CONTACT_LIMITS = {"name": ("联系人", 64), "phone": ("联系电话", 32)}
+
+
+def too_long(data, contact) -> str | None:
+    """A value longer than the file keeps, or a number too large: the row's error (the preview
+    then says what the commit would otherwise fail on)."""
+    for key, value in data.items():
+        field_ = Enterprise._meta.fields.get(key)
+        limit = getattr(field_, "max_length", None)
+        if limit and isinstance(value, str) and len(value) > limit:
+            return f"“{BY_KEY[key].header}”超过 {limit} 个字"
+        if isinstance(value, int) and not isinstance(value, bool) and value > INT_MAX:
+            return f"“{BY_KEY[key].header}”数字太大"
+    for key, (label, limit) in CONTACT_LIMITS.items():
+        if contact and len(contact.get(key) or "") > limit:
+            return f"“{label}”超过 {limit} 个字"
+    return None
 
 
 def changes_of(existing: Enterprise, data: dict) -> dict:
@@ -339,6 +393,8 @@ def changes_of(existing: Enterprise, data: dict) -> dict:
         old = getattr(existing, key)
         if key == "credit_code":
             old = old or ""
+        if key == "notes":
+            old = notes_text(old)
         if old != new:
             out[key] = new
     return out

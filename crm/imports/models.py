@@ -13,6 +13,8 @@ class ImportBatch(BaseModel):
     file_name = CharField(max_length=200)
     stored_path = CharField(max_length=400)
     user = ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    # The uploader's unit at the time: who may see this import (and the rows of its file).
+    scope_unit = ForeignKeyField(OrgUnit, null=True, backref="+", on_delete="RESTRICT")
     org_unit = ForeignKeyField(OrgUnit, null=True, backref="+", on_delete="RESTRICT")  # the default unit
     on_duplicate = CharField(max_length=10, default="update")
     header_row = IntegerField(null=True)

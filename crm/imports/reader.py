@@ -39,6 +39,9 @@ def csv_encoding(path) -> str:
         return "gb18030"  # a superset of GBK, as Excel and WPS save CSV in China
 
 
+csv.field_size_limit(4 * 1024 * 1024)  # a long 备注 is fine; a runaway quote is not
+
+
 def _csv_rows(path):
     encoding = csv_encoding(path)
     with open(path, encoding=encoding, newline="", errors="replace") as fh:
@@ -48,8 +51,7 @@ def _csv_rows(path):
             dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
         except csv.Error:
             dialect = csv.excel
-        for row in csv.reader(fh, dialect):
-            yield [Formula(v) if v.startswith("=") and len(v) > 1 else v for v in row]
+        yield from csv.reader(fh, dialect)  # a CSV holds text only: "=…" is text, never a formula
 
 
 def _xlsx_rows(path):
@@ -61,6 +63,8 @@ def _xlsx_rows(path):
         raise ServiceError("无法读取这个 Excel 文件，请确认是 .xlsx 格式且没有加密", "file") from exc
     try:
         ws_f, ws_v = formulas.worksheets[0], values.worksheets[0]
+        for ws in (ws_f, ws_v):  # some programs write a wrong <dimension>: read what is there
+            ws.reset_dimensions()
         for row_f, row_v in zip(ws_f.iter_rows(), ws_v.iter_rows(values_only=True)):
             out = []
             for i, cell in enumerate(row_f):
@@ -76,10 +80,20 @@ def _xlsx_rows(path):
 
 
 def rows(path):
-    """Every row of the first sheet, as lists of cell values (numbered from 1)."""
+    """Every row of the first sheet, as lists of cell values (numbered from 1). A file that cannot
+    be read to the end is one Chinese message, not a crash."""
+    if not Path(str(path)).exists():
+        raise ServiceError("上传的文件已不在服务器上，请重新上传", "file")
     source = _xlsx_rows(path) if kind_of(path) == "xlsx" else _csv_rows(path)
-    for number, row in enumerate(source, start=1):
-        yield number, row
+    number = 0
+    try:
+        for number, row in enumerate(source, start=1):
+            yield number, row
+    except ServiceError:
+        raise
+    except Exception as exc:  # broken XML in a sheet, a runaway CSV field …
+        raise ServiceError(f"文件第 {number + 1} 行附近无法读取（{type(exc).__name__}），请在 Excel/WPS 中打开后另存再导入",
+                           "file") from exc
 
 
 def find_header(path):

@@ -42,11 +42,12 @@ def start(source_path, file_name: str, user, default_org=None, on_duplicate="upd
             dst.write(chunk)
     try:
         header_row, headers, mapping = reader.find_header(target)
-    except ServiceError:
+    except BaseException:
         target.unlink(missing_ok=True)
         raise
     with db.atomic():
-        return ImportBatch.create(file_name=os.path.basename(file_name)[:200], stored_path=str(target), user=user,
+        return ImportBatch.create(file_name=os.path.basename(file_name)[:200], stored_path=target.name, user=user,
+                                  scope_unit=user.org_unit_id,
                                   org_unit=default_org, on_duplicate=on_duplicate, header_row=header_row,
                                   headers=json.dumps(headers, ensure_ascii=False),
                                   mapping=json.dumps({str(k): v for k, v in mapping.items()}))
@@ -78,9 +79,20 @@ def set_mapping(batch, mapping: dict):
     return ImportBatch.get_by_id(batch.id)
 
 
+def stored_file(batch) -> Path:
+    """The kept copy of the upload (a name under the instance's imports directory)."""
+    return storage_dir() / Path(batch.stored_path).name
+
+
 def analyser(batch, user) -> Analyser:
     options = Options(user=user, default_org=batch.org_unit, on_duplicate=batch.on_duplicate)
-    return Analyser(batch.stored_path, batch.header_row, headers_of(batch), mapping_of(batch), options)
+    return Analyser(stored_file(batch), batch.header_row, headers_of(batch), mapping_of(batch), options)
+
+
+def claim(batch) -> bool:
+    """Mark an uploaded batch as being imported; False when someone else already started it."""
+    return ImportBatch.update(status="running").where(ImportBatch.id == batch.id,
+                                                      ImportBatch.status == "uploaded").execute() == 1
 
 
 def preview(batch, user, limit=500):
@@ -102,6 +114,7 @@ def rejected_xlsx(batch, user):
     a file to fix and import again. Streamed through a write-only workbook."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font, PatternFill
 
     from crm.fieldwork.ledger import FORMULA_START
@@ -123,6 +136,8 @@ def rejected_xlsx(batch, user):
         values = []
         for v in result.raw[: len(headers)]:
             v = v.text if isinstance(v, Formula) else v
+            if isinstance(v, str):
+                v = ILLEGAL_CHARACTERS_RE.sub("", v)
             if isinstance(v, str) and v.startswith(FORMULA_START):
                 cell = WriteOnlyCell(ws, value=v)
                 cell.data_type = "s"
@@ -139,8 +154,13 @@ def commit(batch, user, valid_only=False, progress=None) -> ImportBatch:
     """Import every row in one transaction: new files created, matched files updated (or left, as
     chosen). A file with any error commits nothing, unless `valid_only` (then those rows are left
     out and counted). `progress(done)` is called every few hundred rows."""
-    if batch.status == "committed":
+    current = ImportBatch.get_by_id(batch.id).status
+    if current == "committed":
         raise ServiceError("这个文件已经导入过了", None)
+    if current == "uploaded" and not claim(batch):
+        raise ServiceError("这个文件正在导入", None)
+    if current not in ("uploaded", "running"):
+        raise ServiceError("这次导入已结束，请重新上传文件", None)
     source = f"import:{batch.id}"
     counts = Counter()
     try:
@@ -166,8 +186,9 @@ def commit(batch, user, valid_only=False, progress=None) -> ImportBatch:
                       "updated": counts["update"], "unchanged": counts["unchanged"],
                       "duplicates": counts["duplicate"], "errors": counts["error"], "message": ""}
             ImportBatch.update(**values).where(ImportBatch.id == batch.id).execute()
-    except ServiceError as exc:
-        ImportBatch.update(status="failed", message=str(exc), finished_at=utcnow(),
-                           errors=counts["error"]).where(ImportBatch.id == batch.id).execute()
+    except Exception as exc:
+        message = str(exc) if isinstance(exc, ServiceError) else f"导入出错，没有写入任何一行（{type(exc).__name__}）"
+        ImportBatch.update(status="failed", message=message, finished_at=utcnow(), errors=counts["error"]).where(
+            ImportBatch.id == batch.id, ImportBatch.status != "committed").execute()
         raise
     return ImportBatch.get_by_id(batch.id)

@@ -27,7 +27,8 @@ bp = Blueprint("imports", __name__, url_prefix="/imports")
 def get_batch_or_404(batch_id) -> ImportBatch:
     """An import is seen by whoever made it, and by supervisors and admins above them."""
     batch = ImportBatch.get_or_none(ImportBatch.id == batch_id)
-    if batch is None or not (batch.user_id == current_user.id or in_scope(current_user, batch.user.org_unit)):
+    unit = batch.scope_unit if batch is not None and batch.scope_unit_id else (batch.user.org_unit if batch else None)
+    if batch is None or not (batch.user_id == current_user.id or in_scope(current_user, unit)):
         abort(404)
     return batch
 
@@ -39,7 +40,7 @@ def index():
     query = ImportBatch.select(ImportBatch, User).join(User).order_by(ImportBatch.id.desc())
     ids = scope_org_ids(current_user)
     if ids is not None:
-        query = query.where(User.org_unit.in_(ids))
+        query = query.where(ImportBatch.scope_unit.in_(ids) | (ImportBatch.user == current_user.id))
     return render_template("imports/index.html", batches=list(query.limit(100)))
 
 
@@ -85,7 +86,11 @@ def mapping(batch_id):
         else:
             return redirect(url_for(".show", batch_id=batch.id))
     from crm.imports import reader
-    sample = reader.text_sample(batch.stored_path, batch.header_row)
+    try:
+        sample = reader.text_sample(services.stored_file(batch), batch.header_row)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        sample = []
     return render_template("imports/mapping.html", batch=batch, headers=headers, mapping=services.mapping_of(batch),
                            sample=sample, columns=COLUMNS)
 
@@ -105,7 +110,26 @@ def show(batch_id):
         return render_template("imports/preview.html", batch=batch, counts=counts, rows=rows, OUTCOMES=OUTCOMES,
                                form=CommitForm(), mapping=services.mapping_of(batch),
                                headers=services.headers_of(batch), columns={c.key: c for c in COLUMNS})
+    if batch.status == "running" and _stalled(batch):
+        ImportBatch.update(status="failed", message="导入中断（服务器重启或出错），没有写入任何一行，请重新上传").where(
+            ImportBatch.id == batch.id, ImportBatch.status == "running").execute()
+        batch = ImportBatch.get_by_id(batch.id)
     return render_template("imports/status.html", batch=batch, progress=_progress(batch))
+
+
+STALL_SECONDS = 15 * 60
+
+
+def _stalled(batch) -> bool:
+    """No progress for 15 minutes: the thread is gone (a restart); the transaction was rolled back."""
+    import time
+    path = _progress_file(batch.id)
+    try:
+        last = path.stat().st_mtime
+    except OSError:
+        from calendar import timegm
+        last = timegm((batch.finished_at or batch.created_at).timetuple())
+    return time.time() - last > STALL_SECONDS
 
 
 @bp.route("/<int:batch_id>/rejected.xlsx")
@@ -113,7 +137,11 @@ def show(batch_id):
 def rejected(batch_id):
     require("supervise")
     batch = get_batch_or_404(batch_id)
-    out = services.rejected_xlsx(batch, current_user)
+    try:
+        out = services.rejected_xlsx(batch, current_user)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".show", batch_id=batch.id))
     name = f"未导入的行-{Path(batch.file_name).stem}.xlsx"
     return Response(iter(lambda: out.read(64 * 1024), b""),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -130,7 +158,8 @@ def commit(batch_id):
         return redirect(url_for(".show", batch_id=batch.id))
     valid_only = bool(form.valid_only.data)
     if current_app.config.get("IMPORT_IN_BACKGROUND"):
-        ImportBatch.update(status="running").where(ImportBatch.id == batch.id, ImportBatch.status == "uploaded").execute()
+        if not services.claim(batch):  # a second tap, or another tab: one import only
+            return redirect(url_for(".show", batch_id=batch.id))
         app, user_id = current_app._get_current_object(), current_user.id
         threading.Thread(target=_run, args=(app, batch.id, user_id, valid_only), daemon=True).start()
         return redirect(url_for(".show", batch_id=batch.id))
@@ -167,13 +196,14 @@ def _run(app, batch_id, user_id, valid_only):
             tmp.write_text(json.dumps({"done": done}))
             tmp.replace(path)
         try:
+            progress(0)
             batch = ImportBatch.get_by_id(batch_id)
             services.commit(batch, User.get_by_id(user_id), valid_only, progress)
         except ServiceError:
             pass  # recorded on the batch
-        except Exception as exc:  # never leave a batch "running"
-            ImportBatch.update(status="failed", message=f"导入出错：{exc}").where(ImportBatch.id == batch_id).execute()
-            raise
+        except Exception:  # commit() has recorded the failure on the batch
+            import logging
+            logging.getLogger("crm").exception("import %s failed", batch_id)
         finally:
             path.unlink(missing_ok=True)
             db.close()

@@ -139,16 +139,28 @@ def _print_logins(logins):
         click.echo(f"  {login.username:10s} {login.name}（{ROLES.label(login.role)}，{login.org_name}）")
 
 
-@demo_group.command("load", help="Load Daxing's org units, demo users and ~300 enterprises.")
+@demo_group.command("load", help="Load Daxing's org units, demo users and ~300 enterprises "
+                                  "(--scale district: the district-scale data set for benchmarks).")
 @click.option("--seed", default=2026, show_default=True)
 @click.option("--enterprises", "count", default=300, show_default=True)
+@click.option("--scale", type=click.Choice(["demo", "district"]), default="demo", show_default=True,
+              help="district: 300 users, 100,000 enterprises, 1,000,000 visits over three years …")
+@click.option("--fraction", type=float, default=1.0, show_default=True,
+              help="with --scale district: a fraction of the full sizes (e.g. 0.1)")
 @with_appcontext
 @friendly
-def demo_load(seed, count):
+def demo_load(seed, count, scale, fraction):
     from crm import demo
     _require_schema()
     if not demo.is_empty():
         raise click.ClickException("数据库中已有数据；演示数据只能装入空数据库")
+    if scale == "district":
+        from crm.demo_district import load_district
+        _connect()
+        sizes = load_district(seed=seed, scale=fraction, log=click.echo)
+        click.echo("已装入区级数据集：" + "，".join(f"{k} {v:,}" for k, v in sizes.items()))
+        click.echo(f"演示账号同普通演示数据（密码 {demo.DEMO_PASSWORD}）")
+        return
     logins = demo.load_demo(seed=seed, enterprises=count)
     click.echo(f"已装入演示数据：{count} 家企业")
     _print_logins(logins)

@@ -166,3 +166,12 @@ def test_import_enterprises(env, tmp_path):
     again = crm(env, "import", "enterprises", str(ledger), "--valid-only")
     assert "新建 0" in again.stdout and "无变化 1" in again.stdout
     assert "找不到单位" in one_line_error(crm(env, "import", "enterprises", str(ledger), "--org", "火星镇"))
+
+
+def test_demo_load_district_scale(env):
+    crm(env, "db", "upgrade")
+    result = crm(env, "demo", "load", "--scale", "district", "--fraction", "0.001")
+    assert result.returncode == 0, result.stderr
+    assert "已装入区级数据集：users 40，enterprises 100，visits 1,000" in result.stdout
+    again = crm(env, "demo", "load", "--scale", "district", "--fraction", "0.001")
+    assert "只能装入空数据库" in one_line_error(again)

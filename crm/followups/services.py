@@ -47,7 +47,9 @@ def assignable_users(actor, enterprise: Enterprise | None = None):
     if actor.role == "staff":
         users = [actor]
     elif actor.role in ("supervisor", "admin"):
-        query = (User.select().where(User.active == True, User.role.in_(ASSIGNEE_ROLES))  # noqa: E712
+        from crm.org.models import OrgUnit
+        query = (User.select(User, OrgUnit).join(OrgUnit)  # the unit is shown beside each name
+                 .where(User.active == True, User.role.in_(ASSIGNEE_ROLES))  # noqa: E712
                  .order_by(User.name))
         ids = scope_org_ids(actor)
         users = list(query if ids is None else query.where(User.org_unit.in_(ids)))

@@ -55,8 +55,8 @@ def scope_org_ids(user):
     """A subquery of the org-unit ids the user may see, or None for everything (admin)."""
     if user.role == "admin":
         return None
-    root = user.org_unit
-    return OrgUnit.select(OrgUnit.id).where(OrgUnit.path.startswith(root.path))
+    from crm.org.queries import subtree_ids
+    return subtree_ids(user.org_unit)
 
 
 def scoped(model, user, org_field=None, query=None):

@@ -89,9 +89,10 @@ class Evaluator:
         self.settings = settings or Settings()
         self.span = cal.Period(date(year, 1, 1) - timedelta(days=7), date(year, 12, 31) + timedelta(days=7))
         paths = dict(OrgUnit.select(OrgUnit.id, OrgUnit.path).tuples())
-        self._owners = {uid: [u.id for u in self.units if path.startswith(u.path)] for uid, path in paths.items()}
+        # org unit id → the evaluated units it counts for (the monthly report reads it too)
+        self.owners = {uid: [u.id for u in self.units if path.startswith(u.path)] for uid, path in paths.items()}
         # Only the records of these units' subtrees are read.
-        self._unit_ids = [uid for uid, owners in self._owners.items() if owners] or [0]
+        self._unit_ids = [uid for uid, owners in self.owners.items() if owners] or [0]
         self._firm_ids = Enterprise.select(Enterprise.id).where(Enterprise.org_unit.in_(self._unit_ids))
         self._load_meetings()
         self._load_firms()
@@ -111,7 +112,7 @@ class Evaluator:
             target = self.staff if kind == "staff" else self.enterprise if kind == "enterprise" else None
             if target is None:
                 continue
-            for owner in self._owners.get(unit_id, ()):
+            for owner in self.owners.get(unit_id, ()):
                 target[owner].append(held_on)
 
     def _load_firms(self):
@@ -128,7 +129,7 @@ class Evaluator:
         for ent_id, unit_id, created_at, is_key, stage in query:
             filed = filed_on.get(ent_id) or (to_local(created_at).date() if isinstance(created_at, datetime)
                                              else created_at)
-            for owner in self._owners.get(unit_id, ()):
+            for owner in self.owners.get(unit_id, ()):
                 self.firms[owner].append((ent_id, filed, bool(is_key), stage in FOUNDED))
 
     def _load_contacts(self):

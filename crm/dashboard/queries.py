@@ -23,7 +23,7 @@ from crm.fieldwork.choices import TARGET_GROUPS
 from crm.founding import stages
 from crm.founding.models import FoundingEvent
 from crm.meetings.models import Meeting, MeetingNewMembers
-from crm.org.models import OrgUnit
+from crm.org.queries import subtree_ids
 from crm.trainings.models import Training
 from crm.visits.models import Visit
 
@@ -43,8 +43,7 @@ def period_of(kind: str, today: date, year: int | None = None, month: int | None
     return cal.Period(p.start, min(p.end, today)) if p.start <= today else p
 
 
-def subtree(unit):
-    return OrgUnit.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))
+subtree = subtree_ids  # the scope a dashboard figure counts
 
 
 @dataclass

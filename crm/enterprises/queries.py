@@ -12,6 +12,7 @@ from crm.enterprises.choices import AREA_SEEDS, CATEGORIES, INDUSTRIES, STATUSES
 from crm.enterprises.models import Contact, Enterprise
 from crm.founding import stages
 from crm.org.models import OrgUnit
+from crm.org.queries import subtree_ids
 from crm.permissions import scoped
 
 SORTS = {
@@ -118,8 +119,7 @@ def filtered(user, a: ListArgs):
     if a.org:
         unit = OrgUnit.get_or_none(OrgUnit.id == a.org)
         if unit is not None:
-            query = query.where(Enterprise.org_unit.in_(
-                OrgUnit.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))))
+            query = query.where(Enterprise.org_unit.in_(subtree_ids(unit)))
     if a.union_status:
         query = query.where(Enterprise.stage.in_(stages.stages_with_status(a.union_status)))
     if a.stage:

@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 
 from crm.common.timeutil import local_today
 from crm.org.models import OrgUnit
+from crm.org.queries import subtree_ids
 
 
 @dataclass
@@ -64,7 +65,7 @@ class LedgerArgs:
         unit = OrgUnit.get_or_none(OrgUnit.id == self.org)
         if unit is None:
             return None
-        return OrgUnit.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))
+        return subtree_ids(unit)
 
     def dates(self, query, column):
         if self.date_from and "date_from" not in self.errors:

@@ -12,6 +12,7 @@ from crm.enterprises.models import Enterprise
 from crm.followups.models import OPEN, PRIORITIES, STATUSES, FollowUp
 from crm.founding import stages
 from crm.org.models import OrgUnit
+from crm.org.queries import subtree_ids
 from crm.permissions import scoped
 
 PRIORITY_ORDER = Case(FollowUp.priority, (("high", 0), ("medium", 1)), 2)
@@ -157,8 +158,7 @@ def listing(actor, args: ListArgs, today: date | None = None):
     if args.org:
         unit = OrgUnit.get_or_none(OrgUnit.id == args.org)
         if unit is not None:
-            query = query.where(FollowUp.org_unit.in_(
-                OrgUnit.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))))
+            query = query.where(FollowUp.org_unit.in_(subtree_ids(unit)))
     if args.status == "":
         query = query.where(FollowUp.status.in_(OPEN))
     elif args.status in ("done", "cancelled"):

@@ -17,6 +17,7 @@ from crm.followups.forms import AssignForm, EditForm, ReassignForm, StatusForm, 
 from crm.followups.models import PRIORITIES, STATUSES, FollowUp
 from crm.founding import stages
 from crm.org.models import OrgUnit
+from crm.org.queries import subtree_ids
 from crm.needs.models import Need
 from crm.permissions import can, get_or_404, require, scoped, visible_org_units
 from crm.visits.kind import get_visit_or_404
@@ -210,7 +211,7 @@ def _unit_ids(args):
     if not args.org:
         return None
     unit = OrgUnit.get_or_none(OrgUnit.id == args.org)
-    return None if unit is None else OrgUnit.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))
+    return None if unit is None else subtree_ids(unit)
 
 
 @bp.route("/followups/")

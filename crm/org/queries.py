@@ -1,4 +1,10 @@
 """Reads of the org-unit tree shared by feature views."""
+from crm.org.models import OrgUnit
+
+
+def subtree_ids(unit):
+    """A subquery of the ids of `unit` and every unit below it (its path is a prefix of theirs)."""
+    return OrgUnit.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))
 
 
 def unit_choices(units, base_depth=0, include=None):

@@ -14,6 +14,7 @@ from crm.founding import stages
 from crm.founding.models import FoundingEvent
 from crm.meetings.models import Meeting
 from crm.org.models import OrgUnit
+from crm.org.queries import subtree_ids
 from crm.permissions import in_scope
 
 RANK_KEYS = (("meetings", "沟通会场次"), ("coverage", "今年覆盖率"), ("new_unions", "新建工会"),
@@ -102,17 +103,17 @@ def build(user, scope: OrgUnit, year: int, month: int, today: date) -> Report:
         row.active = len(firms)
         row.contacted = sum(1 for f in firms if any(d <= end for d in ev.contacted.get(f[0], ())))
         rows.append(row)
-    _month_counts(rows, period)
+    _month_counts(rows, period, ev.owners)
     _rank(rows)
     district = [ev.check("district_third_thursday", root, month)] if with_district else []
     return Report(year, month, scope, today, district, rows, _moves(scope, period))
 
 
-def _month_counts(rows, period):
-    owners = {}
-    paths = dict(OrgUnit.select(OrgUnit.id, OrgUnit.path).tuples())
-    for uid, path in paths.items():
-        owners[uid] = [r for r in rows if path.startswith(r.unit.path)]
+def _month_counts(rows, period, unit_owners):
+    """New members and new unions of the month per row; `unit_owners` (the evaluator's) maps each
+    org unit to the evaluated units it counts for."""
+    by_unit = {r.unit.id: r for r in rows}
+    owners = {uid: [by_unit[o] for o in ids if o in by_unit] for uid, ids in unit_owners.items()}
     members = Counter()
     for unit_id, n in (Meeting.select(Meeting.org_unit, Meeting.new_members)
                        .where(Meeting.archived == False,  # noqa: E712
@@ -140,7 +141,7 @@ def _rank(rows):
 
 def _moves(scope, period):
     from crm.auth.models import User
-    units = OrgUnit.select(OrgUnit.id).where(OrgUnit.path.startswith(scope.path))
+    units = subtree_ids(scope)
     query = (FoundingEvent.select(FoundingEvent, Enterprise.name, OrgUnit.name, User.name)
              .join(Enterprise).join(OrgUnit).switch(FoundingEvent).join(User, JOIN.LEFT_OUTER,
                                                                        on=(FoundingEvent.user == User.id))

@@ -229,7 +229,26 @@ def _run_gunicorn(app, host, port, workers):
     Server().run()
 
 
+@click.group("stats", help="The aggregates behind the dashboard and the reports.")
+def stats_group():
+    pass
+
+
+@stats_group.command("rebuild", help="Recompute every aggregate from the records (after loading "
+                                     "data by other means than the app).")
+@with_appcontext
+@friendly
+def stats_rebuild():
+    import time
+
+    from crm.stats.services import rebuild
+    _require_schema()
+    started = time.perf_counter()
+    rebuild()
+    click.echo(f"统计数据已重新计算（{time.perf_counter() - started:.1f} 秒）")
+
+
 from crm.cli_backup import COMMANDS as BACKUP_COMMANDS  # noqa: E402
 from crm.cli_import import import_group  # noqa: E402
 
-COMMANDS = [db_group, user_group, demo_group, serve, import_group, *BACKUP_COMMANDS]
+COMMANDS = [db_group, user_group, demo_group, serve, import_group, stats_group, *BACKUP_COMMANDS]

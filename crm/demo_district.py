@@ -11,6 +11,8 @@ import random
 import time
 from datetime import date, datetime, timedelta
 
+from peewee import AutoField
+
 from crm.common.text import nfkc, normalise_name
 from crm.common.timeutil import local_today
 from crm.db import db, is_postgres
@@ -67,12 +69,17 @@ class District:
         self.units = {u.code: u for u in OrgUnit.select().order_by(OrgUnit.path)}
         self.field_units = [c for c, u in self.units.items() if u.kind != "district" and c in PLACES]
         for step in (self.users, self.enterprises, self.visits, self.meetings, self.trainings, self.needs,
-                     self.followups, self.finish):
+                     self.followups, self.finish, self.aggregates):
             t = time.perf_counter()
             with db.atomic():
                 step()
             self.log(f"  {step.__name__}: {time.perf_counter() - t:.1f} s")
         self.log(f"district data set written in {time.perf_counter() - started:.1f} s")
+
+    def aggregates(self):
+        """The dashboard's and reports' aggregates, so the first page is as quick as the next."""
+        from crm.stats.services import rebuild
+        rebuild()
 
     def users(self):
         from werkzeug.security import generate_password_hash
@@ -323,6 +330,8 @@ class District:
         if is_postgres():
             from crm.models import MODELS
             for model in MODELS:
+                if not isinstance(model._meta.primary_key, AutoField):
+                    continue  # composite keys (the aggregates) have no sequence
                 table = model._meta.table_name
                 db.execute_sql(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                                f"COALESCE((SELECT MAX(id) FROM \"{table}\"), 0) + 1, false)")

@@ -12,10 +12,12 @@ from crm.needs.models import Need
 from crm.org.models import OrgUnit
 from crm.photos.models import Photo
 from crm.settings.models import Setting
+from crm.stats.models import FirmStat, StageStay, UnitStat
 from crm.trainings.models import Training, TrainingEnterprise
 from crm.visits.models import Visit, VisitComment, VisitVisitor
 
 MODELS = [OrgUnit, User, LoginThrottle, Enterprise, Contact, EnterpriseChange, FoundingEvent,
           RecordChange, Photo, Visit, VisitVisitor, VisitComment, OutreachPoint, Meeting,
           MeetingNewMembers, MeetingEnterprise, Training, TrainingEnterprise, ServiceActivity,
-          ActivityEnterprise, Need, Setting, FollowUp, RuleSetting, ImportBatch]
+          ActivityEnterprise, Need, Setting, FollowUp, RuleSetting, ImportBatch,
+          UnitStat, StageStay, FirmStat]

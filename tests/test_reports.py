@@ -117,6 +117,17 @@ def test_the_page_and_the_workbook(app, month):
     assert [cell.value for cell in moves[4]][:2] == ["合计", "1 项"]
 
 
+def test_the_page_lists_the_first_moves_and_counts_them_all(app, month, monkeypatch):
+    """A district's month has thousands of moves: the page counts them by stage and lists the
+    first ones; the workbook has them all."""
+    from crm.reports import views
+    monkeypatch.setattr(views, "PAGE_MOVES", 0)
+    client = login_as(app.test_client(), month["admin"])
+    html = client.get("/reports/monthly?ym=2026-10").get_data(as_text=True)
+    assert "三、建会进度变动（1 项）" in html and "按变动后阶段：已走访宣传 1 项" in html
+    assert "全部 1 项见" in html and "未接触 → 已走访宣传" not in html
+
+
 def test_a_supervisor_reports_on_their_subtree_only(app, make, month):
     sup = login_as(app.test_client(), make.user("supervisor", org=month["b"]))
     html = sup.get("/reports/monthly?ym=2026-10").get_data(as_text=True)

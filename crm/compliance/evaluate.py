@@ -1,6 +1,7 @@
 """Each unit against each rule, per month: counts, the weeks or half-months missing, and a state
-(met / running / missed / future / off). One Evaluator reads a year's records once (a fixed
-number of queries) and answers for every unit and month of that year.
+(met / running / missed / future / off). One Evaluator reads a year's records once and the
+firms' monthly aggregates (crm/stats), a fixed number of queries, and answers for every unit and
+month of that year.
 
 Which records count:
 - meetings of the unit and every unit below it (a station's meetings count for its town), not
@@ -11,23 +12,19 @@ Which records count:
 - firms that are in the file (not archived, 经营状态 正常, not 已注销/迁出) and were filed (their
   建档 date on the founding track) by the end of the period.
 """
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
+from functools import cached_property
 
-from crm.common.timeutil import to_local
 from crm.compliance import calendar as cal
 from crm.compliance.rules import BY_KEY, MEETING_RULES, RULES, Rule
 from crm.compliance.services import Settings
-from crm.enterprises.models import Enterprise
-from crm.founding import stages
-from crm.founding.models import FoundingEvent
-from crm.meetings.models import Meeting, MeetingEnterprise
+from crm.meetings.models import Meeting
 from crm.org.models import OrgUnit
-from crm.visits.models import Visit
+from crm.stats import queries as stats
 
 TOWN_KINDS = ("town", "street", "industrial_park")
-FOUNDED = tuple(stages.stages_with_status("founded"))
 
 
 @dataclass
@@ -93,10 +90,7 @@ class Evaluator:
         self.owners = {uid: [u.id for u in self.units if path.startswith(u.path)] for uid, path in paths.items()}
         # Only the records of these units' subtrees are read.
         self._unit_ids = [uid for uid, owners in self.owners.items() if owners] or [0]
-        self._firm_ids = Enterprise.select(Enterprise.id).where(Enterprise.org_unit.in_(self._unit_ids))
         self._load_meetings()
-        self._load_firms()
-        self._load_contacts()
 
     # ---- loading ------------------------------------------------------------------------------
     def _load_meetings(self):
@@ -115,38 +109,16 @@ class Evaluator:
             for owner in self.owners.get(unit_id, ()):
                 target[owner].append(held_on)
 
-    def _load_firms(self):
-        """Active firms per unit: (id, filed on, is key, founded). "Filed on" is the date of the
-        file's 建档 event on the founding track (an imported or back-filled file keeps its date)."""
-        self.firms = defaultdict(list)
-        filed_on = dict(FoundingEvent.select(FoundingEvent.enterprise, FoundingEvent.occurred_on)
-                        .where(FoundingEvent.kind == "initial", FoundingEvent.enterprise.in_(self._firm_ids))
-                        .tuples())
-        query = (Enterprise.select(Enterprise.id, Enterprise.org_unit, Enterprise.created_at, Enterprise.is_key,
-                                   Enterprise.stage)
-                 .where(Enterprise.archived == False, Enterprise.status == "normal",  # noqa: E712
-                        Enterprise.stage != "closed", Enterprise.org_unit.in_(self._unit_ids)).tuples())
-        for ent_id, unit_id, created_at, is_key, stage in query:
-            filed = filed_on.get(ent_id) or (to_local(created_at).date() if isinstance(created_at, datetime)
-                                             else created_at)
+    @cached_property
+    def facts(self) -> dict:
+        """Evaluated unit id → {(yyyymm, metric): value} over its subtree, from the aggregates
+        (crm/stats/facts.py: the firms as they stood at each month's end, the month's events)."""
+        out = defaultdict(Counter)
+        cells = stats.by_unit(self._unit_ids, self.year * 100 + 1, self.year * 100 + 12)
+        for unit_id, values in cells.items():
             for owner in self.owners.get(unit_id, ()):
-                self.firms[owner].append((ent_id, filed, bool(is_key), stage in FOUNDED))
-
-    def _load_contacts(self):
-        """Per firm, the days of the year it was visited, and the days it was contacted (visits and
-        enterprise meetings it took part in)."""
-        year = cal.year_period(self.year)
-        self.visits = defaultdict(set)
-        for ent_id, day in (Visit.select(Visit.enterprise, Visit.visited_on)
-                            .where(Visit.archived == False, Visit.enterprise.in_(self._firm_ids),  # noqa: E712
-                                   Visit.visited_on.between(year.start, year.end)).tuples()):
-            self.visits[ent_id].add(day)
-        self.contacted = {ent_id: set(days) for ent_id, days in self.visits.items()}
-        for ent_id, day in (MeetingEnterprise.select(MeetingEnterprise.enterprise, Meeting.held_on)
-                            .join(Meeting).where(Meeting.archived == False,  # noqa: E712
-                                                 MeetingEnterprise.enterprise.in_(self._firm_ids),
-                                                 Meeting.held_on.between(year.start, year.end)).tuples()):
-            self.contacted.setdefault(ent_id, set()).add(day)
+                out[owner].update(values)
+        return out
 
     # ---- rules --------------------------------------------------------------------------------
     def month(self, unit, month: int) -> list[Check]:
@@ -205,35 +177,31 @@ class Evaluator:
             note += "；本月在 " + "、".join(f"{d.month}月{d.day}日" for d in others) + " 召开"
         return Check(rule, cal.state(period, held, self.today), target, int(held), None, [], note, period)
 
-    def _ratio(self, rule, unit, period, month, target, wanted, hit):
-        """Firms visited or contacted in `period`, as they stood at the end of `month` (or today):
-        a month's figure does not change once the month is over. Its state is the period's as of
-        that day, so a quarter still running at the month's end stays amber in that month."""
+    def _ratio(self, rule, unit, period, month, target, total, done):
+        """Firms visited or contacted in `period`, as they stood at the end of `month` (records
+        are never dated after today, so this month's figure is today's): a month's figure does not
+        change once the month is over. Its state is the period's as of that day, so a quarter still
+        running at the month's end stays amber in that month."""
         month_end = cal.month_period(self.year, month).end
-        as_of = min(month_end, self.today)
-        firms = [f for f in self.firms[unit.id] if wanted(f) and f[1] <= as_of]
-        done = sum(1 for f in firms if hit(f[0], as_of))
+        facts = self.facts[unit.id]
+        key = self.year * 100 + month
+        firms, hits = facts[(key, total)], facts[(key, done)]
         if not firms:
             return Check(rule, "off", target, 0, 0, [], "没有适用的企业", period)
-        met = 100 * done >= target * len(firms)
-        judged_on = self.today if month_end >= period.end else as_of
-        return Check(rule, cal.state(period, met, judged_on), target, done, len(firms), [],
-                     f"{done}/{len(firms)} 家", period)
+        met = 100 * hits >= target * firms
+        judged_on = self.today if month_end >= period.end else min(month_end, self.today)
+        return Check(rule, cal.state(period, met, judged_on), target, hits, firms, [],
+                     f"{hits}/{firms} 家", period)
 
     def _key_quarterly(self, rule, unit, month, target):
-        q = cal.quarter_of(self.year, month)
-        return self._ratio(rule, unit, q, month, target, lambda f: f[2],
-                           lambda ent, upto: any(q.start <= d <= upto for d in self.visits.get(ent, ())))
+        return self._ratio(rule, unit, cal.quarter_of(self.year, month), month, target, "key", "key_visited")
 
     def _coverage_yearly(self, rule, unit, month, target):
-        y = cal.year_period(self.year)
-        return self._ratio(rule, unit, y, month, target, lambda f: True,
-                           lambda ent, upto: any(d <= upto for d in self.contacted.get(ent, ())))
+        return self._ratio(rule, unit, cal.year_period(self.year), month, target, "active", "contacted")
 
     def _unionized_monthly(self, rule, unit, month, target):
-        m = cal.month_period(self.year, month)
-        return self._ratio(rule, unit, m, month, target, lambda f: f[3],
-                           lambda ent, upto: any(m.start <= d <= upto for d in self.visits.get(ent, ())))
+        return self._ratio(rule, unit, cal.month_period(self.year, month), month, target, "founded",
+                           "founded_visited")
 
     # ---- the grid ---------------------------------------------------------------------------
     def grid_cell(self, unit, month: int) -> tuple[str, list[Check]]:

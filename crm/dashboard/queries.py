@@ -1,5 +1,6 @@
 """工作概况: the figures of a scope (a unit and everything below it) for a period, each with the
-list behind it, and 12-month trends. Grouped queries only (a fixed number per page).
+list behind it, and 12-month trends, read from the aggregates of crm/stats (a fixed number of
+queries over a few thousand rows, whatever the number of records).
 
 Definitions (PRODUCT.md section 7):
 - 在档企业: files not archived; 有效企业 (the denominators): also 经营状态 正常 and not 已注销/迁出;
@@ -9,23 +10,15 @@ Definitions (PRODUCT.md section 7):
 - 重点企业本季度走访: 区级重点企业 with a visit this quarter;
 - field work in the period: meetings, 新入会人数 by group, 会员互助服务卡, trainings and attendees.
 """
-import statistics
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from peewee import fn
-
-from crm.activities.models import ServiceActivity
 from crm.compliance import calendar as cal
-from crm.enterprises.models import Enterprise
 from crm.fieldwork.choices import TARGET_GROUPS
 from crm.founding import stages
-from crm.founding.models import FoundingEvent
-from crm.meetings.models import Meeting, MeetingNewMembers
 from crm.org.queries import subtree_ids
-from crm.trainings.models import Training
-from crm.visits.models import Visit
+from crm.stats import facts as stats_facts
+from crm.stats import queries as stats
 
 FOUNDED = tuple(stages.stages_with_status("founded"))
 PERIODS = (("month", "本月"), ("quarter", "本季度"), ("year", "本年"))
@@ -99,102 +92,48 @@ class Figures:
 
 
 def figures(unit, period: cal.Period, today: date) -> Figures:
+    """Read from the aggregates (crm/stats): the files as they stand, the field work of the
+    period's months, this year's coverage and this quarter's key-firm visits as of this month."""
     f = Figures(unit, period, today)
     units = subtree(unit)
-    files = Enterprise.select().where(Enterprise.org_unit.in_(units), Enterprise.archived == False)  # noqa: E712
-    active = files.where(Enterprise.status == "normal", Enterprise.stage != "closed")
-    f.files = files.count()
-    f.active = active.count()
-    f.unionized = active.where(Enterprise.stage.in_(FOUNDED)).count()
-    f.large = active.where(Enterprise.employees >= 25).count()
-    f.large_unionized = active.where(Enterprise.employees >= 25, Enterprise.stage.in_(FOUNDED)).count()
-    f.new_unions = files.where(Enterprise.union_founded_on.between(period.start, period.end)).count()
-    year_start = date(today.year, 1, 1)
-    f.contacted_year = active.where(Enterprise.last_contact_on >= year_start).count()
-    f.never = active.where(Enterprise.last_contact_on.is_null()).count()
-    quarter = cal.quarter_of(today.year, today.month)
-    keys = active.where(Enterprise.is_key == True)  # noqa: E712
-    f.key_total = keys.count()
-    visited = Visit.select(Visit.enterprise).where(Visit.archived == False,  # noqa: E712
-                                                   Visit.visited_on.between(quarter.start, quarter.end))
-    f.key_visited = keys.where(Enterprise.id.in_(visited)).count()
-    f.by_stage = dict(files.select(Enterprise.stage, fn.COUNT(Enterprise.id)).group_by(Enterprise.stage).tuples())
-    f.moves = dict(FoundingEvent.select(FoundingEvent.to_stage, fn.COUNT(FoundingEvent.id))
-                   .join(Enterprise).where(Enterprise.org_unit.in_(units), Enterprise.archived == False,  # noqa: E712
-                                           FoundingEvent.kind != "initial",
-                                           FoundingEvent.occurred_on.between(period.start, period.end))
-                   .group_by(FoundingEvent.to_stage).tuples())
-    f.median_days = median_days(units)
-    meetings = Meeting.select().where(Meeting.org_unit.in_(units), Meeting.archived == False,  # noqa: E712
-                                      Meeting.held_on.between(period.start, period.end))
-    counts = dict(meetings.select(Meeting.kind, fn.COUNT(Meeting.id)).group_by(Meeting.kind).tuples())
-    f.staff_meetings, f.enterprise_meetings = counts.get("staff", 0), counts.get("enterprise", 0)
-    f.cards = meetings.select(fn.COALESCE(fn.SUM(Meeting.cards), 0)).scalar() or 0
-    f.new_members = dict(MeetingNewMembers.select(MeetingNewMembers.group, fn.SUM(MeetingNewMembers.count))
-                         .where(MeetingNewMembers.meeting.in_(meetings.select(Meeting.id)))
-                         .group_by(MeetingNewMembers.group).tuples())
-    f.new_members = {k: int(v) for k, v in f.new_members.items() if v}
-    f.activity_members = (ServiceActivity.select(fn.COALESCE(fn.SUM(ServiceActivity.new_members), 0))
-                          .where(ServiceActivity.org_unit.in_(units), ServiceActivity.archived == False,  # noqa: E712
-                                 ServiceActivity.held_on.between(period.start, period.end)).scalar() or 0)
-    t = (Training.select(fn.COUNT(Training.id), fn.COALESCE(fn.SUM(Training.participants), 0))
-         .where(Training.org_unit.in_(units), Training.archived == False,  # noqa: E712
-                Training.held_on.between(period.start, period.end)).tuples().first())
-    f.trainings, f.trainees = (t[0] or 0, int(t[1] or 0)) if t else (0, 0)
-    f.visits = (Visit.select().join(Enterprise)
-                .where(Enterprise.org_unit.in_(units), Visit.archived == False,  # noqa: E712
-                       Visit.visited_on.between(period.start, period.end)).count())
+    now = stats.present(units)
+    f.files, f.active, f.unionized = now["files"], now["active"], now["unionized"]
+    f.large, f.large_unionized = now["large"], now["large_unionized"]
+    f.never, f.key_total = now["never"], now["key"]
+    f.by_stage = {k.split(":", 1)[1]: v for k, v in now.items() if k.startswith("stage:")}
+    this_month = stats_facts.ym(today)
+    current = stats.sums(units, this_month, this_month)
+    f.contacted_year, f.key_visited = current["contacted"], current["key_visited"]
+    done = stats.sums(units, stats_facts.ym(period.start), stats_facts.ym(period.end))
+    f.new_unions = done["new_unions"]
+    f.moves = {k.split(":", 1)[1]: v for k, v in done.items() if k.startswith("moves:") and v}
+    f.median_days = stats.median_days(units)
+    f.staff_meetings, f.enterprise_meetings = done["meetings:staff"], done["meetings:enterprise"]
+    f.cards = done["cards"]
+    f.new_members = {k.split(":", 1)[1]: v for k, v in done.items() if k.startswith("members:") and v}
+    f.activity_members = done["activity_members"]
+    f.trainings, f.trainees = done["trainings"], done["trainees"]
+    f.visits = done["visits"]
     return f
 
 
 def median_days(units) -> dict:
-    """Median days a firm spent in each stage, over the stays that have ended. Each move ends a stay
-    in its from-stage that began with the firm's previous move (or its 建档); moves are taken in the
-    order they were recorded, and a stay is never negative (a move may be dated before the file was
-    made, when it was back-filled)."""
-    events = (FoundingEvent.select(FoundingEvent.enterprise, FoundingEvent.kind, FoundingEvent.from_stage,
-                                   FoundingEvent.occurred_on)
-              .join(Enterprise).where(Enterprise.org_unit.in_(units), Enterprise.archived == False)  # noqa: E712
-              .order_by(FoundingEvent.enterprise, FoundingEvent.recorded_at, FoundingEvent.id).tuples())
-    stays = defaultdict(list)
-    began = {}
-    for ent_id, kind, from_stage, day in events:
-        if kind != "initial" and ent_id in began and from_stage:
-            stays[from_stage].append(max(0, (day - began[ent_id]).days))
-        began[ent_id] = day if kind != "initial" or ent_id not in began else began[ent_id]
-    return {stage: statistics.median(days) for stage, days in stays.items()}
+    """Median days a firm spent in each stage, over the stays that have ended (crm/stats/facts.stays)."""
+    return stats.median_days(units)
 
 
 def trends(unit, today: date, months: int = 12) -> dict:
     """Per month over the last `months` months (oldest first): meetings by kind, new members,
     visits, new unions. [(label "YYYY-MM", value)] per series."""
     keys = cal.months_back(today.year, today.month, months)
-    start = date(*keys[0], 1)
-    units = subtree(unit)
+    first, last = keys[0][0] * 100 + keys[0][1], keys[-1][0] * 100 + keys[-1][1]
+    cells = stats.by_month(subtree(unit), first, last)
 
-    def month_key(day):
-        return (day.year, day.month)
+    def series(metric):
+        return [(f"{y}-{m:02d}", cells.get((y * 100 + m, metric), 0)) for y, m in keys]
 
-    staff, ent, members, visits, unions = Counter(), Counter(), Counter(), Counter(), Counter()
-    for held_on, kind, n in (Meeting.select(Meeting.held_on, Meeting.kind, Meeting.new_members)
-                             .where(Meeting.org_unit.in_(units), Meeting.archived == False,  # noqa: E712
-                                    Meeting.held_on.between(start, today)).tuples()):
-        (staff if kind == "staff" else ent)[month_key(held_on)] += 1
-        members[month_key(held_on)] += n or 0
-    for (day,) in (Visit.select(Visit.visited_on).join(Enterprise)
-                   .where(Enterprise.org_unit.in_(units), Visit.archived == False,  # noqa: E712
-                          Visit.visited_on.between(start, today)).tuples()):
-        visits[month_key(day)] += 1
-    for (day,) in (Enterprise.select(Enterprise.union_founded_on)
-                   .where(Enterprise.org_unit.in_(units), Enterprise.archived == False,  # noqa: E712
-                          Enterprise.union_founded_on.between(start, today)).tuples()):
-        unions[month_key(day)] += 1
-
-    def series(counter):
-        return [(f"{y}-{m:02d}", counter.get((y, m), 0)) for y, m in keys]
-
-    return {"staff": series(staff), "enterprise": series(ent), "members": series(members),
-            "visits": series(visits), "unions": series(unions)}
+    return {"staff": series("meetings:staff"), "enterprise": series("meetings:enterprise"),
+            "members": series("meeting_members"), "visits": series("visits"), "unions": series("new_unions")}
 
 
 def group_label(key):

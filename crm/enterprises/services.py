@@ -12,6 +12,7 @@ from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
 from crm.enterprises.validation import (credit_code_problem, normalise_phone, phone_problem,
                                         union_code_problem)
 from crm.founding import stages
+from crm.stats import services as stats
 
 
 class ConflictError(Exception):
@@ -139,9 +140,15 @@ def create_enterprise(data: dict, user, *, contact: dict | None = None,
             FoundingEvent.create(enterprise=ent, from_stage=None, to_stage=initial_stage,
                                  kind="initial", occurred_on=initial_stage_on or local_today(),
                                  user=user, note="建档时的建会进度")
+            stats.firm_changed([ent.id], days=[ent.union_founded_on], since=initial_stage_on or local_today())
     except IntegrityError as exc:
         raise _unique_code_error(exc) or exc
     return ent
+
+
+# Fields the aggregates count (crm/stats/facts.py): the first ones in every year's figures.
+COUNTED_EVERY_YEAR = {"org_unit", "status", "is_key", "union_founded_on"}
+COUNTED = COUNTED_EVERY_YEAR | {"employees"}
 
 
 def _default(key):
@@ -188,6 +195,8 @@ def update_enterprise(ent_id: int, data: dict, user, expected_version: int,
             if "org_unit" in changes:  # its follow-ups are seen where the firm now belongs
                 from crm.followups.services import firm_moved
                 firm_moved(ent_id, changes["org_unit"][1])
+            if changes.keys() & COUNTED:
+                stats.firm_changed([ent_id], all_years=bool(changes.keys() & COUNTED_EVERY_YEAR))
     except IntegrityError as exc:
         raise _unique_code_error(exc) or exc
     return Enterprise.get_by_id(ent_id)
@@ -212,6 +221,7 @@ def set_archived(ent: Enterprise, user, archived: bool, reason: str = "") -> Ent
         if archived:  # nobody can visit an archived file: its open follow-ups end with it
             from crm.followups.services import cancel_for_archived_file
             cancel_for_archived_file(ent.id, user, reason)
+        stats.firm_changed([ent.id], all_years=True)
     return Enterprise.get_by_id(ent.id)
 
 

@@ -10,6 +10,7 @@ from crm.common.timeutil import utcnow
 from crm.db import db
 from crm.fieldwork import registry
 from crm.fieldwork.models import RecordChange
+from crm.stats import services as stats
 
 FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -47,8 +48,9 @@ def create_once(model, form_key: str, build):
     if existing is not None:
         return existing, False
     try:
-        with db.atomic():
+        with db.atomic(), stats.deferred():
             record = build()
+            stats.record_changed({}, stats.scope_of(record))
     except IntegrityError:
         existing = model.get_or_none(model.form_key == form_key)
         if existing is None:
@@ -63,13 +65,14 @@ def save_edit(kind_key: str, record_id: int, user, expected_version: int, apply,
     StaleRecord; nothing is written then."""
     kind = registry.get(kind_key)
     model = kind.model
-    with db.atomic():
+    with db.atomic(), stats.deferred():
         current = model.get_by_id(record_id)
         if current.archived:
             raise ServiceError("这条记录已归档，不能修改；如需修改请先恢复", None)
         if current.version != expected_version:
             raise StaleRecord(kind, current, mine)
         before = kind.snapshot(current)
+        counted_in = stats.scope_of(current)
         apply(current)
         after = kind.snapshot(model.get_by_id(record_id))
         changed = [(label, before.get(label, ""), value) for label, value in after.items()
@@ -84,6 +87,7 @@ def save_edit(kind_key: str, record_id: int, user, expected_version: int, apply,
         for label, old, new in changed:
             RecordChange.create(kind=kind_key, record_id=record_id, user=user, version=version,
                                 field=label, old_value=old, new_value=new)
+        stats.record_changed(counted_in, stats.scope_of(model.get_by_id(record_id)))
     return model.get_by_id(record_id)
 
 
@@ -95,11 +99,12 @@ def set_archived(kind_key: str, record, user, archived: bool, reason: str = "", 
     reason = (reason or "").strip()
     if archived and not reason:
         raise ServiceError("请填写归档原因", "reason")
-    with db.atomic():
+    with db.atomic(), stats.deferred():
         current = model.get_by_id(record.id)
         if current.archived == archived:
             return current
         version = current.version + 1
+        counted_in = stats.scope_of(current)
         model.update(archived=archived, archived_at=utcnow() if archived else None,
                      archived_by=user if archived else None, version=version,
                      updated_at=utcnow(), updated_by=user).where(model.id == record.id).execute()
@@ -109,6 +114,7 @@ def set_archived(kind_key: str, record, user, archived: bool, reason: str = "", 
         current = model.get_by_id(record.id)
         if after is not None:
             after(current)
+        stats.record_changed(counted_in, stats.scope_of(current))
     return current
 
 

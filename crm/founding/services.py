@@ -11,6 +11,7 @@ from crm.enterprises.services import normalise as normalise_file
 from crm.enterprises.services import validate as validate_file
 from crm.founding import stages
 from crm.founding.models import FoundingEvent
+from crm.stats import services as stats
 
 
 def move(ent: Enterprise, to_stage: str, user, *, expected_from: str, occurred_on: date | None = None,
@@ -93,4 +94,8 @@ def move(ent: Enterprise, to_stage: str, user, *, expected_from: str, occurred_o
             EnterpriseChange.create(enterprise=ent.id, user=user, version=version, field=name,
                                     old_value=fields.display(name, old),
                                     new_value=fields.display(name, new), source=source)
+        # The month's moves; the union's founding date; whether it counts as 已建会 in every year.
+        founded = stages.stages_with_status("founded")
+        dates = [occurred_on] + [d for d in changes.get("union_founded_on", ()) if d]
+        stats.firm_changed([ent.id], days=dates, all_years=(expected_from in founded) != (to_stage in founded))
     return event

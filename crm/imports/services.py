@@ -12,6 +12,7 @@ from flask import current_app
 from crm.common.errors import ServiceError
 from crm.common.timeutil import utcnow
 from crm.db import db
+from crm.stats import services as stats
 from crm.enterprises import fields, services as ent_services
 from crm.founding import stages
 from crm.imports import reader
@@ -164,7 +165,7 @@ def commit(batch, user, valid_only=False, progress=None) -> ImportBatch:
     source = f"import:{batch.id}"
     counts = Counter()
     try:
-        with db.atomic():
+        with db.atomic(), stats.deferred():  # the aggregates are recomputed once, at the end
             for i, result in enumerate(analyser(batch, user), start=1):
                 counts[result.outcome] += 1
                 if result.outcome == "error" and not valid_only:

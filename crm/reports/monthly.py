@@ -1,7 +1,6 @@
 """月度通报: for a month and a scope — the 双沟通 compliance table, the ranking of units (meetings,
 coverage, new unions, new members) and the founding moves of the month. The same data makes the
 page, the printable page and the .xlsx."""
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -12,10 +11,10 @@ from crm.compliance.evaluate import Evaluator, district_unit, town_units
 from crm.enterprises.models import Enterprise
 from crm.founding import stages
 from crm.founding.models import FoundingEvent
-from crm.meetings.models import Meeting
 from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
 from crm.permissions import in_scope
+from crm.stats import queries as stats
 
 RANK_KEYS = (("meetings", "沟通会场次"), ("coverage", "今年覆盖率"), ("new_unions", "新建工会"),
              ("new_members", "新入会人数"))
@@ -58,7 +57,9 @@ class Report:
     today: date
     district: list            # the district's own check (when in scope)
     rows: list                # UnitRow per town-level unit
-    moves: list
+    moves: list               # the month's founding moves (the first `moves_limit` on the page)
+    moves_total: int = 0
+    moves_by_stage: dict = field(default_factory=dict)   # to stage → moves in the scope
 
     @property
     def with_unionized(self):
@@ -82,13 +83,13 @@ class Report:
         return round(100 * self.total("contacted") / active, 1) if active else None
 
 
-def build(user, scope: OrgUnit, year: int, month: int, today: date) -> Report:
+def build(user, scope: OrgUnit, year: int, month: int, today: date, moves_limit: int | None = None) -> Report:
     units = [u for u in town_units(user) if u.path.startswith(scope.path)] or [scope]
     root = district_unit()
     with_district = root is not None and scope.id == root.id and in_scope(user, root)
     ev = Evaluator(units + ([root] if with_district else []), year, today)
     period = cal.month_period(year, month)
-    end = min(period.end, today)
+    key = year * 100 + month
     rows = []
     for unit in units:
         checks = {c.rule.key: c for c in ev.month(unit, month)}
@@ -99,35 +100,17 @@ def build(user, scope: OrgUnit, year: int, month: int, today: date) -> Report:
         if checks["enterprise_half_month"].state == "off":
             row.enterprise = sum(1 for d in ev.enterprise[unit.id] if d in period)
         row.meetings = row.staff + row.enterprise
-        firms = [f for f in ev.firms[unit.id] if f[1] <= end]
-        row.active = len(firms)
-        row.contacted = sum(1 for f in firms if any(d <= end for d in ev.contacted.get(f[0], ())))
+        facts = ev.facts[unit.id]
+        row.active, row.contacted = facts[(key, "active")], facts[(key, "contacted")]
+        row.new_members, row.new_unions = facts[(key, "meeting_members")], facts[(key, "new_unions")]
         rows.append(row)
-    _month_counts(rows, period, ev.owners)
     _rank(rows)
     district = [ev.check("district_third_thursday", root, month)] if with_district else []
-    return Report(year, month, scope, today, district, rows, _moves(scope, period))
-
-
-def _month_counts(rows, period, unit_owners):
-    """New members and new unions of the month per row; `unit_owners` (the evaluator's) maps each
-    org unit to the evaluated units it counts for."""
-    by_unit = {r.unit.id: r for r in rows}
-    owners = {uid: [by_unit[o] for o in ids if o in by_unit] for uid, ids in unit_owners.items()}
-    members = Counter()
-    for unit_id, n in (Meeting.select(Meeting.org_unit, Meeting.new_members)
-                       .where(Meeting.archived == False,  # noqa: E712
-                              Meeting.held_on.between(period.start, period.end)).tuples()):
-        for row in owners.get(unit_id, ()):
-            members[row.unit.id] += n or 0
-    unions = Counter()
-    for (unit_id,) in (Enterprise.select(Enterprise.org_unit)
-                       .where(Enterprise.archived == False,  # noqa: E712
-                              Enterprise.union_founded_on.between(period.start, period.end)).tuples()):
-        for row in owners.get(unit_id, ()):
-            unions[row.unit.id] += 1
-    for row in rows:
-        row.new_members, row.new_unions = members[row.unit.id], unions[row.unit.id]
+    moves, total = _moves(scope, period, moves_limit)
+    in_scope_moves = stats.sums(subtree_ids(scope), key, key)
+    by_stage = {s.key: in_scope_moves["moves:" + s.key] for s in stages.STAGES + stages.SIDE_STATES
+                if in_scope_moves["moves:" + s.key]}
+    return Report(year, month, scope, today, district, rows, moves, total, by_stage)
 
 
 def _rank(rows):
@@ -139,7 +122,8 @@ def _rank(rows):
             r.ranks[key] = values.index(value) + 1 if value is not None else None
 
 
-def _moves(scope, period):
+def _moves(scope, period, limit=None):
+    """The moves of the month in the scope, in date order (the first `limit`), and how many."""
     from crm.auth.models import User
     units = subtree_ids(scope)
     query = (FoundingEvent.select(FoundingEvent, Enterprise.name, OrgUnit.name, User.name)
@@ -148,9 +132,12 @@ def _moves(scope, period):
              .where(Enterprise.org_unit.in_(units), Enterprise.archived == False,  # noqa: E712
                     FoundingEvent.kind != "initial", FoundingEvent.occurred_on.between(period.start, period.end))
              .order_by(FoundingEvent.occurred_on, FoundingEvent.id))
+    total = query.count() if limit is not None else None
+    if limit is not None:
+        query = query.limit(limit)
     out = []
     for ev in query:
         out.append(Move(ev.occurred_on, ev.enterprise.name, ev.enterprise.org_unit.name,
                         stages.label(ev.from_stage), stages.label(ev.to_stage),
                         ev.user.name if ev.user_id else "", ev.note))
-    return out
+    return out, len(out) if total is None else total

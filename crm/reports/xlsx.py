@@ -35,10 +35,10 @@ def _sheet(wb, name, title, headers, rows, total=None, states=None):
         ws.append(row)
     if total is not None:
         ws.append(total)
-        for cell in ws[ws.max_row]:
+        for cell in next(ws.iter_rows(min_row=ws.max_row, max_row=ws.max_row, max_col=len(headers))):
             cell.font = Font(bold=True)
-    for r in range(3, ws.max_row + 1):
-        for cell in ws[r]:
+    for cells in ws.iter_rows(min_row=3, max_row=ws.max_row, max_col=len(headers)):
+        for cell in cells:
             cell.border = BORDER
             cell.alignment = Alignment(vertical="center", wrap_text=True)
             if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):

@@ -1,0 +1,206 @@
+"""The aggregates behind the dashboard and the reports (crm/stats) stay equal to what the records
+say after every kind of write the app makes, on both backends, with writers running at once;
+a new visit shows on the dashboard at once; cells never computed are filled when first read."""
+import threading
+from datetime import date, datetime, timezone
+
+import pytest
+
+from crm.activities.services import create_activity
+from crm.common import timeutil
+from crm.dashboard import queries as dashboard
+from crm.db import db
+from crm.enterprises import services as ent_services
+from crm.enterprises.models import Enterprise
+from crm.founding import services as founding
+from crm.meetings import services as meetings
+from crm.stats import queries as stats_queries
+from crm.stats import services as stats
+from crm.stats.models import FirmStat, StageStay, UnitStat
+from crm.trainings.services import create_training
+from crm.visits import services as visits
+from crm.visits.models import Visit
+
+TODAY = date(2026, 11, 24)
+_keys = iter(range(10_000))
+
+
+def key():
+    return f"stats-test-form-key-{next(_keys):05d}"
+
+
+def snapshot():
+    return ({(u, m, k): v for u, m, k, v in
+             UnitStat.select(UnitStat.org_unit, UnitStat.month, UnitStat.metric, UnitStat.value).tuples() if v},
+            {(u, s, d): n for u, s, d, n in
+             StageStay.select(StageStay.org_unit, StageStay.stage, StageStay.days, StageStay.count).tuples() if n},
+            {(e, c): (u, d) for e, c, u, d in
+             FirmStat.select(FirmStat.enterprise, FirmStat.cell, FirmStat.org_unit, FirmStat.data).tuples()})
+
+
+def ready_cells():
+    return {(u, m // 100) for u, m in UnitStat.select(UnitStat.org_unit, UnitStat.month)
+            .where(UnitStat.metric == stats.READY).tuples()}
+
+
+def assert_matches_records(step):
+    """Every computed cell equals a recomputation from the records."""
+    kept, cells = snapshot(), ready_cells()
+    assert cells, step
+    for unit_id, cell in sorted(cells):
+        stats.fill(unit_id, cell, force=True)
+    fresh = snapshot()
+    for part, name in zip(range(3), ("unit figures", "stays", "firm contributions")):
+        assert kept[part] == fresh[part], f"{step}: {name} differ from the records"
+    assert ready_cells() == cells
+
+
+@pytest.fixture
+def town(make, monkeypatch):
+    monkeypatch.setattr(timeutil, "now", lambda: datetime(2026, 11, 24, 4, 0, tzinfo=timezone.utc))
+    root = make.root()
+    a = make.org("甲镇总工会", parent=root)
+    s = make.org("甲镇服务站", "station", parent=a)
+    b = make.org("乙镇总工会", parent=root)
+    admin = make.user("admin", org=root)
+    firms = {name: make.enterprise(org=org, name=name, user=admin)
+             for name, org in (("甲一", a), ("甲二", a), ("站一", s), ("乙一", b))}
+    units = [root.id, a.id, s.id, b.id]
+    # Every cell read once: from here on the writes keep them.
+    stats_queries.present(units)
+    stats_queries.sums(units, 202501, 202612)
+    return {"root": root, "a": a, "s": s, "b": b, "admin": admin, "units": units, **firms}
+
+
+def visit_data(day, who):
+    return {"visited_on": day, "kind": "door", "purposes": ["founding"], "summary": "走访宣传",
+            "visitor_ids": [who.id]}
+
+
+def test_every_kind_of_write_keeps_the_aggregates_equal_to_the_records(app, town):
+    admin, firm = town["admin"], town["甲一"]
+    steps = []
+
+    def step(name):
+        steps.append(name)
+        assert_matches_records(name)
+
+    visit, _ = visits.create_visit(firm, visit_data(date(2026, 11, 20), admin), admin, key(), {admin.id})
+    assert Enterprise.get_by_id(firm.id).stage == "contacted"  # the first contact moved it on the track
+    step("a visit (and the founding move it made)")
+    visit = visits.update_visit(Visit.get_by_id(visit.id), visit_data(date(2025, 12, 30), admin), admin, visit.version,
+                                 {admin.id})
+    step("its day moved to last year")
+    visit = visits.set_archived(visit, admin, True, "录错了")
+    step("archived")
+    visits.set_archived(visit, admin, False)
+    step("restored")
+
+    data = {"kind": "enterprise", "level": "routine", "format": "face", "org_unit": town["s"].id,
+            "held_on": date(2026, 11, 2), "summary": "沟通会", "attendees": 12, "cards": 3,
+            "enterprise_ids": [town["站一"].id, town["乙一"].id], "new_members": {"courier": 4, "rider": 2}}
+    meeting, _ = meetings.create_meeting(data, admin, key())
+    step("a meeting with firms of two towns taking part")
+    meeting = meetings.update_meeting(meeting, {**data, "held_on": date(2026, 10, 1), "kind": "staff",
+                                                "enterprise_ids": [town["站一"].id], "new_members": {"courier": 1}},
+                                      admin, meeting.version)
+    step("its day, kind, new members and firms changed")
+    meetings.set_archived(meeting, admin, True, "重复录入")
+    step("archived")
+
+    create_training({"title": "安全培训", "category": "quality", "held_on": date(2026, 9, 1), "org_unit": town["a"].id,
+                     "participants": 30, "summary": "培训"}, admin, key())
+    create_activity({"title": "义诊", "held_on": date(2026, 8, 1), "org_unit": town["b"].id, "participants": 20,
+                     "new_members": 5, "summary": "服务"}, admin, key())
+    step("a training and a service activity")
+
+    ent = Enterprise.get_by_id(town["站一"].id)
+    founding.move(ent, "willing", admin, expected_from=ent.stage, occurred_on=date(2026, 11, 10), note="有意向")
+    ent = Enterprise.get_by_id(ent.id)
+    founding.move(ent, "approved", admin, expected_from="willing", occurred_on=date(2026, 11, 20), note="已批复",
+                  union={"union_founded_on": date(2026, 11, 20)})
+    step("founding moves up to 上级已批复 (a union founded)")
+
+    ent = Enterprise.get_by_id(ent.id)
+    ent_services.update_enterprise(ent.id, {"org_unit": town["b"].id, "is_key": True, "employees": 40}, admin,
+                                   ent.version)
+    step("the firm moved to another town and made a key firm")
+    ent = Enterprise.get_by_id(ent.id)
+    ent_services.update_enterprise(ent.id, {"status": "deregistered"}, admin, ent.version)
+    step("deregistered")
+    ent_services.set_archived(Enterprise.get_by_id(firm.id), admin, True, "重复建档")
+    step("a file archived")
+    ent_services.set_archived(Enterprise.get_by_id(firm.id), admin, False)
+    step("and restored")
+    ent_services.create_enterprise({"name": "补录企业", "org_unit": town["a"].id, "union_founded_on": date(2025, 6, 1)},
+                                   admin, initial_stage="approved", initial_stage_on=date(2025, 3, 1))
+    step("a back-filled file (filed and founded last year)")
+    assert len(steps) == 14
+
+
+def test_many_firms_at_once_recompute_their_units(app, town, monkeypatch):
+    """An import changes thousands of files in one transaction: their units' cells are recomputed."""
+    monkeypatch.setattr(stats, "BULK", 1)
+    admin = town["admin"]
+    with db.atomic(), stats.deferred():
+        for name in ("甲一", "乙一"):
+            ent = Enterprise.get_by_id(town[name].id)
+            ent_services.update_enterprise(ent.id, {"is_key": True, "employees": 80}, admin, ent.version)
+    assert_matches_records("two files changed in one deferred transaction")
+    assert stats_queries.present([town["a"].id, town["b"].id])["key"] == 2
+
+
+def test_a_new_visit_shows_on_the_dashboard_at_once(app, town):
+    a = town["a"]
+    period = dashboard.period_of("month", TODAY)
+    before = dashboard.figures(a, period, TODAY)
+    assert (before.visits, before.contacted_year, before.never) == (0, 0, 3)
+    admin = town["admin"]
+    visits.create_visit(town["站一"], visit_data(TODAY, admin), admin, key(), {admin.id})
+    after = dashboard.figures(a, period, TODAY)
+    assert (after.visits, after.contacted_year, after.never) == (1, 1, 2)
+    assert after.by_stage == {"not_contacted": 2, "contacted": 1}
+    assert dashboard.trends(a, TODAY)["visits"][-1] == ("2026-11", 1)
+
+
+def test_cells_never_computed_are_filled_when_read(app, make, monkeypatch):
+    monkeypatch.setattr(timeutil, "now", lambda: datetime(2026, 11, 24, 4, 0, tzinfo=timezone.utc))
+    unit = make.org("丙镇总工会", parent=make.root())
+    admin = make.user("admin", org=unit)
+    firm = make.enterprise(org=unit, user=admin)
+    visits.create_visit(firm, visit_data(date(2026, 3, 3), admin), admin, key(), {admin.id})
+    assert not ready_cells()  # nothing read yet: writes had nothing to keep
+    assert stats_queries.sums([unit.id], 202603, 202603)["visits"] == 1
+    assert stats_queries.sums([unit.id], 202701, 202701)["visits"] == 0  # a new year: filled empty
+    assert (unit.id, 2026) in ready_cells() and (unit.id, 2027) in ready_cells()
+    assert_matches_records("after the fill")
+
+
+def test_writers_at_once_leave_the_aggregates_right(app, town):
+    """Four threads log visits on the same town's files at the same time (PostgreSQL: row and
+    advisory locks; SQLite: one writer at a time)."""
+    admin = town["admin"]
+    firms = [town["甲一"], town["甲二"]]
+    errors = []
+
+    def work(n):
+        try:
+            with app.app_context():
+                db.connect(reuse_if_open=True)
+                for i in range(5):
+                    firm = firms[(n + i) % 2]
+                    visits.create_visit(firm, visit_data(date(2026, 11, 1 + n * 5 + i), admin), admin,
+                                        f"stats-thread-{n}-{i}-key-padding", {admin.id})
+                db.close()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Visit.select().count() == 20
+    assert stats_queries.sums([town["a"].id], 202611, 202611)["visits"] == 20
+    assert_matches_records("after concurrent writers")

@@ -1,5 +1,6 @@
 """The aggregates of crm/stats (issue 8): UnitStat (per org unit, month and metric), StageStay
-(days spent in each founding stage) and FirmStat (what each firm adds). They start empty: readers fill the cells they need
+(days spent in each founding stage) and FirmStat (what each firm adds), and an index for a
+month's founding moves in date order. The aggregates start empty: readers fill the cells they need
 from the records, writers keep the computed ones current (`crm stats rebuild` recomputes all).
 
 Generated with playhouse.migrations.template() from the models.
@@ -49,9 +50,12 @@ def up(migrator, db):
             indexes = [(('org_unit', 'cell'), False)]
             primary_key = CompositeKey('enterprise', 'cell')
     db.create_tables([UnitStat, StageStay, FirmStat])
+    # The monthly report lists a month's founding moves in date order.
+    migrator.migrate(migrator.add_index('founding_event', ('occurred_on', 'id'), False))
 
 
 def down(migrator, db):
+    migrator.migrate(migrator.drop_index('founding_event', 'founding_event_occurred_on_id'))
     migrator.migrate(migrator.drop_table('firm_stat'))
     migrator.migrate(migrator.drop_table('stage_stay'))
     migrator.migrate(migrator.drop_table('unit_stat'))

@@ -20,9 +20,11 @@ from functools import cached_property
 from crm.compliance import calendar as cal
 from crm.compliance.rules import BY_KEY, MEETING_RULES, RULES, Rule
 from crm.compliance.services import Settings
+from crm.db import db
 from crm.meetings.models import Meeting
 from crm.org.models import OrgUnit
 from crm.stats import queries as stats
+from crm.stats.facts import as_date
 
 TOWN_KINDS = ("town", "street", "industrial_park")
 
@@ -81,10 +83,14 @@ def combine(states) -> str:
 
 
 class Evaluator:
-    def __init__(self, units, year: int, today: date, settings: Settings | None = None):
+    def __init__(self, units, year: int, today: date, settings: Settings | None = None, months=range(1, 13)):
+        """`months`: the months that will be asked about (the monthly report: one); only their
+        records are read."""
         self.units, self.year, self.today = list(units), year, today
+        self.months = list(months)
         self.settings = settings or Settings()
-        self.span = cal.Period(date(year, 1, 1) - timedelta(days=7), date(year, 12, 31) + timedelta(days=7))
+        self.span = cal.Period(date(year, self.months[0], 1) - timedelta(days=7),
+                               cal.month_period(year, self.months[-1]).end + timedelta(days=7))
         paths = dict(OrgUnit.select(OrgUnit.id, OrgUnit.path).tuples())
         # org unit id → the evaluated units it counts for (the monthly report reads it too)
         self.owners = {uid: [u.id for u in self.units if path.startswith(u.path)] for uid, path in paths.items()}
@@ -99,8 +105,11 @@ class Evaluator:
         self.district_days = set()
         query = (Meeting.select(Meeting.held_on, Meeting.kind, Meeting.level, Meeting.org_unit)
                  .where(Meeting.archived == False, Meeting.org_unit.in_(self._unit_ids),  # noqa: E712
-                        Meeting.held_on.between(self.span.start, self.span.end)).tuples())
-        for held_on, kind, level, unit_id in query:
+                        Meeting.kind.in_(("staff", "enterprise")),
+                        Meeting.held_on.between(self.span.start, self.span.end)))
+        # A year of a district's meetings is some ten thousand rows: read as plain tuples.
+        for held_on, kind, level, unit_id in db.execute(query).fetchall():
+            held_on = as_date(held_on)
             if kind == "staff" and level == "district":
                 self.district_days.add(held_on)
             target = self.staff if kind == "staff" else self.enterprise if kind == "enterprise" else None
@@ -114,7 +123,7 @@ class Evaluator:
         """Evaluated unit id → {(yyyymm, metric): value} over its subtree, from the aggregates
         (crm/stats/facts.py: the firms as they stood at each month's end, the month's events)."""
         out = defaultdict(Counter)
-        cells = stats.by_unit(self._unit_ids, self.year * 100 + 1, self.year * 100 + 12)
+        cells = stats.by_unit(self._unit_ids, self.year * 100 + self.months[0], self.year * 100 + self.months[-1])
         for unit_id, values in cells.items():
             for owner in self.owners.get(unit_id, ()):
                 out[owner].update(values)

@@ -25,7 +25,7 @@ class FoundingEvent(BaseModel):
     record_id = IntegerField(null=True)
 
     class Meta:
-        indexes = ((("enterprise", "occurred_on"), False),)
+        indexes = ((("enterprise", "occurred_on"), False), (("occurred_on", "id"), False))
 
     @property
     def evidence_items(self):

@@ -87,7 +87,7 @@ def build(user, scope: OrgUnit, year: int, month: int, today: date, moves_limit:
     units = [u for u in town_units(user) if u.path.startswith(scope.path)] or [scope]
     root = district_unit()
     with_district = root is not None and scope.id == root.id and in_scope(user, root)
-    ev = Evaluator(units + ([root] if with_district else []), year, today)
+    ev = Evaluator(units + ([root] if with_district else []), year, today, months=[month])
     period = cal.month_period(year, month)
     key = year * 100 + month
     rows = []
@@ -106,11 +106,11 @@ def build(user, scope: OrgUnit, year: int, month: int, today: date, moves_limit:
         rows.append(row)
     _rank(rows)
     district = [ev.check("district_third_thursday", root, month)] if with_district else []
-    moves, total = _moves(scope, period, moves_limit)
     in_scope_moves = stats.sums(subtree_ids(scope), key, key)
     by_stage = {s.key: in_scope_moves["moves:" + s.key] for s in stages.STAGES + stages.SIDE_STATES
                 if in_scope_moves["moves:" + s.key]}
-    return Report(year, month, scope, today, district, rows, moves, total, by_stage)
+    moves = _moves(scope, period, moves_limit)
+    return Report(year, month, scope, today, district, rows, moves, sum(by_stage.values()), by_stage)
 
 
 def _rank(rows):
@@ -123,21 +123,21 @@ def _rank(rows):
 
 
 def _moves(scope, period, limit=None):
-    """The moves of the month in the scope, in date order (the first `limit`), and how many."""
+    """The moves of the month in the scope, in date order (the first `limit`)."""
     from crm.auth.models import User
     units = subtree_ids(scope)
-    query = (FoundingEvent.select(FoundingEvent, Enterprise.name, OrgUnit.name, User.name)
+    query = (FoundingEvent.select(FoundingEvent.occurred_on, Enterprise.name, OrgUnit.name,
+                                  FoundingEvent.from_stage, FoundingEvent.to_stage, User.name, FoundingEvent.note)
              .join(Enterprise).join(OrgUnit).switch(FoundingEvent).join(User, JOIN.LEFT_OUTER,
                                                                        on=(FoundingEvent.user == User.id))
-             .where(Enterprise.org_unit.in_(units), Enterprise.archived == False,  # noqa: E712
+             .where(Enterprise.archived == False,  # noqa: E712
                     FoundingEvent.kind != "initial", FoundingEvent.occurred_on.between(period.start, period.end))
              .order_by(FoundingEvent.occurred_on, FoundingEvent.id))
-    total = query.count() if limit is not None else None
+    if scope.parent_id is not None:  # the district's are all: read in date order, not firm by firm
+        query = query.where(Enterprise.org_unit.in_(units))
     if limit is not None:
         query = query.limit(limit)
     out = []
-    for ev in query:
-        out.append(Move(ev.occurred_on, ev.enterprise.name, ev.enterprise.org_unit.name,
-                        stages.label(ev.from_stage), stages.label(ev.to_stage),
-                        ev.user.name if ev.user_id else "", ev.note))
-    return out, len(out) if total is None else total
+    for day, firm, unit, from_stage, to_stage, who, note in query.tuples():
+        out.append(Move(day, firm, unit, stages.label(from_stage), stages.label(to_stage), who or "", note))
+    return out

@@ -16,6 +16,9 @@ THIN = Side(style="thin", color="BBBBBB")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 
 
+FRAMED_ROWS = 1000
+
+
 def _sheet(wb, name, title, headers, rows, total=None, states=None):
     """headers: [(text, width)]; rows: lists; total: a last row in bold; states: {(row i, col j):
     state} to colour."""
@@ -37,10 +40,12 @@ def _sheet(wb, name, title, headers, rows, total=None, states=None):
         ws.append(total)
         for cell in next(ws.iter_rows(min_row=ws.max_row, max_row=ws.max_row, max_col=len(headers))):
             cell.font = Font(bold=True)
+    framed = ws.max_row <= FRAMED_ROWS  # borders on every cell cost ~1 ms a row: long lists go plain
+    wrap = Alignment(vertical="center", wrap_text=True)
     for cells in ws.iter_rows(min_row=3, max_row=ws.max_row, max_col=len(headers)):
         for cell in cells:
-            cell.border = BORDER
-            cell.alignment = Alignment(vertical="center", wrap_text=True)
+            if framed:
+                cell.border, cell.alignment = BORDER, wrap
             if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
                 cell.data_type = "s"  # typed text that looks like a formula stays text
     for (i, j), state in (states or {}).items():

@@ -17,7 +17,8 @@ a think time (uniform in --think, seconds; "0" makes it a stress test with no pa
 Reads (GET): home; the enterprise list (plain, a page further on, a filter, a search); a file of
 its scope (sometimes the timeline's second page); a ledger (visits, meetings, needs, trainings,
 activities); 跟进任务 (the team board for supervisors, my tasks for staff) and, less often, the
-suggestions. Writes: a visit (GET the form for a fresh form key, POST it: expect 302) or an
+suggestions; now and then 工作概况, the 双沟通 grid or the monthly report. Writes: a visit (GET
+the form for a fresh form key, POST it: expect 302) or an
 enterprise edit (GET the edit form, POST every field back with its version and a new 备注: expect
 302; a 409 is the app refusing a stale save and is counted as a conflict, not an error). Writes
 are chosen so that POSTs are --write-share of all requests (0.2: one action in four is a write,
@@ -273,10 +274,14 @@ class User(threading.Thread):
             self.call("file", "GET", f"/enterprises/{ent}{suffix}")
         elif r < 0.85:
             self.call("ledger", "GET", self.rng.choice(LEDGERS))
-        elif r < 0.96:
+        elif r < 0.93:
             self.call("board" if self.account["role"] == "supervisor" else "my tasks", "GET", "/followups/")
-        else:
+        elif r < 0.96:
             self.call("suggestions", "GET", "/followups/suggestions")
+        else:  # 工作概况, the 双沟通 grid and the month's report
+            label, path = self.rng.choice((("dashboard", "/dashboard/"), ("compliance grid", "/compliance/"),
+                                           ("monthly report", "/reports/monthly")))
+            self.call(label, "GET", path)
 
     # writes
     def visit(self):

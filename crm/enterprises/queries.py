@@ -3,22 +3,24 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
-from peewee import JOIN, fn
+from peewee import JOIN, SQL, NodeList, fn
 
 from crm.common.choices import Choices
 from crm.common.timeutil import local_today
+from crm.db import db, is_sqlite
 from crm.enterprises import search
 from crm.enterprises.choices import AREA_SEEDS, CATEGORIES, INDUSTRIES, STATUSES
-from crm.enterprises.models import Contact, Enterprise
+from crm.enterprises.models import Contact, Enterprise, employees_key
 from crm.founding import stages
 from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
-from crm.permissions import scoped
+from crm.permissions import scope_org_ids, scoped
 
 SORTS = {
     "updated": ("最近更新", lambda: [Enterprise.updated_at.desc(), Enterprise.id.desc()]),
     "name": ("企业名称", lambda: [Enterprise.name, Enterprise.id]),
-    "employees": ("职工人数（多→少）", lambda: [Enterprise.employees.desc(nulls="LAST"), Enterprise.id]),
+    # Blanks last; equal head counts: the newer file first (the index read backwards).
+    "employees": ("职工人数（多→少）", lambda: [employees_key().desc(), Enterprise.id.desc()]),
     "created": ("建档时间（新→旧）", lambda: [Enterprise.id.desc()]),
 }
 
@@ -93,6 +95,13 @@ class ListArgs:
                     self.founded_from, self.founded_to, self.active, self.visit_q])
 
     @property
+    def narrowing_filters(self):
+        """Filters other than the search, the org unit and 归档."""
+        return any([self.union_status, self.stage, self.is_key, self.industry, self.category,
+                    self.status, self.contact, self.size, self.founded_from, self.founded_to,
+                    self.active, self.visit_q])
+
+    @property
     def hidden_filters(self):
         """Filters the list keeps but has no control for (they come from the dashboard's links):
         [(name, value, label)] shown as removable notes and carried by the filter form."""
@@ -110,54 +119,96 @@ class ListArgs:
         return out
 
 
-def filtered(user, a: ListArgs):
-    query = scoped(Enterprise, user)
+def _plain(field):
+    return field
+
+
+def _unindexed(field):
+    """`field` in a WHERE term SQLite must not serve from an index (its unary +): the list is
+    then read in sort order from the sort's index and the term checked on each row."""
+    return NodeList((SQL("+"), field), glue="")
+
+
+_ANY_UNIT = object()
+
+
+def _unit_of(a: ListArgs):
+    return OrgUnit.get_or_none(OrgUnit.id == a.org) if a.org else None
+
+
+def _not_visited(col, part=None):
+    """No (unarchived) visit this quarter. `part` splits the files for counting: "quiet", no
+    contact since the quarter began (last_contact_on, which crm.fieldwork.contact keeps at or
+    after every unarchived visit, so no visit to look for), or "recent" (checked); None: all."""
+    from crm.compliance.calendar import quarter_of
+    from crm.visits.models import Visit
+    today = local_today()
+    q = quarter_of(today.year, today.month)
+    last = col(Enterprise.last_contact_on)
+    if part == "quiet":
+        return last.is_null() | (last < q.start)
+    # One index seek per file (visit: enterprise, visited_on), not every visit of the quarter.
+    not_visited = ~fn.EXISTS(Visit.select(SQL("1")).where(Visit.enterprise == Enterprise.id,
+                                                          Visit.visited_on.between(q.start, q.end),
+                                                          Visit.archived == False))  # noqa: E712
+    return (last >= q.start) & not_visited if part == "recent" else not_visited
+
+
+def filtered(user, a: ListArgs, plan=None, *, unit=_ANY_UNIT, walk=False, ids="index", visit_part=None):
+    """The files in scope matching the list's filters (any order).
+
+    plan: the search plan of a.q (search.plan); None uses search.condition. ids: how the plan's
+    index word is used: "index", its files are looked up from the index and then checked against
+    the other filters; "probe", rows found otherwise are checked against that set; "like", LIKE
+    on each row. walk (SQLite): no filter but `archived` may be served from an index, so the page
+    is read in sort order from the sort's index (see list_page). visit_part: see _not_visited.
+    unit: a.org's unit when already looked up."""
+    col = _unindexed if walk and is_sqlite() else _plain
+    query = scoped(Enterprise, user, org_field=col(Enterprise.org_unit))
     if a.archived == "1":
         query = query.where(Enterprise.archived == True)  # noqa: E712
     elif a.archived != "all":
         query = query.where(Enterprise.archived == False)  # noqa: E712
     if a.org:
-        unit = OrgUnit.get_or_none(OrgUnit.id == a.org)
+        if unit is _ANY_UNIT:
+            unit = _unit_of(a)
         if unit is not None:
-            query = query.where(Enterprise.org_unit.in_(subtree_ids(unit)))
+            query = query.where(col(Enterprise.org_unit).in_(subtree_ids(unit)))
     if a.union_status:
-        query = query.where(Enterprise.stage.in_(stages.stages_with_status(a.union_status)))
+        query = query.where(col(Enterprise.stage).in_(stages.stages_with_status(a.union_status)))
     if a.stage:
-        query = query.where(Enterprise.stage == a.stage)
+        query = query.where(col(Enterprise.stage) == a.stage)
     if a.is_key:
-        query = query.where(Enterprise.is_key == (a.is_key == "1"))
+        query = query.where(col(Enterprise.is_key) == (a.is_key == "1"))
     if a.industry:
-        query = query.where(Enterprise.industry == a.industry)
+        query = query.where(col(Enterprise.industry) == a.industry)
     if a.category:
-        query = query.where(Enterprise.category == a.category)
+        query = query.where(col(Enterprise.category) == a.category)
     if a.status:
-        query = query.where(Enterprise.status == a.status)
+        query = query.where(col(Enterprise.status) == a.status)
     if a.contact == "never":
-        query = query.where(Enterprise.last_contact_on.is_null())
-    elif a.contact == "year":
-        since = local_today().replace(month=1, day=1)
-        query = query.where(Enterprise.last_contact_on.is_null() | (Enterprise.last_contact_on < since))
+        query = query.where(col(Enterprise.last_contact_on).is_null())
     elif a.contact:
-        since = local_today() - timedelta(days=int(a.contact))
-        query = query.where(Enterprise.last_contact_on.is_null() | (Enterprise.last_contact_on < since))
+        since = (local_today().replace(month=1, day=1) if a.contact == "year"
+                 else local_today() - timedelta(days=int(a.contact)))
+        last = col(Enterprise.last_contact_on)
+        query = query.where(last.is_null() | (last < since))
     if a.size:
-        query = query.where(Enterprise.employees >= int(a.size))
+        query = query.where(col(employees_key()) >= int(a.size))
     if a.active:
-        query = query.where(Enterprise.status == "normal", Enterprise.stage != "closed")
+        query = query.where(col(Enterprise.status) == "normal", col(Enterprise.stage) != "closed")
     if a.visit_q:
-        from crm.compliance.calendar import quarter_of
-        from crm.visits.models import Visit
-        today = local_today()
-        q = quarter_of(today.year, today.month)
-        visited = Visit.select(Visit.enterprise).where(Visit.archived == False,  # noqa: E712
-                                                       Visit.visited_on.between(q.start, q.end))
-        query = query.where(Enterprise.id.not_in(visited))
+        query = query.where(_not_visited(col, visit_part))
     if a.founded_from:
-        query = query.where(Enterprise.union_founded_on >= a.founded_from)
+        query = query.where(col(Enterprise.union_founded_on) >= a.founded_from)
     if a.founded_to:
-        query = query.where(Enterprise.union_founded_on <= a.founded_to)
+        query = query.where(col(Enterprise.union_founded_on) <= a.founded_to)
     if a.q:
-        query = query.where(search.condition(Enterprise, a.q))
+        if plan is None:
+            query = query.where(search.condition(Enterprise, a.q))
+        else:
+            probe = (walk or ids == "probe") and is_sqlite()
+            query = query.where(plan.where(Enterprise, ids != "like", _unindexed if probe else _plain))
     return query
 
 
@@ -179,23 +230,63 @@ class Page:
         return self.page < self.pages
 
 
+# A search word matching at most this many times LIST_COUNT_CAP files is counted through the
+# index; above that it is common enough that counting row by row reaches the cap quickly.
+SEARCH_INDEX_FACTOR = 3
+
+
 def list_page(user, a: ListArgs) -> Page:
-    """One page of the list: ids picked by a narrow (index-only) query, then rows fetched by id,
-    so deep pages do not drag whole rows through the offset. Counting stops at the cap."""
+    """One page of the list, in a fixed number of queries whatever the data size: the search
+    plan (SQLite, with a term), the count (stopping at LIST_COUNT_CAP + 1), the page's ids by a
+    narrow query, the rows by id, their contacts.
+
+    The count decides how the page is read. Reading in sort order from the sort's index
+    (models: Enterprise.Meta.indexes) and checking the filters on each row stops as soon as the
+    page is full: it goes through about (offset + size) × files / matches entries. Collecting
+    every match through the filters' indexes and sorting them costs about the matches. The list
+    reads in sort order when that is cheaper, and always above the cap (so page 1 of a long list
+    and page 1,000 of the whole list both only skip index entries)."""
     size = current_app.config["PAGE_SIZE"]
     cap = current_app.config["LIST_COUNT_CAP"]
-    base = filtered(user, a)
+    offset = (a.page - 1) * size
+    unit = _unit_of(a)
+    plan = search.plan(a.q, SEARCH_INDEX_FACTOR * cap) if a.q else None
+    # A search within one town (the user's or the chosen one): its files from the org-unit index,
+    # checked against the search's set, rather than each file of the set looked up for its unit.
+    in_town = (not a.narrowing_filters
+               and ((unit is not None and unit.depth > 0)
+                    or (scope_org_ids(user) is not None and user.org_unit.depth > 0)))
+
+    def ids_for(limit, walk=False):
+        if plan is None:
+            return "index"
+        if not plan.indexed(limit):
+            return "like"
+        return "probe" if walk or in_town else "index"
+
+    # Counting "no visit this quarter" takes the files without contact this quarter first (no
+    # visit to look up), so a long list reaches the cap before reading the visits of the others.
+    counted = None
+    for part in ("quiet", "recent") if a.visit_q else (None,):
+        q = filtered(user, a, plan, unit=unit, visit_part=part,
+                     ids=ids_for(SEARCH_INDEX_FACTOR * cap)).select(SQL("1"))
+        counted = q if counted is None else counted.union_all(q)
+    sql, params = counted.limit(cap + 1).sql()
+    total, files = db.execute_sql(f"SELECT (SELECT COUNT(*) FROM ({sql}) AS c), "
+                                  f"(SELECT MAX(id) FROM enterprise)", params).fetchone()
+    capped = total > cap
+    in_order = capped or (offset + size) * (files or 0) < total * total
+
+    base = filtered(user, a, plan, unit=unit, walk=in_order, ids=ids_for(cap, in_order))
     order = SORTS[a.sort][1]()
-    ids = [r.id for r in base.select(Enterprise.id).order_by(*order)
-           .limit(size).offset((a.page - 1) * size)]
+    ids = [r.id for r in base.select(Enterprise.id).order_by(*order).limit(size).offset(offset)]
     rows = []
     if ids:
         by_id = {e.id: e for e in Enterprise.select(Enterprise, OrgUnit).join(OrgUnit)
                  .where(Enterprise.id.in_(ids))}
         rows = [by_id[i] for i in ids]
-    total = base.select(Enterprise.id).limit(cap + 1).count()
     contacts = primary_contacts(ids)
-    return Page(rows, a.page, size, total, total > cap, contacts)
+    return Page(rows, a.page, size, total, capped, contacts)
 
 
 def primary_contacts(ids):
@@ -251,15 +342,21 @@ def history(ent, limit=None, offset=0):
     return list(query)
 
 
+LOOKUP_INDEX_MAX = 2000
+
+
 def lookup(user, term: str, limit: int = 15) -> list[dict]:
     """A few active files in scope for a search term (the enterprise pickers)."""
-    term = search.normalise_term(term)
-    if not term:
+    plan = search.plan(term, LOOKUP_INDEX_MAX)
+    if plan is None:
         return []
+    # A rare word: its files from the index, sorted; a common one: read in name order, stopping
+    # at `limit` matches.
     query = (scoped(Enterprise, user)
              .select(Enterprise.id, Enterprise.name, Enterprise.stage, OrgUnit.name.alias("unit"))
              .join(OrgUnit, on=(Enterprise.org_unit == OrgUnit.id))
-             .where(Enterprise.archived == False, search.condition(Enterprise, term))  # noqa: E712
+             .where(Enterprise.archived == False,  # noqa: E712
+                    plan.where(Enterprise, plan.indexed(LOOKUP_INDEX_MAX)))
              .order_by(Enterprise.name).limit(limit))
     return [{"id": e.id, "name": e.name, "unit": e.unit, "stage": stages.label(e.stage)}
             for e in query.objects()]

@@ -4,12 +4,13 @@ not overdue until midnight in Beijing."""
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from peewee import JOIN, Case, fn
+from peewee import JOIN, SQL, Case, NodeList, fn
 
 from crm.auth.models import User
 from crm.common.timeutil import local_today
+from crm.db import is_sqlite
 from crm.enterprises.models import Enterprise
-from crm.followups.models import OPEN, PRIORITIES, STATUSES, FollowUp
+from crm.followups.models import DONE_SQL, OPEN, OPEN_SQL, PRIORITIES, STATUSES, FollowUp
 from crm.founding import stages
 from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
@@ -18,6 +19,31 @@ from crm.permissions import scoped
 PRIORITY_ORDER = Case(FollowUp.priority, (("high", 0), ("medium", 1)), 2)
 DUE_FILTERS = (("overdue", "已逾期"), ("today", "今天到期"), ("week", "本周到期"), ("later", "以后"))
 STATUS_FILTERS = (("", "未完成"), ("done", "已完成"), ("cancelled", "已取消"), ("all", "全部"))
+
+
+def plain(column):
+    """`column` as a value SQLite does not look up by its index (unary +), leaving the index the
+    query is built for. SQLite plans without table statistics: it would otherwise walk an index
+    that barely narrows the rows (经营状态 正常, a town's thousands of files, a person's whole
+    history) and read most of the table. PostgreSQL keeps statistics: the column stays as it is."""
+    return NodeList((SQL("+"), column), glue="") if is_sqlite() else column
+
+
+def _index_condition(condition: str):
+    """A partial index's condition (models.OPEN_SQL, DONE_SQL: "status …") as a term of a query on
+    FollowUp: SQLite reads a partial index only for a query that names its condition in the same
+    words, the values written out (not as parameters)."""
+    column, _, rest = condition.partition(" ")
+    return NodeList((getattr(FollowUp, column), SQL(rest)))
+
+
+def is_open():
+    """The task is open (status in OPEN), so that the open-task indexes serve the query."""
+    return _index_condition(OPEN_SQL)
+
+
+def is_done():
+    return _index_condition(DONE_SQL)
 
 
 def week_end(today: date) -> date:
@@ -44,27 +70,48 @@ def _with_refs(query):
             .join_from(FollowUp, Enterprise, JOIN.LEFT_OUTER))
 
 
-def my_buckets(user, today: date | None = None, limit: int = 200) -> dict:
-    """我的任务: the user's open follow-ups as {overdue, today, week, later}, each by due date and
-    priority (overdue first on the page)."""
-    today = today or local_today()
+def _bucket_ranges(today: date) -> dict:
+    end = week_end(today)
+    return {"overdue": FollowUp.due_on < today, "today": FollowUp.due_on == today,
+            "week": (FollowUp.due_on > today) & (FollowUp.due_on <= end), "later": FollowUp.due_on > end}
+
+
+def _mine(user):
     # Scoped too: after a move to another unit, the old unit's tasks wait on its board for a
     # reassignment instead of showing here as links the user may not open.
-    query = scoped(FollowUp, user, query=_with_refs(FollowUp.select(FollowUp))).where(
-        FollowUp.assignee == user.id, FollowUp.status.in_(OPEN)).order_by(
-        FollowUp.due_on, PRIORITY_ORDER, FollowUp.id).limit(limit)
+    return scoped(FollowUp, user, query=FollowUp.select(FollowUp.id)).where(
+        FollowUp.assignee == user.id, is_open())
+
+
+def my_buckets(user, today: date | None = None, limit: int = 200, per_bucket: int | None = None) -> dict:
+    """我的任务: the user's open follow-ups as {overdue, today, week, later}, each by due date and
+    priority (overdue first on the page): the first `limit` of them, or (per_bucket) the first
+    `per_bucket` of each group, one small query per group."""
+    today = today or local_today()
+    query = _with_refs(_mine(user).select(FollowUp)).order_by(FollowUp.due_on, PRIORITY_ORDER, FollowUp.id)
+    if per_bucket is not None:
+        return {key: list(query.where(cond).limit(per_bucket)) for key, cond in _bucket_ranges(today).items()}
     out = {key: [] for key, _ in DUE_FILTERS}
-    for fu in query:
+    for fu in query.limit(limit):
         out[bucket(fu, today)].append(fu)
     return out
 
 
+def bucket_counts(user, today: date | None = None) -> dict:
+    """{overdue, today, week, later}: how many of the user's open follow-ups are in each group
+    (one query, from the index of the open tasks by person)."""
+    today = today or local_today()
+    ranges = _bucket_ranges(today)
+    row = _mine(user).select(*(fn.SUM(Case(None, ((cond, 1),), 0)) for cond in ranges.values())).tuples().get()
+    return {key: int(n or 0) for key, n in zip(ranges, row)}
+
+
 def nav_counts(user, today: date | None = None) -> tuple[int, int]:
-    """(open, overdue) follow-ups assigned to the user: one query on the (assignee, status,
-    due_on) index."""
+    """(open, overdue) follow-ups assigned to the user: one query read from the index of the open
+    tasks by person (followup_open_assignee: the user's open tasks only, never the table)."""
     today = today or local_today()
     query = (FollowUp.select(fn.COUNT(FollowUp.id), fn.SUM(Case(None, ((FollowUp.due_on < today, 1),), 0)))
-             .where(FollowUp.assignee == user.id, FollowUp.status.in_(OPEN)))
+             .where(FollowUp.assignee == user.id, is_open()))
     row = scoped(FollowUp, user, query=query).tuples().first()
     return (row[0] or 0, int(row[1] or 0)) if row else (0, 0)
 
@@ -84,24 +131,33 @@ def board(actor, today: date | None = None, unit_ids=None) -> list[BoardRow]:
     from crm.followups.services import ASSIGNEE_ROLES
     today = today or local_today()
     end, start = week_end(today), month_start(today)
-    is_open = FollowUp.status.in_(OPEN)
-    counts = (FollowUp.select(
-        FollowUp.assignee,
-        fn.SUM(Case(None, ((is_open, 1),), 0)),
-        fn.SUM(Case(None, (((is_open) & (FollowUp.due_on >= today) & (FollowUp.due_on <= end), 1),), 0)),
-        fn.SUM(Case(None, (((is_open) & (FollowUp.due_on < today), 1),), 0)),
-        fn.SUM(Case(None, (((FollowUp.status == "done") & (FollowUp.completed_on >= start), 1),), 0)))
-        .where(is_open | (FollowUp.completed_on >= start)).group_by(FollowUp.assignee))
-    counts = scoped(FollowUp, actor, query=counts)
-    if unit_ids is not None:
-        counts = counts.where(FollowUp.org_unit.in_(unit_ids))
-    by_user = {row[0]: row[1:] for row in counts.tuples()}
+    # Two grouped queries, each read from its partial index alone (models.py): the open tasks by
+    # person, the tasks done since the 1st by date. The history of done tasks is never read, so
+    # the cost follows the open workload, not the years of records. `plain` keeps SQLite on those
+    # indexes (not on the unit's or the person's whole history).
+    unit = plain(FollowUp.org_unit)
+    open_counts = (FollowUp.select(
+        FollowUp.assignee, fn.COUNT(FollowUp.id),
+        fn.SUM(Case(None, (((FollowUp.due_on >= today) & (FollowUp.due_on <= end), 1),), 0)),
+        fn.SUM(Case(None, ((FollowUp.due_on < today, 1),), 0)))
+        .where(is_open()).group_by(FollowUp.assignee))
+    done_counts = (FollowUp.select(FollowUp.assignee, fn.COUNT(FollowUp.id))
+                   .where(is_done(), FollowUp.completed_on >= start).group_by(plain(FollowUp.assignee)))
+    by_user = {}
+    for query, slot in ((open_counts, slice(0, 3)), (done_counts, slice(3, 4))):
+        query = scoped(FollowUp, actor, org_field=unit, query=query)
+        if unit_ids is not None:
+            query = query.where(unit.in_(unit_ids))
+        for assignee, *values in query.tuples():
+            by_user.setdefault(assignee, [0, 0, 0, 0])[slot] = values
     # The active cadres of the scope, and whoever holds its tasks (someone since moved away or
     # deactivated included, so their tasks can be seen and reassigned).
     team = scoped(User, actor).where(User.active == True, User.role.in_(ASSIGNEE_ROLES))  # noqa: E712
     if unit_ids is not None:
         team = team.where(User.org_unit.in_(unit_ids))
-    people = (User.select(User, OrgUnit).join(OrgUnit)
+    # Only what the board shows (a district's board lists hundreds of people).
+    people = (User.select(User.id, User.username, User.name, User.role, User.active, User.org_unit,
+                          OrgUnit.id, OrgUnit.name, OrgUnit.path).join(OrgUnit)
               .where(User.id.in_(team.select(User.id)) | User.id.in_(list(by_user) or [0])))
     rows = []
     for person in people.order_by(OrgUnit.path, User.name):
@@ -152,17 +208,21 @@ def listing(actor, args: ListArgs, today: date | None = None):
     Assignee = User.alias("assignee")
     query = (_with_refs(FollowUp.select(FollowUp, Assignee.id, Assignee.name))
              .join_from(FollowUp, Assignee, on=(FollowUp.assignee == Assignee.id), attr="assignee"))
-    query = scoped(FollowUp, actor, query=query)
+    # Each list is read in its order from an index that holds the unit (followup_open_due, and
+    # (due_on | completed_at, org_unit) for the others): the scope is checked in the index, and a
+    # page stops after a page of rows in scope instead of sorting all of a town's tasks.
+    org_unit = plain(FollowUp.org_unit)
+    query = scoped(FollowUp, actor, org_field=org_unit, query=query)
     if args.assignee:
         query = query.where(FollowUp.assignee == args.assignee)
     if args.org:
         unit = OrgUnit.get_or_none(OrgUnit.id == args.org)
         if unit is not None:
-            query = query.where(FollowUp.org_unit.in_(subtree_ids(unit)))
+            query = query.where(org_unit.in_(subtree_ids(unit)))
     if args.status == "":
-        query = query.where(FollowUp.status.in_(OPEN))
-    elif args.status in ("done", "cancelled"):
-        query = query.where(FollowUp.status == args.status)
+        query = query.where(is_open())  # the first page straight from followup_open_due
+    elif args.status in ("done", "cancelled"):  # newest first, along (completed_at, org_unit)
+        query = query.where(plain(FollowUp.status) == args.status)
     if args.due == "overdue":
         query = query.where(FollowUp.due_on < today)
     elif args.due == "today":

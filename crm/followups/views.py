@@ -319,6 +319,7 @@ def suggested():
     items, has_next = suggestions.page(current_user, rule, page_no, today=today, unit_ids=unit_ids)
     return render_template("followups/suggestions.html", rule=rule, counts=counts, items=items,
                            has_next=has_next, page_no=page_no, form=form, args=args,
-                           RULES=suggestions.RULES, presets=due_presets(today),
+                           RULES=suggestions.RULES, count_label=suggestions.count_label,
+                           presets=due_presets(today),
                            units=visible_org_units(current_user, active_only=False),
                            picked=set(request.form.getlist("items")))

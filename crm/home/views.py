@@ -2,10 +2,14 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from crm.common.timeutil import local_today
-from crm.enterprises import queries
+from crm.home.queries import recent_work, recently_changed, scope_summary
 from crm.permissions import can
 
 bp = Blueprint("home", __name__)
+
+# 我的任务 on the home page shows the first few of each group (overdue, today, this week, later)
+# with the group's count; the follow-up list has the rest.
+TASKS_PER_GROUP = 10
 
 
 @bp.route("/")
@@ -13,17 +17,20 @@ bp = Blueprint("home", __name__)
 def index():
     """One home page per role: staff start with 我的任务; supervisors also see their team and
     what the suggestions propose; everyone sees the scope summary."""
-    from crm.fieldwork.recent import recent_work
     from crm.followups import queries as followups
     from crm.followups.queries import DUE_FILTERS
     today = local_today()
-    summary = queries.scope_summary(current_user)
-    recent = queries.recently_changed(current_user, limit=8)
+    summary = scope_summary(current_user)
+    recent = recently_changed(current_user, summary["total"], limit=8)
     work = recent_work(current_user) if can("edit_records") else []
-    tasks = followups.my_buckets(current_user, today) if can("edit_records") else None
+    tasks = task_counts = None
+    if can("edit_records"):
+        tasks = followups.my_buckets(current_user, today, per_bucket=TASKS_PER_GROUP)
+        task_counts = followups.bucket_counts(current_user, today)
     team = followups.board(current_user, today) if current_user.role == "supervisor" else []
     from crm.followups import suggestions
     suggested = suggestions.counts(current_user, today) if current_user.role == "supervisor" else None
     return render_template("home/index.html", summary=summary, recent=recent, work=work, tasks=tasks,
-                           team=team, suggested=suggested, today=today, DUE_FILTERS=DUE_FILTERS,
-                           suggestion_rules=suggestions.RULES)
+                           task_counts=task_counts, team=team, suggested=suggested, today=today,
+                           DUE_FILTERS=DUE_FILTERS, suggestion_rules=suggestions.RULES,
+                           count_label=suggestions.count_label)

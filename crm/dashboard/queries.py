@@ -15,12 +15,10 @@ from datetime import date
 
 from crm.compliance import calendar as cal
 from crm.fieldwork.choices import TARGET_GROUPS
-from crm.founding import stages
 from crm.org.queries import subtree_ids
 from crm.stats import facts as stats_facts
 from crm.stats import queries as stats
 
-FOUNDED = tuple(stages.stages_with_status("founded"))
 PERIODS = (("month", "本月"), ("quarter", "本季度"), ("year", "本年"))
 
 
@@ -115,11 +113,6 @@ def figures(unit, period: cal.Period, today: date) -> Figures:
     f.trainings, f.trainees = done["trainings"], done["trainees"]
     f.visits = done["visits"]
     return f
-
-
-def median_days(units) -> dict:
-    """Median days a firm spent in each stage, over the stays that have ended (crm/stats/facts.stays)."""
-    return stats.median_days(units)
 
 
 def trends(unit, today: date, months: int = 12) -> dict:

@@ -223,11 +223,11 @@ class District:
                 if self.last_contact[ent] is None or day > self.last_contact[ent]:
                     self.last_contact[ent] = day
                 visitors.append((vid, vid, user))
-                yield (vid, ent, day, rng.choice(["door", "door", "phone", "meeting"]), ",founding,",
-                       rng.choice(VISIT_TEXT), "", "", 1, False, self.now, user, self.now, user)
+                yield (vid, ent, self.units[code].id, day, rng.choice(["door", "door", "phone", "meeting"]),
+                       ",founding,", rng.choice(VISIT_TEXT), "", "", 1, False, self.now, user, self.now, user)
         V = Visit
-        self.insert(V, [V.id, V.enterprise, V.visited_on, V.kind, V.purposes, V.summary, V.outcome, V.next_step,
-                        V.version, V.archived, V.created_at, V.created_by, V.updated_at, V.updated_by], rows())
+        self.insert(V, [V.id, V.enterprise, V.org_unit, V.visited_on, V.kind, V.purposes, V.summary, V.outcome,
+                        V.next_step, V.version, V.archived, V.created_at, V.created_by, V.updated_at, V.updated_by], rows())
         W = VisitVisitor
         self.insert(W, [W.id, W.visit, W.user], visitors)
 

@@ -460,8 +460,11 @@ def main():
 
     for label, url in [("visits ledger", "/visits/"), ("meetings ledger", "/meetings/"),
                        ("trainings ledger", "/trainings/"), ("activities ledger", "/activities/"),
-                       ("needs ledger", "/needs/"), ("visits ledger, town", f"/visits/?org={town}")]:
+                       ("needs ledger", "/needs/"), ("visits ledger, town", f"/visits/?org={town}"),
+                       ("visits ledger, page 1,000", "/visits/?page=1000"),
+                       ("visits ledger, town, page 1,000", f"/visits/?org={town}&page=1000")]:
         bench.measure(label, get(admin, url), n, w)
+    bench.measure("visits ledger (staff's scope)", get(staff, "/visits/"), n, w, who="staff")
     bench.measure("follow-ups, my tasks (staff)", get(staff, "/followups/"), n, w, who="staff")
     bench.measure("team board (supervisor)", get(sup, "/followups/"), n, w, who="supervisor")
     bench.measure("team board (admin)", get(admin, "/followups/"), n, w)

@@ -1,5 +1,6 @@
 """After upgrading an empty database, the models and the schema agree (SQLite and PostgreSQL)."""
 import uuid
+from datetime import date
 
 import pytest
 from playhouse.schema_diff import diff_models
@@ -57,4 +58,32 @@ def test_postgres_schema_matches_models():
 def test_sqlite_writes_take_the_lock_up_front(tmp_path):
     database = bind(f"sqlite:///{tmp_path / 'lock.db'}")
     assert database._lock_type == "IMMEDIATE"
+    database.close()
+
+
+def test_visits_get_their_firms_unit_on_upgrade_and_lose_nothing_on_downgrade(tmp_path):
+    """0009 fills visit.org_unit_id from the enterprises (an existing database's visits), and its
+    down() drops the column without touching the visits or their visitors."""
+    from crm.auth.models import User
+    from crm.enterprises.models import Enterprise
+    from crm.org.services import create_unit
+    from crm.visits.models import Visit, VisitVisitor
+    database = bind(f"sqlite:///{tmp_path / 'visits.db'}")
+    database.connect(reuse_if_open=True)
+    schema.upgrade()
+    root = create_unit("测试区总工会", "district", None)
+    towns = [create_unit(f"{n}镇总工会", "town", root) for n in "甲乙"]
+    user = User.create(username="u", name="用户", role="staff", org_unit=root, password_hash="x")
+    firms = [Enterprise.create(name=f"企业{i}", name_norm=f"企业{i}", org_unit=towns[i % 2], created_by=user)
+             for i in range(4)]
+    for i, firm in enumerate(firms * 2):
+        visit = Visit.create(enterprise=firm, visited_on=date(2026, 11, 1 + i), kind="door", summary="走访")
+        VisitVisitor.create(visit=visit, user=user)
+    assert schema.runner().down() == ["0009_visit_org_unit"]
+    assert "org_unit_id" not in {c.name for c in database.get_columns("visit")}
+    assert (Visit.select().count(), VisitVisitor.select().count()) == (8, 8)
+    assert schema.upgrade() == ["0009_visit_org_unit"]
+    rows = Visit.select(Visit.org_unit, Enterprise.org_unit.alias("firm_unit")).join(Enterprise).tuples()
+    assert len(rows) == 8 and all(mine == theirs for mine, theirs in rows)
+    assert {mine for mine, _ in rows} == {t.id for t in towns}
     database.close()

@@ -17,7 +17,7 @@ from crm.founding.models import FoundingEvent
 from crm.needs.models import Need
 from crm.photos.models import Photo
 from crm.visits.models import Visit, VisitComment, VisitVisitor
-from tests.conftest import csrf_token, login_as
+from tests.conftest import BASE_PG_URL, csrf_token, login_as
 from tests.fieldwork_helpers import big_png, form_keys, jpeg
 
 TODAY = local_today()
@@ -384,3 +384,60 @@ def test_a_need_is_archived_with_a_reason_and_restored(app, town, make):
     assert outsider.get(f"/needs/{need.id}").status_code == 404
     client.post(f"/needs/{need.id}/restore", data={"csrf_token": token})
     assert not Need.get_by_id(need.id).archived
+
+
+def test_visits_carry_their_firms_unit_and_move_with_it(app, town, make):
+    """The ledgers and scoping read the visit's copy of its firm's unit: it is set when the visit is
+    saved (by the form, or by any direct save) and follows the firm to another unit."""
+    from crm.enterprises.services import update_enterprise
+    client = login_as(app.test_client(), town["staff"])
+    _, key = new_visit(client, town["ent"], summary="搬迁前的走访", visitor_ids=[str(town["staff"].id)])
+    visit = Visit.get(Visit.form_key == key)
+    assert visit.org_unit_id == town["org"].id
+    direct = Visit.create(enterprise=town["ent"], visited_on=TODAY, kind="phone", summary="直接保存")
+    assert Visit.get_by_id(direct.id).org_unit_id == town["org"].id
+    other_org = make.org("乙镇总工会")
+    other_staff = make.user("staff", org=other_org)
+    other = login_as(app.test_client(), other_staff)
+    assert other.get(f"/visits/{visit.id}").status_code == 404
+    assert "搬迁前的走访" not in other.get("/visits/").get_data(as_text=True)
+    with app.app_context():
+        update_enterprise(town["ent"].id, {"org_unit": other_org.id}, make.user("admin"),
+                          Enterprise.get_by_id(town["ent"].id).version)
+    assert {v.org_unit_id for v in Visit.select()} == {other_org.id}
+    assert other.get(f"/visits/{visit.id}").status_code == 200
+    assert "搬迁前的走访" in other.get("/visits/").get_data(as_text=True)
+    assert "搬迁前的走访" in other.get(f"/visits/?org={other_org.id}").get_data(as_text=True)
+    assert client.get(f"/visits/{visit.id}").status_code == 404
+    assert "搬迁前的走访" not in client.get("/visits/").get_data(as_text=True)
+    admin = login_as(app.test_client(), make.user("admin"))
+    assert "搬迁前的走访" not in admin.get(f"/visits/?org={town['org'].id}").get_data(as_text=True)
+    # A visit logged after the move is filed under the new unit, its need too.
+    _, key = new_visit(other, town["ent"], summary="搬迁后的走访", need_categories=["legal"],
+                       visitor_ids=[str(other_staff.id)])
+    after = Visit.get(Visit.form_key == key)
+    assert after.org_unit_id == other_org.id
+    assert Need.get(Need.visit == after.id).org_unit_id == other_org.id
+
+
+@pytest.mark.skipif(bool(BASE_PG_URL), reason="SQLite query plans")
+@pytest.mark.parametrize("who, query, index", [
+    ("admin", "org={org}", "visit_org_unit_id_archived_visited_on_id"),
+    ("admin", "org={org}&page=1000", "visit_org_unit_id_archived_visited_on_id"),
+    ("staff", "", "visit_org_unit_id_archived_visited_on_id"),
+    ("admin", "", "visit_visited_on_id_archived"),
+    ("admin", "page=1000", "visit_visited_on_id_archived"),
+])
+def test_a_ledger_page_picks_its_ids_from_one_index(app, town, make, who, query, index):
+    """The visits of a unit (or of the district), newest first, are read from one covering index
+    without touching the visits' rows or their enterprises: deep pages skip index entries only."""
+    from tests.test_enterprise_list_scale import statements
+    from crm.db import db
+    user = town["staff"] if who == "staff" else make.user("admin")
+    client = login_as(app.test_client(), user)
+    new_visit(client, town["ent"], visitor_ids=[str(town["staff"].id)])
+    with statements() as seen:
+        assert client.get("/visits/?" + query.format(org=town["org"].id)).status_code == 200
+    sql, params = next((s, p) for s, p in seen if s.startswith('SELECT "t1"."id" FROM "visit"'))
+    plan = " | ".join(r[3] for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+    assert f"COVERING INDEX {index}" in plan and "enterprise" not in sql, (sql, plan)

@@ -192,9 +192,11 @@ def update_enterprise(ent_id: int, data: dict, user, expected_version: int,
                 raise ConflictError(Enterprise.get_by_id(ent_id), data)
             for name, (old, new) in changes.items():
                 _record(ent_id, user, version, name, old, new, source)
-            if "org_unit" in changes:  # its follow-ups are seen where the firm now belongs
-                from crm.followups.services import firm_moved
-                firm_moved(ent_id, changes["org_unit"][1])
+            if "org_unit" in changes:  # its visits and follow-ups are seen where the firm now belongs
+                from crm.followups import services as followups
+                from crm.visits import services as visits
+                visits.firm_moved(ent_id, changes["org_unit"][1])
+                followups.firm_moved(ent_id, changes["org_unit"][1])
             if changes.keys() & COUNTED:
                 stats.firm_changed([ent_id], all_years=bool(changes.keys() & COUNTED_EVERY_YEAR))
     except IntegrityError as exc:

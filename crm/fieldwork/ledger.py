@@ -82,16 +82,19 @@ class LedgerPage:
     has_next: bool
 
 
-def page_of(query, page: int) -> LedgerPage:
+def page_of(query, page: int, rows_of=None) -> LedgerPage:
     """One page without counting the whole table: fetch one row more than shown. The page's ids
     are picked first by a narrow query (the offset walks index entries, not whole records), then
-    its rows are read by id, in that order."""
+    its rows are read by id, in that order. `rows_of(query)`: the query that reads the shown rows
+    with what they display (e.g. joined), when `query` itself is kept narrow so that picking the
+    ids needs no join."""
     size = current_app.config["PAGE_SIZE"]
     model = query.model
     ids = [i for (i,) in query.select(model.id).offset((page - 1) * size).limit(size + 1).tuples()]
     if not ids:
         return LedgerPage([], page, False)
-    by_id = {row.id: row for row in query.where(model.id.in_(ids[:size])).order_by()}
+    rows = rows_of(query) if rows_of is not None else query
+    by_id = {row.id: row for row in rows.where(model.id.in_(ids[:size])).order_by()}
     return LedgerPage([by_id[i] for i in ids[:size]], page, len(ids) > size)
 
 

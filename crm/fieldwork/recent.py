@@ -11,7 +11,7 @@ from crm.visits.models import Visit, VisitVisitor
 def _visits(user, limit: int, among_latest: int | None = None) -> list:
     """The user's latest visits (as a visitor, in scope, not archived): among the district's
     `among_latest` latest visits, or else among all of the user's own."""
-    query = (scoped(Visit, user, Enterprise.org_unit,
+    query = (scoped(Visit, user,
                     query=Visit.select(Visit.id, Visit.visited_on, Visit.kind, Enterprise.name)
                     .join(Enterprise).switch(Visit).join(VisitVisitor))
              .where(VisitVisitor.user == user.id, Visit.archived == False)  # noqa: E712

@@ -8,9 +8,8 @@ from crm.visits.models import Visit, VisitVisitor
 
 
 def get_visit_or_404(record_id, user) -> Visit:
-    """A visit is in scope when its enterprise is."""
-    return get_or_404(Visit, record_id, user, Enterprise.org_unit,
-                      query=Visit.select(Visit, Enterprise).join(Enterprise))
+    """A visit is in scope when its enterprise is (crm/visits/queries.scoped_visits)."""
+    return get_or_404(Visit, record_id, user, query=Visit.select(Visit, Enterprise).join(Enterprise))
 
 
 def visitor_names(visit_id) -> str:

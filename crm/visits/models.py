@@ -5,11 +5,17 @@ from crm.common.timeutil import utcnow
 from crm.db import BaseModel
 from crm.enterprises.models import Enterprise
 from crm.fieldwork.models import FieldWorkRecord
+from crm.org.models import OrgUnit
 
 
 class Visit(FieldWorkRecord):
     """走访记录: one enterprise, one day, one or more visitors."""
     enterprise = ForeignKeyField(Enterprise, backref="visits", on_delete="RESTRICT")
+    # The enterprise's org unit, copied so that a unit's visits are read by one index in date order
+    # (scoping and the ledgers). Set when the visit is saved and when its enterprise moves to
+    # another unit (crm/visits/services.create_visit, crm/enterprises/services.update_enterprise).
+    # Nullable only because SQLite cannot add a NOT NULL reference to an existing table (0009).
+    org_unit = ForeignKeyField(OrgUnit, null=True, backref="+", on_delete="RESTRICT", index=False)
     visited_on = DateField(index=True)
     visit_time = TimeField(null=True)
     kind = CharField(max_length=20)
@@ -24,7 +30,15 @@ class Visit(FieldWorkRecord):
     accuracy_m = FloatField(null=True)
 
     class Meta:
-        indexes = ((("enterprise", "visited_on"), False),)
+        indexes = ((("enterprise", "visited_on"), False),
+                   (("org_unit", "archived", "visited_on", "id"), False),
+                   (("visited_on", "id", "archived"), False))
+
+    def save(self, *args, **kwargs):
+        if self.org_unit_id is None and self.enterprise_id is not None:  # never saved without its unit
+            self.org_unit_id = (Enterprise.select(Enterprise.org_unit)
+                                .where(Enterprise.id == self.enterprise_id).tuples().get()[0])
+        return super().save(*args, **kwargs)
 
 
 class VisitVisitor(BaseModel):

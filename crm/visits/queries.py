@@ -9,8 +9,9 @@ from crm.visits.models import Visit, VisitComment, VisitVisitor
 
 
 def scoped_visits(user):
-    return scoped(Visit, user, Enterprise.org_unit,
-                  query=Visit.select(Visit, Enterprise).join(Enterprise))
+    """Visits in the user's scope: a visit is in scope when its enterprise is (decided on the
+    visit's copy of its enterprise's unit, which the services keep equal)."""
+    return scoped(Visit, user, query=Visit.select(Visit, Enterprise).join(Enterprise))
 
 
 def visitor_choices(ent, user, include=()):
@@ -37,17 +38,24 @@ def visitor_choices(ent, user, include=()):
 
 
 def ledger(user, a: LedgerArgs):
-    query = scoped_visits(user)
+    """The filtered visits, newest first, without their enterprises (a page's ids are picked from
+    the (org_unit, archived, visited_on, id) index alone); with_firms() reads what rows show."""
+    query = scoped(Visit, user)
     query = query.where(Visit.archived == (a.archived == "1"))
     units = a.unit_ids()
     if units is not None:
-        query = query.where(Enterprise.org_unit.in_(units))
+        query = query.where(Visit.org_unit.in_(units))
     query = a.dates(query, Visit.visited_on)
     if a.kind:
         query = query.where(Visit.kind == a.kind)
     if a.staff:
         query = query.where(Visit.id.in_(VisitVisitor.select(VisitVisitor.visit).where(VisitVisitor.user == a.staff)))
     return query.order_by(Visit.visited_on.desc(), Visit.id.desc())
+
+
+def with_firms(query):
+    """A ledger query reading each visit with its enterprise."""
+    return query.select(Visit, Enterprise).join(Enterprise)
 
 
 def visitors_of(visit_ids) -> dict:

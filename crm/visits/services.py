@@ -3,7 +3,7 @@ transaction, once per form key), editing it, archiving it, commenting on it."""
 from crm.common.errors import ServiceError
 from crm.common.text import clean
 from crm.common.timeutil import local_today, utcnow
-from crm.db import db
+from crm.db import db, is_postgres
 from crm.enterprises.models import Enterprise
 from crm.fieldwork import contact
 from crm.fieldwork import services as records
@@ -64,6 +64,21 @@ def _set_visitors(visit_id, visitor_ids):
         VisitVisitor.create(visit=visit_id, user=uid)
 
 
+def _unit_now(ent_id: int) -> int:
+    """The enterprise's unit as the visit is saved. On PostgreSQL its row is locked first (as the
+    aggregates lock it later in the same transaction), so a move to another unit cannot commit in
+    between and leave the new visit under the old unit."""
+    query = Enterprise.select(Enterprise.org_unit).where(Enterprise.id == ent_id)
+    if is_postgres():
+        query = query.for_update("FOR NO KEY UPDATE")
+    return query.tuples().get()[0]
+
+
+def firm_moved(ent_id: int, unit_id: int) -> int:
+    """A file moved to another unit takes its visits along (in the moving transaction)."""
+    return Visit.update(org_unit=unit_id).where(Visit.enterprise == ent_id).execute()
+
+
 def create_visit(ent: Enterprise, data: dict, user, form_key: str, allowed_visitors: set,
                  followup_id: int | None = None):
     """Returns (visit, created). `created` is False when this form key was already saved.
@@ -78,11 +93,12 @@ def create_visit(ent: Enterprise, data: dict, user, form_key: str, allowed_visit
 
     def build():
         now = utcnow()
-        visit = Visit.create(enterprise=ent.id, form_key=form_key, created_by=user, updated_by=user,
+        unit_id = _unit_now(ent.id)
+        visit = Visit.create(enterprise=ent.id, org_unit=unit_id, form_key=form_key, created_by=user, updated_by=user,
                              created_at=now, updated_at=now,
                              **_location(data), **_values(data))
         _set_visitors(visit.id, data["visitor_ids"])
-        needs.raise_needs(org_unit=ent.org_unit_id, enterprise=ent.id, visit=visit.id,
+        needs.raise_needs(org_unit=unit_id, enterprise=ent.id, visit=visit.id,
                           raised_on=data["visited_on"], user=user,
                           categories=data.get("need_categories"), detail=data.get("need_detail"))
         photos.attach("visit", visit.id, form_key, user)

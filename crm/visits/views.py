@@ -182,7 +182,7 @@ def staff_choices():
 @login_required
 def index():
     args = _args()
-    page = ledger.page_of(queries.ledger(current_user, args), args.page)
+    page = ledger.page_of(queries.ledger(current_user, args), args.page, rows_of=queries.with_firms)
     names = queries.visitors_of(v.id for v in page.rows)
     return render_template("visits/index.html", page=page, args=args, names=names,
                            units=visible_org_units(current_user, active_only=False),
@@ -200,7 +200,7 @@ COLUMNS = [("走访日期", 12), ("时间", 8), ("企业名称", 36), ("所属�
 def export():
     from crm.org.models import OrgUnit
     args = _args()
-    query = queries.ledger(current_user, args)
+    query = queries.with_firms(queries.ledger(current_user, args))
 
     def rows():
         units = dict(OrgUnit.select(OrgUnit.id, OrgUnit.name).tuples())

@@ -32,6 +32,9 @@ def test_a_small_district_is_consistent(app):
                         .join(Meeting).group_by(MeetingEnterprise.enterprise).tuples()):
         visits[ent_id] = max(day, visits.get(ent_id, day))
     assert {e.id: e.last_contact_on for e in Enterprise.select() if e.last_contact_on} == visits
+    # Every visit is filed under its firm's unit (the ledgers read it).
+    assert not (Visit.select().join(Enterprise).where((Visit.org_unit.is_null())
+                                                      | (Visit.org_unit != Enterprise.org_unit)).exists())
     # A file with a long history for the benchmark, and pages that work on the data.
     assert max(Visit.select(fn.COUNT(Visit.id)).group_by(Visit.enterprise).tuples())[0] >= 100
     client = login_as(app.test_client(), User.get(User.username == "admin"))

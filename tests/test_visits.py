@@ -441,3 +441,20 @@ def test_a_ledger_page_picks_its_ids_from_one_index(app, town, make, who, query,
     sql, params = next((s, p) for s, p in seen if s.startswith('SELECT "t1"."id" FROM "visit"'))
     plan = " | ".join(r[3] for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
     assert f"COVERING INDEX {index}" in plan and "enterprise" not in sql, (sql, plan)
+
+
+@pytest.mark.parametrize("who, query", [("staff", ""), ("admin", "org={org}"), ("staff", "org={org}")])
+def test_a_ledger_page_names_its_units_as_values(app, town, make, who, query):
+    """The units are looked up first and written into the page's query as values, so PostgreSQL
+    plans with the actual units (a small unit's visits by their index, not a walk of the district's
+    visits by date looking for them)."""
+    from tests.test_enterprise_list_scale import statements
+    user = town["staff"] if who == "staff" else make.user("admin")
+    below = make.org("甲镇总工会服务站", kind="station", parent=town["org"])
+    client = login_as(app.test_client(), user)
+    new_visit(client, town["ent"], summary="本镇的走访", visitor_ids=[str(town["staff"].id)])
+    with statements() as seen:
+        html = client.get("/visits/?" + query.format(org=town["org"].id)).get_data(as_text=True)
+    assert "本镇的走访" in html
+    sql, params = next((s, p) for s, p in seen if s.startswith('SELECT "t1"."id" FROM "visit"'))
+    assert "org_unit" not in sql.replace('"org_unit_id"', "") and town["org"].id in params and below.id in params

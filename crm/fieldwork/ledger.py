@@ -58,14 +58,16 @@ class LedgerArgs:
             out.page = 1
         return out
 
-    def unit_ids(self):
-        """A subquery of the chosen unit and everything below it (None: no unit filter)."""
+    def unit_ids(self, listed=False):
+        """A subquery of the chosen unit and everything below it (None: no unit filter);
+        `listed`: their ids as a list (see permissions.scoped)."""
         if not self.org:
             return None
         unit = OrgUnit.get_or_none(OrgUnit.id == self.org)
         if unit is None:
             return None
-        return subtree_ids(unit)
+        ids = subtree_ids(unit)
+        return [i for (i,) in ids.tuples()] if listed else ids
 
     def dates(self, query, column):
         if self.date_from and "date_from" not in self.errors:
@@ -85,15 +87,16 @@ class LedgerPage:
 def page_of(query, page: int, rows_of=None) -> LedgerPage:
     """One page without counting the whole table: fetch one row more than shown. The page's ids
     are picked first by a narrow query (the offset walks index entries, not whole records), then
-    its rows are read by id, in that order. `rows_of(query)`: the query that reads the shown rows
-    with what they display (e.g. joined), when `query` itself is kept narrow so that picking the
-    ids needs no join."""
+    its rows are read by id, in that order. `rows_of(select)`: the query reading rows with what
+    they display (e.g. joined), when `query` itself is kept narrow so that picking the ids needs no
+    join; given a plain select of the model, the rows are then read by id alone (without the
+    filters, which could steer SQLite to the filter's index instead of the ids)."""
     size = current_app.config["PAGE_SIZE"]
     model = query.model
     ids = [i for (i,) in query.select(model.id).offset((page - 1) * size).limit(size + 1).tuples()]
     if not ids:
         return LedgerPage([], page, False)
-    rows = rows_of(query) if rows_of is not None else query
+    rows = rows_of(model.select()) if rows_of is not None else query
     by_id = {row.id: row for row in rows.where(model.id.in_(ids[:size])).order_by()}
     return LedgerPage([by_id[i] for i in ids[:size]], page, len(ids) > size)
 

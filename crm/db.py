@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
+from playhouse.postgres_ext import PostgresqlExtDatabase, ServerSideQuery
 
 db = DatabaseProxy()
 
@@ -40,7 +41,7 @@ def make_database(url: str):
         # ?schema=NAME keeps the tables in that schema (public stays on the path for pg_trgm).
         schema = parse_qs(parsed.query).get("schema", [""])[0]
         extra = {"options": f"-c search_path={schema},public"} if schema else {}
-        return PostgresqlDatabase(
+        return PostgresqlExtDatabase(  # (for its server-side cursors: stream())
             parsed.path.lstrip("/") or "postgres",
             user=parsed.username or None, password=parsed.password or None,
             host=parsed.hostname or None, port=parsed.port or None,
@@ -62,6 +63,21 @@ def is_sqlite() -> bool:
 
 def is_postgres() -> bool:
     return isinstance(db.obj, PostgresqlDatabase)
+
+
+def stream(query, size=1000):
+    """A long query's rows without holding its whole result in memory (the exports). SQLite steps
+    its cursor; psycopg2 would fetch the whole result into the client first, so PostgreSQL reads
+    through a server-side cursor, `size` rows at a time, inside a transaction (which it needs)."""
+    if not is_postgres():
+        yield from query.iterator()
+        return
+    rows = ServerSideQuery(query, array_size=size)
+    with db.atomic():
+        try:
+            yield from rows
+        finally:  # (closed inside the transaction, also when the reader stops early)
+            rows.close()
 
 
 def init_app(app):

@@ -165,6 +165,30 @@ def test_export_then_import_changes_nothing(app, make, town, tmp_path):
     assert counts["unchanged"] == ws.max_row - 1
 
 
+def test_exports_stream_their_rows(app, make, town):
+    """A long export is read through a cursor, never held whole: on PostgreSQL a server-side
+    cursor (psycopg2 would fetch the whole result first), read `size` rows at a time."""
+    from crm.db import db, is_postgres, stream
+    ids = [make.enterprise(org=town["a"], name=f"流式导出{i}").id for i in range(5)]
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        def query():
+            return Enterprise.select().where(Enterprise.id.in_(ids)).order_by(Enterprise.id.desc())
+        assert [e.id for e in stream(query(), size=2)] == sorted(ids, reverse=True)
+        rows = stream(query(), size=2)
+        assert next(rows).name == "流式导出4"
+        cursors = "SELECT count(*) FROM pg_cursors"
+        try:
+            if is_postgres():
+                assert db.execute_sql(cursors).fetchone()[0] == 1
+        finally:
+            rows.close()
+        assert not db.in_transaction()
+        if is_postgres():
+            assert db.execute_sql(cursors).fetchone()[0] == 0
+        db.close()
+
+
 def test_the_pages_from_upload_to_the_record(app, make, town, tmp_path):
     client = login_as(app.test_client(), town["sup"])
     page = client.get("/imports/enterprises/new").get_data(as_text=True)

@@ -9,6 +9,7 @@ from crm.activities.kind import get_activity_or_404
 from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date, local_today
+from crm.db import stream
 from crm.fieldwork import ledger, services as records, views as fw
 from crm.fieldwork.choices import PARTNERS, SERVICES, TARGET_GROUPS, labels, split_keys
 from crm.fieldwork.forms import ArchiveRecordForm, int_list
@@ -169,7 +170,7 @@ def export():
     def rows():
         users = dict(User.select(User.id, User.name).tuples())
         batch = []
-        for activity in query.iterator():
+        for activity in stream(query):
             batch.append(activity)
             if len(batch) == 500:
                 yield from _rows(batch, users)

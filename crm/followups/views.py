@@ -9,6 +9,7 @@ from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.redirects import safe_next
 from crm.common.timeutil import fmt_date, fmt_dt, local_today
+from crm.db import stream
 from crm.enterprises.models import Enterprise
 from crm.fieldwork import ledger
 from crm.fieldwork.forms import int_list
@@ -270,7 +271,7 @@ def export():
     names = dict(User.select(User.id, User.name).tuples())
 
     def rows():
-        for fu in query.iterator():
+        for fu in stream(query):
             ent = fu.enterprise if fu.enterprise_id else None
             yield [fmt_date(fu.due_on), STATUSES.label(fu.status), PRIORITIES.label(fu.priority), fu.title,
                    ent.name if ent else "", stages.label(ent.stage) if ent else "",

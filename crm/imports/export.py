@@ -1,5 +1,6 @@
 """The enterprise list as a ledger: exactly the filtered files, in the columns the importer reads
 (an exported file imports back with nothing new and nothing changed)."""
+from crm.db import stream
 from crm.enterprises import fields
 from crm.enterprises.models import Contact
 from crm.imports.columns import EXPORTED
@@ -12,7 +13,7 @@ def rows(query, batch=500):
     """Rows for the ledger, streamed in batches (the primary contact looked up per batch)."""
     units = dict(OrgUnit.select(OrgUnit.id, OrgUnit.name).tuples())
     chunk = []
-    for ent in query.iterator():
+    for ent in stream(query):
         chunk.append(ent)
         if len(chunk) >= batch:
             yield from _rows(chunk, units)

@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date
+from crm.db import stream
 from crm.fieldwork import ledger, services as records, views as fw
 from crm.fieldwork.choices import NEED_CATEGORIES, NEED_STATUSES
 from crm.fieldwork.forms import ArchiveRecordForm
@@ -48,7 +49,7 @@ def export():
     users = dict(User.select(User.id, User.name).tuples())
 
     def rows():
-        for n in query.iterator():
+        for n in stream(query):
             source = n.enterprise.name if n.enterprise_id else ("沟通会" if n.meeting_id else "")
             yield [fmt_date(n.raised_on), source, n.org_unit.name, NEED_CATEGORIES.label(n.category), n.detail,
                    NEED_STATUSES.label(n.status), n.resolution, fmt_date(n.resolved_on),

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date, local_today
+from crm.db import stream
 from crm.fieldwork import ledger, services as records, views as fw
 from crm.fieldwork.choices import TRAINING_CATEGORIES
 from crm.fieldwork.forms import ArchiveRecordForm, int_list
@@ -145,7 +146,7 @@ def export():
     def rows():
         users = dict(User.select(User.id, User.name).tuples())
         batch = []
-        for training in query.iterator():
+        for training in stream(query):
             batch.append(training)
             if len(batch) == 500:
                 yield from _rows(batch, users)

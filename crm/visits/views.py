@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date, fmt_dt, local_now, local_today
+from crm.db import stream
 from crm.enterprises.views import get_enterprise_or_404
 from crm.fieldwork import ledger, services as records, views as fw
 from crm.fieldwork.choices import NEED_CATEGORIES, VISIT_KINDS, VISIT_PURPOSES, labels
@@ -206,7 +207,7 @@ def export():
         units = dict(OrgUnit.select(OrgUnit.id, OrgUnit.name).tuples())
         users = dict(User.select(User.id, User.name).tuples())
         batch = []
-        for visit in query.iterator():
+        for visit in stream(query):
             batch.append(visit)
             if len(batch) == 500:
                 yield from _rows(batch, units, users)

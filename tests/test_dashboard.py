@@ -155,3 +155,24 @@ def test_each_firm_figure_links_to_a_list_of_the_same_firms(app, world):
     # The list keeps those filters visibly, and each can be removed.
     page = client.get(links["25人以上企业建会率"]).get_data(as_text=True)
     assert "职工25人以上 ×" in page and 'name="size" value="25"' in page
+
+
+def test_the_people_table_shows_the_busiest_and_links_to_the_whole_board(app, make, world, monkeypatch):
+    from crm.dashboard import views
+    from crm.followups.models import FollowUp
+    firm = Enterprise.get(Enterprise.name == "甲一")
+    busy, calm = make.user(org=world["a"], name="忙碌干部"), make.user(org=world["a"], name="清闲干部")
+    for due in (date(2026, 11, 1), date(2026, 11, 2), date(2026, 12, 1)):
+        FollowUp.create(title="跟进", org_unit=world["a"], enterprise=firm, assignee=busy,
+                        assigned_by=world["admin"], due_on=due)
+    FollowUp.create(title="跟进", org_unit=world["a"], enterprise=firm, assignee=calm,
+                    assigned_by=world["admin"], due_on=date(2026, 12, 1))
+    client = login_as(app.test_client(), world["admin"])
+    page = f"/dashboard/?org={world['a'].id}"
+    html = client.get(page).get_data(as_text=True)
+    assert "忙碌干部" in html and "清闲干部" in html and "more-people" not in html
+    monkeypatch.setattr(views, "PEOPLE_SHOWN", 1)
+    html = client.get(page).get_data(as_text=True)
+    assert "忙碌干部" in html and "清闲干部" not in html
+    assert "逾期、未完成最多的 1 人" in html and "团队任务：全部 2 人" in html
+    assert f'href="/followups/?org={world["a"].id}"' in html

@@ -41,6 +41,11 @@ def chosen_month(today):
     return today.year, today.month
 
 
+# The people with the most overdue and open tasks first (the board's order); 团队任务 lists them all
+# (a district has hundreds, and a table of every one made the district's overview slow to render).
+PEOPLE_SHOWN = 10
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -71,5 +76,6 @@ def index():
     }
     people = board(current_user, today, queries.subtree(unit))
     return render_template("dashboard/index.html", f=f, unit=unit, kind=kind, ym=f"{year}-{month:02d}",
-                           today=today, charts=charts, people=people, PERIODS=queries.PERIODS,
+                           today=today, charts=charts, people=people[:PEOPLE_SHOWN], people_total=len(people),
+                           PERIODS=queries.PERIODS,
                            units=visible_org_units(current_user), stages=stages, group_label=queries.group_label)

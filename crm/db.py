@@ -80,6 +80,18 @@ def stream(query, size=1000):
             rows.close()
 
 
+def stream_batches(query, size=500):
+    """stream(query) in lists of `size` rows (an export looks up what its rows name per batch)."""
+    batch = []
+    for row in stream(query):
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def init_app(app):
     bind(app.config["DATABASE_URL"])
 

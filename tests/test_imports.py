@@ -168,13 +168,16 @@ def test_export_then_import_changes_nothing(app, make, town, tmp_path):
 def test_exports_stream_their_rows(app, make, town):
     """A long export is read through a cursor, never held whole: on PostgreSQL a server-side
     cursor (psycopg2 would fetch the whole result first), read `size` rows at a time."""
-    from crm.db import db, is_postgres, stream
+    from crm.db import db, is_postgres, stream, stream_batches
     ids = [make.enterprise(org=town["a"], name=f"流式导出{i}").id for i in range(5)]
     with app.app_context():
         db.connect(reuse_if_open=True)
         def query():
             return Enterprise.select().where(Enterprise.id.in_(ids)).order_by(Enterprise.id.desc())
         assert [e.id for e in stream(query(), size=2)] == sorted(ids, reverse=True)
+        assert [[e.id for e in b] for b in stream_batches(query(), 2)] == \
+            [sorted(ids, reverse=True)[:2], sorted(ids, reverse=True)[2:4], [min(ids)]]
+        assert list(stream_batches(query().where(Enterprise.id < 0), 2)) == []
         rows = stream(query(), size=2)
         assert next(rows).name == "流式导出4"
         cursors = "SELECT count(*) FROM pg_cursors"

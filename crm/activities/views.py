@@ -9,7 +9,7 @@ from crm.activities.kind import get_activity_or_404
 from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date, local_today
-from crm.db import stream
+from crm.db import stream_batches
 from crm.fieldwork import ledger, services as records, views as fw
 from crm.fieldwork.choices import PARTNERS, SERVICES, TARGET_GROUPS, labels, split_keys
 from crm.fieldwork.forms import ArchiveRecordForm, int_list
@@ -169,20 +169,13 @@ def export():
 
     def rows():
         users = dict(User.select(User.id, User.name).tuples())
-        batch = []
-        for activity in stream(query):
-            batch.append(activity)
-            if len(batch) == 500:
-                yield from _rows(batch, users)
-                batch = []
-        yield from _rows(batch, users)
+        for batch in stream_batches(query):
+            yield from _rows(batch, users)
 
     return ledger.xlsx_response("服务活动台账", "服务活动台账", COLUMNS, rows())
 
 
 def _rows(batch, users):
-    if not batch:
-        return
     served = queries.enterprises_of([a.id for a in batch], current_user)
     for a in batch:
         yield [fmt_date(a.held_on), a.title, labels(SERVICES, a.services), a.place,

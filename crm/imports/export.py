@@ -1,6 +1,6 @@
 """The enterprise list as a ledger: exactly the filtered files, in the columns the importer reads
 (an exported file imports back with nothing new and nothing changed)."""
-from crm.db import stream
+from crm.db import stream_batches
 from crm.enterprises import fields
 from crm.enterprises.models import Contact
 from crm.imports.columns import EXPORTED
@@ -12,18 +12,11 @@ COLUMNS = [(c.header, c.width) for c in EXPORTED]
 def rows(query, batch=500):
     """Rows for the ledger, streamed in batches (the primary contact looked up per batch)."""
     units = dict(OrgUnit.select(OrgUnit.id, OrgUnit.name).tuples())
-    chunk = []
-    for ent in stream(query):
-        chunk.append(ent)
-        if len(chunk) >= batch:
-            yield from _rows(chunk, units)
-            chunk = []
-    yield from _rows(chunk, units)
+    for chunk in stream_batches(query, batch):
+        yield from _rows(chunk, units)
 
 
 def _rows(chunk, units):
-    if not chunk:
-        return
     contacts = {}
     for c in (Contact.select().where(Contact.enterprise.in_([e.id for e in chunk]), Contact.archived == False)  # noqa: E712
               .order_by(Contact.is_primary.desc(), Contact.id)):

@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date, local_today
-from crm.db import stream
+from crm.db import stream_batches
 from crm.enterprises.views import get_enterprise_or_404
 from crm.fieldwork import ledger, services as records, views as fw
 from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVELS, NEED_CATEGORIES, PARTNERS,
@@ -185,20 +185,13 @@ def export():
 
     def rows():
         users = dict(User.select(User.id, User.name).tuples())
-        batch = []
-        for meeting in stream(query):
-            batch.append(meeting)
-            if len(batch) == 500:
-                yield from _rows(batch, users)
-                batch = []
-        yield from _rows(batch, users)
+        for batch in stream_batches(query):
+            yield from _rows(batch, users)
 
     return ledger.xlsx_response("沟通会台账", "沟通会台账", _columns(), rows())
 
 
 def _rows(batch, users):
-    if not batch:
-        return
     ids = [m.id for m in batch]
     counts = queries.group_counts(ids)
     names = queries.participant_names(ids, current_user)

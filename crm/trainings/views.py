@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date, local_today
-from crm.db import stream
+from crm.db import stream_batches
 from crm.fieldwork import ledger, services as records, views as fw
 from crm.fieldwork.choices import TRAINING_CATEGORIES
 from crm.fieldwork.forms import ArchiveRecordForm, int_list
@@ -145,20 +145,13 @@ def export():
 
     def rows():
         users = dict(User.select(User.id, User.name).tuples())
-        batch = []
-        for training in stream(query):
-            batch.append(training)
-            if len(batch) == 500:
-                yield from _rows(batch, users)
-                batch = []
-        yield from _rows(batch, users)
+        for batch in stream_batches(query):
+            yield from _rows(batch, users)
 
     return ledger.xlsx_response("培训台账", "培训台账", COLUMNS, rows())
 
 
 def _rows(batch, users):
-    if not batch:
-        return
     served = queries.enterprises_of([t.id for t in batch], current_user)
     for t in batch:
         yield [fmt_date(t.held_on), t.title, TRAINING_CATEGORIES.label(t.category), hours_text(t.hours),

@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date, fmt_dt, local_now, local_today
-from crm.db import stream
+from crm.db import stream_batches
 from crm.enterprises.views import get_enterprise_or_404
 from crm.fieldwork import ledger, services as records, views as fw
 from crm.fieldwork.choices import NEED_CATEGORIES, VISIT_KINDS, VISIT_PURPOSES, labels
@@ -206,20 +206,13 @@ def export():
     def rows():
         units = dict(OrgUnit.select(OrgUnit.id, OrgUnit.name).tuples())
         users = dict(User.select(User.id, User.name).tuples())
-        batch = []
-        for visit in stream(query):
-            batch.append(visit)
-            if len(batch) == 500:
-                yield from _rows(batch, units, users)
-                batch = []
-        yield from _rows(batch, units, users)
+        for batch in stream_batches(query):
+            yield from _rows(batch, units, users)
 
     return ledger.xlsx_response("走访台账", "走访台账", COLUMNS, rows())
 
 
 def _rows(batch, units, users):
-    if not batch:
-        return
     ids = [v.id for v in batch]
     names = queries.visitors_of(ids)
     need_text = {}

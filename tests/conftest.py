@@ -1,8 +1,10 @@
 """Fixtures: a fresh database per test (SQLite temp file, or PostgreSQL when
 CRM_TEST_DATABASE_URL is set), the real app and its test client, factories, login helpers."""
+import logging
 import os
 import re
 import shutil
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
@@ -174,3 +176,24 @@ def post_form(client, path, data, token_from=None):
     """POST with a CSRF token taken from a GET of the form page (as a browser would)."""
     token = csrf_token(client, token_from or path)
     return client.post(path, data={**data, "csrf_token": token})
+
+
+@contextmanager
+def statements():
+    """The SQL statements run inside the block, as [(sql, params)] (peewee logs each at DEBUG)."""
+    seen = []
+
+    class Handler(logging.Handler):
+        def emit(self, record):
+            if isinstance(record.msg, tuple):
+                seen.append(record.msg)
+
+    logger, handler = logging.getLogger("peewee"), Handler(logging.DEBUG)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield seen
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

@@ -2,9 +2,7 @@
 above the count cap, the same rows as plain offset paging, a fixed number of queries, 2-character
 search served by the index, and "no visit this quarter" counted without reading every visit."""
 import itertools
-import logging
 import re
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,31 +12,10 @@ from crm.common.timeutil import local_today
 from crm.db import db
 from crm.enterprises import queries, search
 from crm.enterprises.models import Enterprise
-from tests.conftest import BASE_PG_URL, login_as
+from tests.conftest import BASE_PG_URL, login_as, statements
 
 sqlite_only = pytest.mark.skipif(bool(BASE_PG_URL), reason="SQLite query plans and index")
 _keys = itertools.count()
-
-@contextmanager
-def statements():
-    """The SQL statements run inside the block: [(sql, params)]."""
-    seen = []
-
-    class Handler(logging.Handler):
-        def emit(self, record):
-            if isinstance(record.msg, tuple):
-                seen.append(record.msg)
-
-    logger = logging.getLogger("peewee")
-    handler, level = Handler(logging.DEBUG), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield seen
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
 
 def args(query=""):
     return queries.ListArgs.from_request(MultiDict([kv.split("=", 1) for kv in query.split("&") if kv]))

@@ -2,9 +2,7 @@
 whatever the data, suggestion counts capped ("99+") while the lists stay complete and scoped, the
 home page's 我的任务 showing the first tasks of each group with the group's count, the board's
 figures from its two grouped queries, and (SQLite) no page reading a big table from end to end."""
-import logging
 import re
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -15,7 +13,7 @@ from crm.enterprises.models import Enterprise
 from crm.followups import queries, suggestions
 from crm.followups.models import FollowUp
 from crm.needs.models import Need
-from tests.conftest import login_as
+from tests.conftest import login_as, statements
 
 TODAY = date(2026, 11, 24)  # a Tuesday; the week ends on Sunday the 29th
 BIG_TABLES = {"enterprise", "visit", "visit_visitor", "follow_up", "need", "record_change", "founding_event"}
@@ -65,27 +63,6 @@ def grow(make, town, n, tag):
                                 (TODAY + timedelta(days=2), "open"), (TODAY + timedelta(days=20), "open"),
                                 (TODAY - timedelta(days=40), "done"), (TODAY - timedelta(days=10), "cancelled")):
                 task(town, worked, person, due, status)
-
-
-@contextmanager
-def statements():
-    """The SQL statements run meanwhile, as (sql, params) (peewee logs each at DEBUG)."""
-    seen = []
-
-    class Handler(logging.Handler):
-        def emit(self, record):
-            if isinstance(record.msg, tuple):
-                seen.append(record.msg)
-
-    logger, handler = logging.getLogger("peewee"), Handler(logging.DEBUG)
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield seen
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 PAGES = [("staff", "/"), ("sup", "/"), ("admin", "/"), ("staff", "/followups/"), ("sup", "/followups/"),

@@ -9,7 +9,7 @@ import pytest
 from crm.activities.services import create_activity
 from crm.common import timeutil
 from crm.dashboard import queries as dashboard
-from crm.db import db
+from crm.db import db, is_sqlite
 from crm.enterprises import services as ent_services
 from crm.enterprises.models import Enterprise
 from crm.founding import services as founding
@@ -20,6 +20,7 @@ from crm.stats.models import FirmStat, StageStay, UnitStat
 from crm.trainings.services import create_training
 from crm.visits import services as visits
 from crm.visits.models import Visit
+from tests.conftest import statements
 
 TODAY = date(2026, 11, 24)
 _keys = iter(range(10_000))
@@ -174,6 +175,42 @@ def test_cells_never_computed_are_filled_when_read(app, make, monkeypatch):
     assert stats_queries.sums([unit.id], 202701, 202701)["visits"] == 0  # a new year: filled empty
     assert (unit.id, 2026) in ready_cells() and (unit.id, 2027) in ready_cells()
     assert_matches_records("after the fill")
+
+
+def test_a_scope_of_many_units_reads_the_same_figures_from_the_group_index(app, town, monkeypatch):
+    """A scope holding more than a third of the units (the district's) is grouped straight from
+    the covering indexes (month, metric, org_unit, value) and (stage, days, org_unit, count), the
+    unit checked on each entry; a few units read by the primary key. Same figures either way."""
+    admin = town["admin"]
+    visits.create_visit(town["甲一"], visit_data(date(2026, 10, 9), admin), admin, key(), {admin.id})
+    founding.move(town["甲二"], "willing", admin, expected_from=town["甲二"].stage, occurred_on=date(2026, 9, 1),
+                  note="有意向")
+    units = town["units"]
+
+    def read():
+        with statements() as seen:
+            out = (stats_queries.present(units), stats_queries.sums(units, 202601, 202612),
+                   stats_queries.by_month(units, 202601, 202612), stats_queries.median_days(units))
+        return out, seen
+
+    monkeypatch.setitem(stats_queries._units, "at", float("inf"))  # the count as set below, kept
+    monkeypatch.setitem(stats_queries._units, "n", 3 * len(units))  # a third of the units: few
+    few, few_sql = read()
+    monkeypatch.setitem(stats_queries._units, "n", 3 * len(units) - 1)  # more than a third: many
+    many, many_sql = read()
+    assert many == few and few[1]["visits"] == 1 and few[0]["files"] == 4
+    if is_sqlite():
+        def plans(seen):
+            return " | ".join(row[3] for sql, params in seen if "_stat" in sql or "stage_stay" in sql
+                              for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+        used = plans(many_sql)
+        for index in ("unitstat_month_metric_org_unit_id_value", "stagestay_stage_days_org_unit_id_count"):
+            assert index in used
+        assert "stagestay_stage_days_org_unit_id_count" not in plans(few_sql)
+        # The trends (by month and metric) and the medians are grouped in index order, unsorted.
+        grouped_in_order = [(sql, params) for sql, params in many_sql
+                            if 'GROUP BY "t1"."month", "t1"."metric"' in sql or "stage_stay" in sql]
+        assert len(grouped_in_order) == 2 and "TEMP B-TREE" not in plans(grouped_in_order)
 
 
 def test_writers_at_once_leave_the_aggregates_right(app, town):

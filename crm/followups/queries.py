@@ -8,7 +8,7 @@ from peewee import JOIN, SQL, Case, NodeList, fn
 
 from crm.auth.models import User
 from crm.common.timeutil import local_today
-from crm.db import is_sqlite
+from crm.db import plain
 from crm.enterprises.models import Enterprise
 from crm.followups.models import DONE_SQL, OPEN, OPEN_SQL, PRIORITIES, STATUSES, FollowUp
 from crm.founding import stages
@@ -19,14 +19,6 @@ from crm.permissions import scoped
 PRIORITY_ORDER = Case(FollowUp.priority, (("high", 0), ("medium", 1)), 2)
 DUE_FILTERS = (("overdue", "已逾期"), ("today", "今天到期"), ("week", "本周到期"), ("later", "以后"))
 STATUS_FILTERS = (("", "未完成"), ("done", "已完成"), ("cancelled", "已取消"), ("all", "全部"))
-
-
-def plain(column):
-    """`column` as a value SQLite does not look up by its index (unary +), leaving the index the
-    query is built for. SQLite plans without table statistics: it would otherwise walk an index
-    that barely narrows the rows (经营状态 正常, a town's thousands of files, a person's whole
-    history) and read most of the table. PostgreSQL keeps statistics: the column stays as it is."""
-    return NodeList((SQL("+"), column), glue="") if is_sqlite() else column
 
 
 def _index_condition(condition: str):

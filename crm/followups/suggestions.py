@@ -14,11 +14,10 @@ from peewee import JOIN, SQL, Select, fn
 
 from crm.common.choices import Choices
 from crm.common.timeutil import local_today, to_local
-from crm.db import db
+from crm.db import db, plain
 from crm.enterprises.models import Enterprise
 from crm.fieldwork.choices import NEED_CATEGORIES
 from crm.followups.models import OPEN, FollowUp
-from crm.followups.queries import plain
 from crm.followups.services import Task
 from crm.founding import stages
 from crm.needs.models import Need

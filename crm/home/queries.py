@@ -1,7 +1,7 @@
 """What the home page reads, at a cost that does not grow with the district's records."""
 from crm.enterprises.models import Enterprise
 from crm.fieldwork import recent
-from crm.followups.queries import plain
+from crm.db import plain
 from crm.founding import stages
 from crm.org.models import OrgUnit
 from crm.permissions import scope_org_ids, scoped

@@ -50,14 +50,17 @@ def _cell_of(month: int) -> int:
     return month // 100
 
 
-def _ready(unit_ids) -> set:
-    """(unit id, cell) of every computed cell of these units."""
+def _ready(unit_ids, cells=None) -> set:
+    """(unit id, cell) of every computed cell of these units (of `cells` only, when given: the
+    markers are then read from the (month, metric) index, not from every row of each unit)."""
     unit_ids = list(unit_ids)
-    if not unit_ids:
+    if not unit_ids or cells is not None and not cells:
         return set()
     query = (UnitStat.select(UnitStat.org_unit, UnitStat.month)
-             .where(UnitStat.metric == READY, UnitStat.org_unit.in_(unit_ids)).tuples())
-    return {(u, _cell_of(m)) for u, m in query}
+             .where(UnitStat.metric == READY, UnitStat.org_unit.in_(unit_ids)))
+    if cells is not None:
+        query = query.where(UnitStat.month.in_(sorted({_months(c)[0] for c in cells})))
+    return {(u, _cell_of(m)) for u, m in query.tuples()}
 
 
 def _encode(data: dict) -> str:
@@ -85,7 +88,7 @@ def fill(unit_id: int, cell: int, force: bool = False):
     """Compute one cell from the records (unless another transaction just did)."""
     with db.atomic():
         _lock(unit_id, cell, shared=False)
-        if not force and (unit_id, cell) in _ready([unit_id]):
+        if not force and (unit_id, cell) in _ready([unit_id], {cell}):
             return
         first, last = _months(cell)
         unit_firms = Enterprise.select(Enterprise.id).where(Enterprise.org_unit == unit_id)
@@ -124,7 +127,7 @@ def ensure(unit_ids, years: Iterable = (), present: bool = False):
     """Fill the cells a reader needs that were never computed."""
     unit_ids = list(unit_ids)
     wanted = {(u, y) for u in unit_ids for y in years} | ({(u, PRESENT) for u in unit_ids} if present else set())
-    for unit_id, cell in sorted(wanted - _ready(unit_ids)):
+    for unit_id, cell in sorted(wanted - _ready(unit_ids, {c for _, c in wanted})):
         fill(unit_id, cell)
 
 

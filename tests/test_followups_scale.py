@@ -152,6 +152,32 @@ def test_the_term_rule_reads_by_term_end_within_the_scope(make, town):
     assert suggestions.counts(town["admin"])["term"] == 2
 
 
+def test_a_long_rule_in_a_big_scope_is_read_along_its_date(app, make, town, monkeypatch):
+    """久未联系 and 建会停滞 past the cap in a scope of many files are read along the index of the
+    rule's date (the scope checked on each row); the page is the same as when read by the scope."""
+    grow(make, town, 8, "甲")
+    for rule in suggestions.WALK_RULES:
+        monkeypatch.setattr(suggestions, "WALK_FILES", 10**9)  # the scope is small: by the scope
+        monkeypatch.setattr(suggestions, "COUNT_CAP", 1)
+        with statements() as by_scope:
+            assert suggestions.counts(town["sup"])[rule] == 2  # past the cap
+            first, more = suggestions.page(town["sup"], rule, size=3, count=2)
+        monkeypatch.setattr(suggestions, "WALK_FILES", 1)  # a big scope: along the date
+        with statements() as walked:
+            again, more_again = suggestions.page(town["sup"], rule, size=3, count=2)
+        assert [s.key for s in again] == [s.key for s in first] and more_again == more and more
+        assert suggestions.page(town["sup"], rule, size=3, count=1)[0] == first  # under the cap
+        assert [s.key for s in suggestions.page(town["sup"], rule, page_no=2, size=3, count=2)[0]] == \
+            [s.key for s in suggestions.page(town["sup"], rule, page_no=2, size=3)[0]]
+        if is_sqlite():
+            def plan(seen):
+                sql, params = [(q, p) for q, p in seen if 'ORDER BY "t1"' in q][-1]
+                return " ".join(r[3] for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+            date_index = {"stale": "enterprise_last_contact_on_archived", "stalled": "enterprise_stage_since"}[rule]
+            assert date_index in plan(walked) and "enterprise_org_unit_id" not in plan(walked)
+            assert date_index not in plan(by_scope)
+
+
 def test_home_shows_the_first_tasks_of_each_group_and_links_to_the_rest(app, make, town):
     ent = make.enterprise(org=town["unit"], name="甲镇物流有限公司")
     for i in range(13):

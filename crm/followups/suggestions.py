@@ -21,7 +21,7 @@ from crm.followups.models import OPEN, FollowUp
 from crm.followups.services import Task
 from crm.founding import stages
 from crm.needs.models import Need
-from crm.permissions import scoped
+from crm.permissions import scope_org_ids, scoped
 from crm.settings import services as settings
 from crm.visits.models import Visit
 
@@ -32,6 +32,12 @@ RULES = Choices(("never", "从未联系"), ("stale", "久未联系"), ("key", "�
 STALL_STAGES = tuple(s.key for s in stages.STAGES if s.order not in (0, 8))
 # The tabs count up to this many suggestions, then show "99+" (the list itself is complete).
 COUNT_CAP = 99
+# Rules listed in the order of an indexed date (久未联系 by the last contact, 建会停滞 by the stage
+# date). A page of such a rule with more than COUNT_CAP rows in a scope of more than WALK_FILES
+# files is read along that date's index, the scope checked on each row: some (offset + page) ×
+# district ÷ scope entries, instead of reading and sorting every file of the scope.
+WALK_RULES = ("stale", "stalled")
+WALK_FILES = 2000
 
 
 @dataclass
@@ -76,8 +82,9 @@ def _firms(user, unit_ids=None, by_rule=False):
     return query
 
 
-def _query(rule, user, today, limits, unit_ids=None):
-    """The rule's rows (enterprises, or needs for "need"), in the order they are shown."""
+def _query(rule, user, today, limits, unit_ids=None, walk=False):
+    """The rule's rows (enterprises, or needs for "need"), in the order they are shown. `walk`: read
+    along the index of the rule's date (WALK_RULES; 换届提醒 always is)."""
     if rule == "need":
         open_followup = FollowUp.select(FollowUp.id).where(FollowUp.source_need == Need.id,
                                                            FollowUp.status.in_(OPEN))
@@ -89,7 +96,7 @@ def _query(rule, user, today, limits, unit_ids=None):
             query = query.where(Need.org_unit.in_(unit_ids))
         return query.order_by(Need.raised_on, Need.id)
     # 换届提醒 holds for the few files whose term ends soon (or has ended): read by that date.
-    firms = _firms(user, unit_ids, by_rule=rule == "term")
+    firms = _firms(user, unit_ids, by_rule=rule == "term" or walk and rule in WALK_RULES)
     if rule == "never":
         return firms.where(Enterprise.last_contact_on.is_null()).order_by(Enterprise.created_at, Enterprise.id)
     if rule == "stale":
@@ -158,10 +165,22 @@ def count_label(n: int, cap: int | None = None) -> str:
     return f"{cap}+" if n > cap else str(n)
 
 
-def page(user, rule: str, page_no: int = 1, size: int = 50, today: date | None = None, unit_ids=None):
-    """(suggestions, has_next) for one rule."""
+def _scope_files(user, unit_ids) -> int:
+    """The files (not archived) of the scope, from the aggregates (crm/stats)."""
+    from crm.org.models import OrgUnit
+    from crm.stats import queries as stats
+    units = unit_ids if unit_ids is not None else scope_org_ids(user)
+    return stats.present(units if units is not None else OrgUnit.select(OrgUnit.id))["files"]
+
+
+def page(user, rule: str, page_no: int = 1, size: int = 50, today: date | None = None, unit_ids=None,
+         count: int | None = None):
+    """(suggestions, has_next) for one rule. `count`: the rule's count from counts(), when known
+    (a rule past the cap in a big scope is read along its date's index, see WALK_RULES)."""
     today = today or local_today()
-    rows = list(_query(rule, user, today, settings.values(), unit_ids)
+    walk = (rule in WALK_RULES and count is not None and count > COUNT_CAP
+            and _scope_files(user, unit_ids) > WALK_FILES)
+    rows = list(_query(rule, user, today, settings.values(), unit_ids, walk)
                 .offset((page_no - 1) * size).limit(size + 1))
     return [_explain(rule, r, today) for r in rows[:size]], len(rows) > size
 

@@ -317,7 +317,8 @@ def suggested():
                   else "这些建议已经转为任务，重复提交没有再建", "success" if created else "info")
             return redirect(url_for(".suggested", rule=rule, org=args.org))
     page_no = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
-    items, has_next = suggestions.page(current_user, rule, page_no, today=today, unit_ids=unit_ids)
+    items, has_next = suggestions.page(current_user, rule, page_no, today=today, unit_ids=unit_ids,
+                                        count=counts[rule])
     return render_template("followups/suggestions.html", rule=rule, counts=counts, items=items,
                            has_next=has_next, page_no=page_no, form=form, args=args,
                            RULES=suggestions.RULES, count_label=suggestions.count_label,

@@ -207,6 +207,33 @@ def test_search_plan_picks_the_rarest_word(app, shops):
         assert not common.indexed(2)  # 5 files: read in order, checked row by row
 
 
+@sqlite_only
+def test_a_common_code_prefix_is_counted_on_the_code_index(app, make):
+    """A credit-code prefix shared by more files than the limit is known to be common from the
+    code's index, without counting the phrase in the trigram index; a rarer one is counted there.
+    Either way the list shows every file whose text holds it."""
+    import random
+    from crm.enterprises.creditcode import generate
+    rng = random.Random(8)
+    with app.test_request_context():
+        user, town = make.user("admin"), make.org()
+        for i in range(4):
+            make.enterprise(org=town, name=f"代码企业{i}", credit_code=generate(rng))
+        make.enterprise(org=town, name="代码在电话里", contact={"name": "张三", "phone": "010-91110115"})
+        rare = search.plan("91110115", 10)  # 5 files hold it, 4 in their code: counted in the index
+        assert rare.indexed(10) and rare.estimate == 5
+        for cap in (2, 1000):
+            app.config["LIST_COUNT_CAP"] = cap
+            page = queries.list_page(user, args("q=91110115"))
+            assert page.total == (3 if cap == 2 else 5) and len(page.rows) == 5  # capped: "more than 2"
+        assert search.plan("91110115", 3).estimate == 4  # more than 3
+        # With the trigram index emptied, the common prefix is still known to be common (from the
+        # codes); a prefix shared by fewer files than the limit is counted in the (empty) index.
+        db.execute_sql(f"INSERT INTO {search.SQLITE_FTS_TABLE}({search.SQLITE_FTS_TABLE}) VALUES('delete-all')")
+        assert search.plan("91110115", 3).estimate == 4
+        assert search.plan("91110115", 10).estimate == 0
+
+
 def test_picker_lookup_finds_two_character_words(app, shops):
     with app.test_request_context():
         names = {r["name"] for r in queries.lookup(shops, "物流")}

@@ -108,6 +108,11 @@ class Plan:
         return SQL("(" + " UNION ALL ".join(parts) + ")", params)
 
 
+def _code_like(word: str) -> bool:
+    """Letters and digits only, as a 统一社会信用代码 (or the start of one) is."""
+    return word.isascii() and word.isalnum()
+
+
 def plan(term: str, limit: int) -> Plan | None:
     """The plan for `term` (None when it is empty). On SQLite one query counts, for each word of
     2+ characters, the files the index gives for it: up to `limit` + 1 for a longer word; for a
@@ -121,7 +126,18 @@ def plan(term: str, limit: int) -> Plan | None:
         return out
     parts, params = [], []
     for i, word in enumerate(words):
-        if len(word) >= 3:
+        if len(word) >= 3 and _code_like(word):
+            # A code's beginning (a pasted prefix): the files whose credit code starts with it all
+            # match, so past `limit` of them (counted on the code's index) it is a common word;
+            # the phrase is counted in the index only otherwise (for 91110115, the district's
+            # prefix: 3 instead of 26 ms). CASE runs the second count only when it is needed.
+            parts.append(f"SELECT {i}, CASE WHEN (SELECT COUNT(*) FROM (SELECT 1 FROM enterprise WHERE "
+                         f"credit_code >= ? AND credit_code < ? LIMIT ?)) > ? THEN ? ELSE (SELECT COUNT(*) "
+                         f"FROM (SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH ? "
+                         f"LIMIT ?)) END, NULL")
+            code = word.upper()
+            params += [code, code + _LAST_CHAR, limit + 1, limit, limit + 1, _phrase(word), limit + 1]
+        elif len(word) >= 3:
             parts.append(f"SELECT {i}, COUNT(*), NULL FROM (SELECT rowid FROM {SQLITE_FTS_TABLE} "
                          f"WHERE {SQLITE_FTS_TABLE} MATCH ? LIMIT ?)")
             params += [_phrase(word), limit + 1]

@@ -187,7 +187,7 @@ def _check_secret(app):
 @friendly
 def serve(host, port, workers, demo, demo_count):
     from crm import schema
-    from crm.db import db
+    from crm.db import release
     app = current_app._get_current_object()
     _check_secret(app)
     _connect()
@@ -203,7 +203,7 @@ def serve(host, port, workers, demo, demo_count):
         else:
             click.echo("数据库已有数据，未重复装入演示数据。")
             logins = demo_data.existing_logins()
-    db.close()
+    release()  # the workers open their own connections
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"一企一档已启动：http://{shown}:{port}/")
     if logins:

@@ -57,6 +57,12 @@ def bucket(fu: FollowUp, today: date) -> str:
     return "later"
 
 
+MY_ORDER = (FollowUp.due_on, PRIORITY_ORDER, FollowUp.id)
+# A task's line in a list (followups/_macros.html task_item).
+TASK_LINE = (FollowUp.id, FollowUp.title, FollowUp.priority, FollowUp.due_on, FollowUp.status, FollowUp.enterprise,
+             FollowUp.assignee, FollowUp.org_unit)
+
+
 def _with_refs(query):
     return (query.select_extend(Enterprise.id, Enterprise.name, Enterprise.stage, Enterprise.org_unit)
             .join_from(FollowUp, Enterprise, JOIN.LEFT_OUTER))
@@ -80,9 +86,11 @@ def my_buckets(user, today: date | None = None, limit: int = 200, per_bucket: in
     priority (overdue first on the page): the first `limit` of them, or (per_bucket) the first
     `per_bucket` of each group, one small query per group."""
     today = today or local_today()
-    query = _with_refs(_mine(user).select(FollowUp)).order_by(FollowUp.due_on, PRIORITY_ORDER, FollowUp.id)
-    if per_bucket is not None:
+    if per_bucket is not None:  # the home page: only what a task's line shows (templates: task_item)
+        query = (_mine(user).select(*TASK_LINE).select_extend(Enterprise.id, Enterprise.name)
+                 .join_from(FollowUp, Enterprise, JOIN.LEFT_OUTER).order_by(*MY_ORDER))
         return {key: list(query.where(cond).limit(per_bucket)) for key, cond in _bucket_ranges(today).items()}
+    query = _with_refs(_mine(user).select(FollowUp)).order_by(*MY_ORDER)
     out = {key: [] for key, _ in DUE_FILTERS}
     for fu in query.limit(limit):
         out[bucket(fu, today)].append(fu)

@@ -178,7 +178,7 @@ def test_cells_never_computed_are_filled_when_read(app, make, monkeypatch):
 
 
 def test_a_scope_of_many_units_reads_the_same_figures_from_the_group_index(app, town, monkeypatch):
-    """A scope holding more than a third of the units (the district's) is grouped straight from
+    """A scope of more than MANY_UNITS units (the district's) is grouped straight from
     the covering indexes (month, metric, org_unit, value) and (stage, days, org_unit, count), the
     unit checked on each entry; a few units read by the primary key. Same figures either way."""
     admin = town["admin"]
@@ -193,10 +193,9 @@ def test_a_scope_of_many_units_reads_the_same_figures_from_the_group_index(app, 
                    stats_queries.by_month(units, 202601, 202612), stats_queries.median_days(units))
         return out, seen
 
-    monkeypatch.setitem(stats_queries._units, "at", float("inf"))  # the count as set below, kept
-    monkeypatch.setitem(stats_queries._units, "n", 3 * len(units))  # a third of the units: few
+    monkeypatch.setattr(stats_queries, "MANY_UNITS", len(units))  # not more: few
     few, few_sql = read()
-    monkeypatch.setitem(stats_queries._units, "n", 3 * len(units) - 1)  # more than a third: many
+    monkeypatch.setattr(stats_queries, "MANY_UNITS", len(units) - 1)  # more: many
     many, many_sql = read()
     assert many == few and few[1]["visits"] == 1 and few[0]["files"] == 4
     if is_sqlite():

@@ -178,8 +178,9 @@ def page(user, rule: str, page_no: int = 1, size: int = 50, today: date | None =
     """(suggestions, has_next) for one rule. `count`: the rule's count from counts(), when known
     (a rule past the cap in a big scope is read along its date's index, see WALK_RULES)."""
     today = today or local_today()
-    walk = (rule in WALK_RULES and count is not None and count > COUNT_CAP
-            and _scope_files(user, unit_ids) > WALK_FILES)
+    # (The scope's files are read whatever the count: the same queries for the rule on any data.)
+    walk = (rule in WALK_RULES and count is not None and _scope_files(user, unit_ids) > WALK_FILES
+            and count > COUNT_CAP)
     rows = list(_query(rule, user, today, settings.values(), unit_ids, walk)
                 .offset((page_no - 1) * size).limit(size + 1))
     return [_explain(rule, r, today) for r in rows[:size]], len(rows) > size

@@ -175,3 +175,15 @@ def test_demo_load_district_scale(env):
     assert "已装入区级数据集：users 40，enterprises 100，visits 1,000" in result.stdout
     again = crm(env, "demo", "load", "--scale", "district", "--fraction", "0.001")
     assert "只能装入空数据库" in one_line_error(again)
+
+
+def test_a_worker_settles_what_it_loaded_out_of_the_collectors_reach():
+    """crm serve's workers (gunicorn post_worker_init) freeze what loading the app made, so full
+    collections during requests do not walk it again."""
+    import gc
+    from crm.cli_commands import settle
+    try:
+        settle()
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()

@@ -2,7 +2,8 @@
 
 SQLite runs in WAL mode with foreign keys on, a busy timeout, and every explicit
 transaction opened as BEGIN IMMEDIATE so a read-then-write never deadlocks on the
-write lock upgrade. Writes go through `db.atomic()` in the services.
+write lock upgrade. Writes go through `db.atomic()` in the services. Connections are pooled
+(POOL): each request takes one before it runs and gives it back after.
 """
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -25,7 +26,7 @@ SQLITE_PRAGMAS = {
 
 # Connections are kept open between requests, one per thread at a time (a request's connection goes
 # back to the pool at its end, a transaction left open rolled back): opening one cost 1.2 ms on
-# SQLite and 5 ms on PostgreSQL per request. Closed after STALE seconds; a thread waits up to
+# SQLite and 5 ms on PostgreSQL per request. Closed after `stale_timeout` seconds; a thread waits up to
 # `timeout` seconds for one when all `max_connections` are in use.
 POOL = {"max_connections": 32, "stale_timeout": 300, "timeout": 10}
 

@@ -126,20 +126,20 @@ def plan(term: str, limit: int) -> Plan | None:
         return out
     parts, params = [], []
     for i, word in enumerate(words):
-        if len(word) >= 3 and _code_like(word):
-            # A code's beginning (a pasted prefix): the files whose credit code starts with it all
-            # match, so past `limit` of them (counted on the code's index) it is a common word;
-            # the phrase is counted in the index only otherwise (for 91110115, the district's
-            # prefix: 3 instead of 26 ms). CASE runs the second count only when it is needed.
-            parts.append(f"SELECT {i}, CASE WHEN (SELECT COUNT(*) FROM (SELECT 1 FROM enterprise WHERE "
-                         f"credit_code >= ? AND credit_code < ? LIMIT ?)) > ? THEN ? ELSE (SELECT COUNT(*) "
-                         f"FROM (SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH ? "
-                         f"LIMIT ?)) END, NULL")
-            code = word.upper()
-            params += [code, code + _LAST_CHAR, limit + 1, limit, limit + 1, _phrase(word), limit + 1]
-        elif len(word) >= 3:
-            parts.append(f"SELECT {i}, COUNT(*), NULL FROM (SELECT rowid FROM {SQLITE_FTS_TABLE} "
-                         f"WHERE {SQLITE_FTS_TABLE} MATCH ? LIMIT ?)")
+        if len(word) >= 3:
+            phrase = (f"(SELECT COUNT(*) FROM (SELECT rowid FROM {SQLITE_FTS_TABLE} "
+                      f"WHERE {SQLITE_FTS_TABLE} MATCH ? LIMIT ?))")
+            if _code_like(word):
+                # A code's beginning (a pasted prefix): the files whose credit code starts with it
+                # all match, so past `limit` of them (counted on the code's index) it is a common
+                # word; the phrase is counted in the index only otherwise (for 91110115, the
+                # district's prefix: 3 instead of 26 ms). CASE counts the phrase only when needed.
+                code = word.upper()
+                parts.append(f"SELECT {i}, CASE WHEN (SELECT COUNT(*) FROM (SELECT 1 FROM enterprise WHERE "
+                             f"credit_code >= ? AND credit_code < ? LIMIT ?)) > ? THEN ? ELSE {phrase} END, NULL")
+                params += [code, code + _LAST_CHAR, limit + 1, limit, limit + 1]
+            else:
+                parts.append(f"SELECT {i}, {phrase}, NULL")
             params += [_phrase(word), limit + 1]
         elif len(word) == 2:
             parts.append(f"SELECT {i}, COALESCE(SUM(doc), 0) + (SELECT COUNT(*) FROM enterprise WHERE "

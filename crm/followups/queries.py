@@ -87,8 +87,7 @@ def my_buckets(user, today: date | None = None, limit: int = 200, per_bucket: in
     `per_bucket` of each group, one small query per group."""
     today = today or local_today()
     if per_bucket is not None:  # the home page: only what a task's line shows (templates: task_item)
-        query = (_mine(user).select(*TASK_LINE).select_extend(Enterprise.id, Enterprise.name)
-                 .join_from(FollowUp, Enterprise, JOIN.LEFT_OUTER).order_by(*MY_ORDER))
+        query = _with_refs(_mine(user).select(*TASK_LINE)).order_by(*MY_ORDER)
         return {key: list(query.where(cond).limit(per_bucket)) for key, cond in _bucket_ranges(today).items()}
     query = _with_refs(_mine(user).select(FollowUp)).order_by(*MY_ORDER)
     out = {key: [] for key, _ in DUE_FILTERS}

@@ -21,8 +21,9 @@ from crm.followups.models import OPEN, FollowUp
 from crm.followups.services import Task
 from crm.founding import stages
 from crm.needs.models import Need
-from crm.permissions import scope_org_ids, scoped
+from crm.permissions import scoped
 from crm.settings import services as settings
+from crm.stats import queries as stats
 from crm.visits.models import Visit
 
 RULES = Choices(("never", "从未联系"), ("stale", "久未联系"), ("key", "重点企业本季度未走访"),
@@ -165,22 +166,14 @@ def count_label(n: int, cap: int | None = None) -> str:
     return f"{cap}+" if n > cap else str(n)
 
 
-def _scope_files(user, unit_ids) -> int:
-    """The files (not archived) of the scope, from the aggregates (crm/stats)."""
-    from crm.org.models import OrgUnit
-    from crm.stats import queries as stats
-    units = unit_ids if unit_ids is not None else scope_org_ids(user)
-    return stats.present(units if units is not None else OrgUnit.select(OrgUnit.id))["files"]
-
-
 def page(user, rule: str, page_no: int = 1, size: int = 50, today: date | None = None, unit_ids=None,
          count: int | None = None):
     """(suggestions, has_next) for one rule. `count`: the rule's count from counts(), when known
     (a rule past the cap in a big scope is read along its date's index, see WALK_RULES)."""
     today = today or local_today()
     # (The scope's files are read whatever the count: the same queries for the rule on any data.)
-    walk = (rule in WALK_RULES and count is not None and _scope_files(user, unit_ids) > WALK_FILES
-            and count > COUNT_CAP)
+    walk = (rule in WALK_RULES and count is not None
+            and stats.scope_present(user, unit_ids)["files"] > WALK_FILES and count > COUNT_CAP)
     rows = list(_query(rule, user, today, settings.values(), unit_ids, walk)
                 .offset((page_no - 1) * size).limit(size + 1))
     return [_explain(rule, r, today) for r in rows[:size]], len(rows) > size

@@ -1,10 +1,10 @@
 """What the home page reads, at a cost that does not grow with the district's records."""
+from crm.db import plain
 from crm.enterprises.models import Enterprise
 from crm.fieldwork import recent
-from crm.db import plain
 from crm.founding import stages
 from crm.org.models import OrgUnit
-from crm.permissions import scope_org_ids, scoped
+from crm.permissions import scoped
 from crm.stats import queries as stats
 
 # A scope with more files than this finds its latest changes by walking the district's files from
@@ -18,10 +18,7 @@ def scope_summary(user) -> dict:
     """The files of the user's scope (not archived) per founding stage and per union status, read
     from the aggregates (crm/stats: per unit, kept current by every write) instead of grouping the
     district's files on every visit to the home page."""
-    units = scope_org_ids(user)
-    if units is None:
-        units = OrgUnit.select(OrgUnit.id)
-    now = stats.present([unit_id for (unit_id,) in units.tuples()])
+    now = stats.scope_present(user)
     by_stage = {key.split(":", 1)[1]: n for key, n in now.items() if key.startswith("stage:") and n}
     by_status = {key: 0 for key in stages.UNION_STATUS.keys()}
     for key, n in by_stage.items():

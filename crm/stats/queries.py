@@ -76,6 +76,14 @@ def present(unit_ids) -> Counter:
                         .group_by(UnitStat.metric).tuples()))
 
 
+def scope_present(user, unit_ids=None) -> Counter:
+    """present() of the user's scope (every unit for an admin), or of `unit_ids` when given."""
+    from crm.org.models import OrgUnit
+    from crm.permissions import scope_org_ids
+    units = unit_ids if unit_ids is not None else scope_org_ids(user)
+    return present(units if units is not None else OrgUnit.select(OrgUnit.id))
+
+
 def median_days(unit_ids) -> dict:
     """stage → the median days firms of these units spent in it, over the stays that ended."""
     unit_ids = _ids(unit_ids)

@@ -63,6 +63,9 @@ def create_app(config=None, **overrides):
     app.register_blueprint(reports_bp)
     from crm.imports.views import bp as imports_bp
     app.register_blueprint(imports_bp)
+    from crm.sync import views as sync
+    app.register_blueprint(sync.bp)
+    sync.init_app(app)
 
     from crm import templating
     templating.init_app(app)

@@ -13,6 +13,7 @@ from crm.org.models import OrgUnit
 from crm.photos.models import Photo
 from crm.settings.models import Setting
 from crm.stats.models import FirmStat, StageStay, UnitStat
+from crm.sync.models import FormSubmission
 from crm.trainings.models import Training, TrainingEnterprise
 from crm.visits.models import Visit, VisitComment, VisitVisitor
 
@@ -20,4 +21,4 @@ MODELS = [OrgUnit, User, LoginThrottle, Enterprise, Contact, EnterpriseChange, F
           RecordChange, Photo, Visit, VisitVisitor, VisitComment, OutreachPoint, Meeting,
           MeetingNewMembers, MeetingEnterprise, Training, TrainingEnterprise, ServiceActivity,
           ActivityEnterprise, Need, Setting, FollowUp, RuleSetting, ImportBatch,
-          UnitStat, StageStay, FirmStat]
+          UnitStat, StageStay, FirmStat, FormSubmission]

@@ -451,7 +451,7 @@ def main():
 
     def visit_post():
         from crm.common.timeutil import local_today
-        from crm.fieldwork.services import new_form_key
+        from crm.sync.services import new_form_key
         if "csrf" not in token:
             token["csrf"] = csrf_from(staff.get(form_url).get_data(as_text=True))
         token["posts"] += 1

@@ -12,7 +12,7 @@ from crm.enterprises.models import Contact
 from tests.conftest import csrf_token, login_as
 from tests.fieldwork_helpers import jpeg
 
-PUBLIC = {"static", "bootstrap.static", "auth.login"}
+PUBLIC = {"static", "bootstrap.static", "auth.login", "sync.offline", "sync.service_worker"}
 READ = {"home.index", "auth.change_password", "enterprises.index", "enterprises.show",
         "enterprises.history", "enterprises.lookup",
         "visits.index", "visits.show", "visits.export", "needs.index", "needs.export",
@@ -21,8 +21,9 @@ READ = {"home.index", "auth.change_password", "enterprises.index", "enterprises.
         "trainings.index", "trainings.show", "trainings.export",
         "activities.index", "activities.show", "activities.export",
         "followups.index", "followups.export", "followups.show", "enterprises.export",
-        "compliance.grid", "compliance.unit", "dashboard.index", "reports.monthly_page", "reports.monthly_xlsx"}
-EDIT = {"enterprises.create", "enterprises.edit", "enterprises.archive", "enterprises.restore",
+        "compliance.grid", "compliance.unit", "dashboard.index", "reports.monthly_page", "reports.monthly_xlsx",
+        "sync.state", "sync.outbox"}
+EDIT = {"visits.pick", "enterprises.create", "enterprises.edit", "enterprises.archive", "enterprises.restore",
         "enterprises.contact_new", "enterprises.contact_edit", "enterprises.contact_archive",
         "founding.move",
         "visits.create", "visits.edit", "visits.archive", "visits.restore",

@@ -61,18 +61,19 @@ def _values(data: dict, user, keep_unit=None, keep_point=None) -> dict:
 
 def create_activity(data: dict, user, form_key: str):
     """Returns (activity, created). `created` is False when this form key was already saved."""
+    sent = records.sent_of(form_key, data)
     values = _values(data, user)
     ent_ids = served_ids(data.get("enterprise_ids"), user)
 
     def build():
         now = utcnow()
-        activity = ServiceActivity.create(form_key=form_key, created_by=user, updated_by=user,
+        activity = ServiceActivity.create(form_key=sent.key, created_by=user, updated_by=user,
                                           created_at=now, updated_at=now, **values)
         set_links(ActivityEnterprise.activity, activity.id, ent_ids)
-        photos.attach("activity", activity.id, form_key, user)
+        photos.attach("activity", activity.id, sent.key, user)
         return activity
 
-    return records.create_once(ServiceActivity, form_key, build)
+    return records.create_once("activity", sent, user, build)
 
 
 def update_activity(activity: ServiceActivity, data: dict, user, expected_version: int) -> ServiceActivity:

@@ -44,7 +44,7 @@ def _render_form(form, record, selected_ids, keep=(), conflict=None, point=None)
     return render_template("activities/form.html", form=form, record=record, point=point,
                            selected=pickable(selected_ids, current_user, keep),
                            pending=photos.pending(form.form_key.data, current_user), existing=existing,
-                           conflict=conflict), 409 if conflict else 200
+                           conflict=conflict), fw.status(form, conflict)
 
 
 def _from_point(form, point):
@@ -76,13 +76,14 @@ def create():
         selected = _posted_enterprises()
     key = form.ensure_key()
     if request.method == "POST":
-        done = fw.already_saved(ServiceActivity, form, "activities.show", WHAT)
+        done = fw.already_saved(form, WHAT)
         if done is not None:
             return done
+        key = form.form_key.data
         photos_ok = fw.stage_photos(form)
         if form.validate_on_submit() and photos_ok:
             try:
-                activity, created = services.create_activity(form.service_data(selected), current_user, key)
+                activity, created = services.create_activity(form.service_data(selected), current_user, form.sent)
             except ServiceError as exc:
                 form.show_service_error(exc)
             else:

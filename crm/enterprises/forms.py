@@ -9,6 +9,7 @@ from crm.enterprises.fields import LABELS as L
 from crm.enterprises.validation import (credit_code_problem, normalise_phone, phone_problem,
                                         union_code_problem)
 from crm.founding import stages
+from crm.sync.forms import KeyedForm
 
 NON_NEGATIVE = NumberRange(min=0, message="不能为负数")
 
@@ -77,7 +78,7 @@ class EnterpriseForm(BaseForm):
         return {name: getattr(self, name).data for name in EDITABLE}
 
 
-class NewEnterpriseForm(EnterpriseForm):
+class NewEnterpriseForm(KeyedForm, EnterpriseForm):
     initial_stage = SelectField("建档时的建会进度", choices=list(stages.ALL_STAGES), default=stages.FIRST,
                                 description="已建会企业可直接选择“上级已批复”或“已取得工会法人资格”")
     contact_name = StringField("联系人姓名", filters=[strip_filter], validators=[Length(max=64)])
@@ -90,7 +91,7 @@ class NewEnterpriseForm(EnterpriseForm):
                 "phone": self.contact_phone.data}
 
 
-class ContactForm(BaseForm):
+class ContactForm(KeyedForm):
     name = StringField("姓名", filters=[strip_filter], validators=[DataRequired("请填写联系人姓名"), Length(max=64)])
     title = StringField("职务", filters=[strip_filter], validators=[Length(max=64)])
     phone = StringField("电话", filters=[strip_filter], validators=[Optional(), _phone],

@@ -13,6 +13,7 @@ from crm.enterprises.validation import (credit_code_problem, normalise_phone, ph
                                         union_code_problem)
 from crm.founding import stages
 from crm.stats import services as stats
+from crm.sync import services as submissions
 
 
 class ConflictError(Exception):
@@ -112,7 +113,9 @@ def _code_taken(code: str, exclude_id=None) -> bool:
 
 def create_enterprise(data: dict, user, *, contact: dict | None = None,
                       initial_stage: str = stages.FIRST, initial_stage_on: date | None = None,
-                      source: str = "create") -> Enterprise:
+                      source: str = "create", sent=None) -> Enterprise:
+    """A new file (and its first contact and founding event). `sent`: the form's key and content
+    (crm.sync), so that a re-sent form makes one file."""
     data = normalise({k: data.get(k) for k in fields.EDITABLE if k in data})
     validate(data)
     if initial_stage not in stages.BY_KEY:
@@ -122,28 +125,32 @@ def create_enterprise(data: dict, user, *, contact: dict | None = None,
     values = {k: (v if v is not None else _default(k)) for k, v in data.items()}
     values["credit_code"] = data.get("credit_code") or None
     now = utcnow()
+
+    def build():
+        if _code_taken(values["credit_code"]):
+            raise ServiceError("该统一社会信用代码已登记在另一份企业档案中", "credit_code")
+        ent = Enterprise.create(**values, name_norm=normalise_name(values["name"]),
+                                stage=initial_stage, stage_changed_at=now,
+                                stage_since=initial_stage_on or local_today(), created_by=user,
+                                updated_by=user, created_at=now, updated_at=now, version=1)
+        contacts = []
+        if contact and contact.get("name"):
+            contacts.append(_new_contact(ent, contact, primary=True))
+        ent.search_text = _search_text(ent, contacts)
+        Enterprise.update(search_text=ent.search_text).where(Enterprise.id == ent.id).execute()
+        _record(ent.id, user, 1, "created", "", values["name"], source)
+        from crm.founding.models import FoundingEvent
+        FoundingEvent.create(enterprise=ent, from_stage=None, to_stage=initial_stage,
+                             kind="initial", occurred_on=initial_stage_on or local_today(),
+                             user=user, note="建档时的建会进度")
+        stats.firm_changed([ent.id], days=[ent.union_founded_on], since=initial_stage_on or local_today())
+        return ent
+
     try:
-        with db.atomic():
-            if _code_taken(values["credit_code"]):
-                raise ServiceError("该统一社会信用代码已登记在另一份企业档案中", "credit_code")
-            ent = Enterprise.create(**values, name_norm=normalise_name(values["name"]),
-                                    stage=initial_stage, stage_changed_at=now,
-                                    stage_since=initial_stage_on or local_today(), created_by=user,
-                                    updated_by=user, created_at=now, updated_at=now, version=1)
-            contacts = []
-            if contact and contact.get("name"):
-                contacts.append(_new_contact(ent, contact, primary=True))
-            ent.search_text = _search_text(ent, contacts)
-            Enterprise.update(search_text=ent.search_text).where(Enterprise.id == ent.id).execute()
-            _record(ent.id, user, 1, "created", "", values["name"], source)
-            from crm.founding.models import FoundingEvent
-            FoundingEvent.create(enterprise=ent, from_stage=None, to_stage=initial_stage,
-                                 kind="initial", occurred_on=initial_stage_on or local_today(),
-                                 user=user, note="建档时的建会进度")
-            stats.firm_changed([ent.id], days=[ent.union_founded_on], since=initial_stage_on or local_today())
+        return submissions.once_or_plain("enterprise", sent, user, build,
+                                         lambda found: Enterprise.get_by_id(found.record_id))
     except IntegrityError as exc:
         raise _unique_code_error(exc) or exc
-    return ent
 
 
 # Fields the aggregates count (crm/stats/facts.py): the first ones in every year's figures.
@@ -260,16 +267,21 @@ def _only_primary(ent_id, contact_id):
     Contact.update(is_primary=False).where(Contact.enterprise == ent_id, Contact.id != contact_id).execute()
 
 
-def add_contact(ent: Enterprise, data: dict, user) -> Contact:
+def add_contact(ent: Enterprise, data: dict, user, sent=None) -> Contact:
+    """`sent`: the form's key and content (crm.sync), so that a re-sent form adds one contact."""
     _check_contact(data)
-    with db.atomic():
+
+    def build():
         has_primary = Contact.select().where(Contact.enterprise == ent.id, Contact.is_primary == True,  # noqa: E712
                                              Contact.archived == False).exists()  # noqa: E712
         contact = _new_contact(ent, data, primary=bool(data.get("is_primary")) or not has_primary)
         if contact.is_primary:
             _only_primary(ent.id, contact.id)
         _after_contact_change(ent.id, user, "", _contact_text(contact))
-    return contact
+        return contact
+
+    return submissions.once_or_plain("contact", sent, user, build,
+                                     lambda found: Contact.get_by_id(found.record_id))
 
 
 def update_contact(contact: Contact, data: dict, user) -> Contact:

@@ -11,12 +11,24 @@ from crm.founding import stages
 from crm.org.queries import unit_choices
 from crm.founding import queries as founding_queries
 from crm.permissions import get_or_404, in_scope, require, visible_org_units
+from crm.sync import views as sync
 
 bp = Blueprint("enterprises", __name__, url_prefix="/enterprises")
 
 
 def get_enterprise_or_404(ent_id) -> Enterprise:
     return get_or_404(Enterprise, ent_id, current_user)
+
+
+@sync.landing("enterprise")
+def _file_page(record_id):
+    return url_for("enterprises.show", ent_id=record_id)
+
+
+@sync.landing("contact")
+def _contact_page(record_id):
+    contact = Contact.get_or_none(Contact.id == record_id)
+    return url_for("enterprises.show", ent_id=contact.enterprise_id) + "#contacts" if contact else None
 
 
 def _org_choices(form, include=None):
@@ -71,6 +83,11 @@ def create():
     form = NewEnterpriseForm()
     _org_choices(form)
     duplicates = []
+    form.ensure_key()
+    if request.method == "POST":
+        done = sync.answer_resend(form, "企业档案")
+        if done is not None:
+            return done
     if form.validate_on_submit():
         duplicates = _duplicate_warning(form)
         if duplicates:
@@ -79,14 +96,15 @@ def create():
             try:
                 ent = services.create_enterprise(form.service_data(), current_user,
                                                  contact=form.contact_data(),
-                                                 initial_stage=form.initial_stage.data)
+                                                 initial_stage=form.initial_stage.data, sent=form.sent)
             except ServiceError as exc:
                 form.show_service_error(exc)
             else:
-                flash(f"已建档：{ent.name}", "success")
-                return redirect(url_for(".show", ent_id=ent.id))
+                return sync.saved(url_for(".show", ent_id=ent.id), True, "企业档案", form.form_key.data,
+                                  f"已建档：{ent.name}")
+    status = sync.refused_status(form)
     return render_template("enterprises/form.html", form=form, ent=None, duplicates=duplicates,
-                           areas=queries.area_suggestions(current_user), conflict=None)
+                           areas=queries.area_suggestions(current_user), conflict=None), status
 
 
 @bp.route("/<int:ent_id>")
@@ -191,15 +209,21 @@ def contact_new(ent_id):
     require("edit_records")
     ent = get_enterprise_or_404(ent_id)
     form = ContactForm()
+    form.ensure_key()
+    if request.method == "POST":
+        done = sync.answer_resend(form, "联系人")
+        if done is not None:
+            return done
     if form.validate_on_submit():
         try:
-            services.add_contact(ent, form.data, current_user)
+            services.add_contact(ent, form.data, current_user, sent=form.sent)
         except ServiceError as exc:
             form.show_service_error(exc)
         else:
-            flash("已添加联系人", "success")
-            return redirect(url_for(".show", ent_id=ent.id) + "#contacts")
-    return render_template("enterprises/contact_form.html", form=form, ent=ent, contact=None)
+            return sync.saved(url_for(".show", ent_id=ent.id) + "#contacts", True, "联系人", form.form_key.data,
+                              "已添加联系人")
+    return render_template("enterprises/contact_form.html", form=form, ent=ent, contact=None), \
+        sync.refused_status(form)
 
 
 @bp.route("/<int:ent_id>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])

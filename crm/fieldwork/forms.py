@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, ValidationErro
 
 from crm.common.forms import BaseForm, strip_filter
 from crm.common.timeutil import local_today
-from crm.fieldwork.services import new_form_key, valid_form_key
+from crm.sync.forms import KeyedForm
 
 NON_NEGATIVE = NumberRange(min=0, max=1_000_000, message="请填写不小于 0 的整数")
 EARLIEST = date(2000, 1, 1)
@@ -35,16 +35,10 @@ def int_list(values):
     return list(dict.fromkeys(out))
 
 
-class FieldWorkForm(BaseForm):
-    """form_key: the idempotency key (a new one per opened form; a restored draft keeps its own).
-    version: the record version an edit was made on."""
-    form_key = HiddenField()
+class FieldWorkForm(KeyedForm):
+    """form_key (KeyedForm): the idempotency key; on an edit form it groups the photos sent with
+    the edit. version: the record version an edit was made on."""
     version = HiddenField()
-
-    def ensure_key(self):
-        if not valid_form_key(self.form_key.data):
-            self.form_key.data = new_form_key()
-        return self.form_key.data
 
     def expected_version(self):
         try:

@@ -1,26 +1,12 @@
 """Writes every field-work record shares: create once per form key, save an edit against the
 version it was made on (recording each changed field), archive and restore."""
-import re
-import secrets
-
-from peewee import IntegrityError
-
 from crm.common.errors import ServiceError
 from crm.common.timeutil import utcnow
 from crm.db import db
 from crm.fieldwork import registry
 from crm.fieldwork.models import RecordChange
 from crm.stats import services as stats
-
-FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
-def new_form_key() -> str:
-    return secrets.token_urlsafe(18)
-
-
-def valid_form_key(value) -> bool:
-    return bool(value) and bool(FORM_KEY.match(value))
+from crm.sync import services as submissions
 
 
 class StaleRecord(Exception):
@@ -36,27 +22,26 @@ class StaleRecord(Exception):
             self.rows.append((label, mine_value, value, mine_value != value))
 
 
-def create_once(model, form_key: str, build):
-    """Run `build()` (which creates the record and everything that goes with it) in one
-    transaction, unless a record with this form key exists. Returns (record, created).
+def sent_of(form_key, data) -> submissions.Sent:
+    """The form's Sent, or for an internal caller's bare key the Sent of the data it passes."""
+    return submissions.as_sent(form_key, data)
 
-    The unique form_key column decides a race: the loser's transaction is rolled back whole
-    and the winner's record is returned to it."""
-    if not valid_form_key(form_key):
-        raise ServiceError("表单缺少提交标识，请刷新页面后重试", "form_key")
-    existing = model.get_or_none(model.form_key == form_key)
-    if existing is not None:
-        return existing, False
-    try:
-        with db.atomic(), stats.deferred():
+
+def create_once(kind_key: str, sent, user, build, data=None):
+    """Run `build()` (which creates the record and everything that goes with it) in one
+    transaction, once per form key: `sent` is the form's Sent (or, from an internal caller, a bare
+    key, fingerprinted by `data`). Returns (record, created); a re-send of the same content gets
+    the record saved first, a key saved with other content raises KeyReused."""
+    model = registry.get(kind_key).model
+
+    def counted():
+        with stats.deferred():
             record = build()
             stats.record_changed({}, stats.scope_of(record))
-    except IntegrityError:
-        existing = model.get_or_none(model.form_key == form_key)
-        if existing is None:
-            raise
-        return existing, False
-    return record, True
+        return record
+
+    return submissions.once(kind_key, submissions.as_sent(sent, data), user, counted,
+                            lambda found: model.get_by_id(found.record_id))
 
 
 def save_edit(kind_key: str, record_id: int, user, expected_version: int, apply, mine: dict):

@@ -8,9 +8,10 @@ from crm.common.timeutil import utcnow
 from crm.db import db
 from crm.fieldwork import registry
 from crm.fieldwork.models import RecordChange
-from crm.fieldwork.services import StaleRecord, valid_form_key
+from crm.fieldwork.services import StaleRecord
 from crm.permissions import require
 from crm.photos import services as photos
+from crm.sync import views as sync
 
 
 def stage_photos(form) -> bool:
@@ -20,15 +21,19 @@ def stage_photos(form) -> bool:
     return not errors
 
 
-def already_saved(model, form, endpoint: str, what: str):
-    """A re-sent form whose key was saved before goes straight to its record, before any
-    validation (the record may have changed what the form offers, e.g. the stage)."""
-    key = form.form_key.data
-    if valid_form_key(key):
-        existing = model.get_or_none(model.form_key == key)
-        if existing is not None:
-            return saved(existing, False, endpoint, what, key)
-    return None
+for _kind in ("visit", "meeting", "point", "training", "activity"):
+    sync.landing(_kind)(lambda record_id, kind=_kind: url_for(registry.get(kind).endpoint, record_id=record_id))
+
+
+def already_saved(form, what: str):
+    """A re-sent form whose content was saved under its key goes straight to its record, before
+    any validation (the record may have changed what the form offers, e.g. the stage); a key saved
+    with other content is refused on the form (see crm.sync)."""
+    return sync.answer_resend(form, what)
+
+
+def status(form, conflict=None) -> int:
+    return 409 if conflict else sync.refused_status(form)
 
 
 def attach_on_edit(kind: str, record, form_key: str, user, edited_version: int):
@@ -50,12 +55,7 @@ def attach_on_edit(kind: str, record, form_key: str, user, edited_version: int):
 
 def saved(record, created: bool, endpoint: str, what: str, form_key: str):
     # The page we land on tells the browser to forget the draft of this form key.
-    flash(form_key, "saved-form")
-    if created:
-        flash(f"已保存{what}", "success")
-    else:
-        flash(f"这份{what}已经保存过，重复提交没有再建一条", "info")
-    return redirect(url_for(endpoint, record_id=record.id))
+    return sync.saved(url_for(endpoint, record_id=record.id), created, what, form_key)
 
 
 def archive_routes(bp, rule: str, getter, set_archived, endpoint: str, prefix: str = ""):

@@ -19,9 +19,9 @@ from crm.common.timeutil import local_today, utcnow
 from crm.db import db
 from crm.enterprises.models import Enterprise
 from crm.fieldwork.models import RecordChange
-from crm.fieldwork.services import valid_form_key
 from crm.followups.models import OPEN, PRIORITIES, STATUSES, FollowUp
 from crm.permissions import in_scope, scope_org_ids
+from crm.sync import services as submissions
 
 KIND = "followup"
 ASSIGNEE_ROLES = ("staff", "supervisor")
@@ -133,13 +133,15 @@ def _unit_for(fu: FollowUp, assignee: User):
 def create_many(actor, tasks: list[Task], assignee: User | None, due_on: date | None, priority: str,
                 form_key: str, today: date | None = None) -> tuple[list[FollowUp], bool]:
     """Create one follow-up per task, all or none, in one transaction. Returns (follow-ups,
-    created); a form key already used returns that batch's follow-ups with created=False."""
+    created); a form key saved with the same content returns that batch's follow-ups with
+    created=False, one saved with other content raises KeyReused (crm.sync)."""
     today = today or local_today()
-    if not valid_form_key(form_key):
-        raise ServiceError("表单缺少提交标识，请刷新页面后重试", "form_key")
-    done = _batch(form_key)
-    if done:
-        return done, False
+    sent = submissions.as_sent(form_key, {
+        "tasks": [[t.title, t.detail, t.enterprise.id if t.enterprise else "", t.source, t.rule,
+                   t.source_visit_id or "", t.source_need_id or ""] for t in tasks],
+        "assignee": assignee.id if assignee else "", "due_on": due_on, "priority": priority})
+    if submissions.prior(sent, actor) is not None:
+        return _batch(sent.key), False
     if not tasks:
         raise ServiceError("请至少选择一家企业或一条建议", "items")
     if any(not clean(t.title) for t in tasks):
@@ -149,28 +151,24 @@ def create_many(actor, tasks: list[Task], assignee: User | None, due_on: date | 
     _check_common(due_on, priority, today)
     units = [_unit_of(t, assignee) for t in tasks] if assignee is not None else []
     check_assignee(actor, assignee, units)
-    keys = [form_key] if len(tasks) == 1 else [f"{form_key}.{i}" for i in range(len(tasks))]
-    from peewee import IntegrityError
-    try:
-        with db.atomic():
-            now = utcnow()
-            rows = []
-            for key, task, (unit, _) in zip(keys, tasks, units):
-                fu = FollowUp.create(
-                    form_key=key, title=clean(task.title)[:200], detail=(task.detail or "").strip()[:4000],
-                    org_unit=unit.id, enterprise=task.enterprise.id if task.enterprise else None,
-                    source=task.source, source_visit=task.source_visit_id, source_need=task.source_need_id,
-                    rule=task.rule, assignee=assignee.id, assigned_by=actor.id, due_on=due_on,
-                    priority=priority, created_by=actor.id, updated_by=actor.id, created_at=now,
-                    updated_at=now)
-                _record(fu.id, actor, 1, "分派", "", f"{assignee.name}，{due_on.isoformat()} 到期",)
-                rows.append(fu)
-    except IntegrityError:
-        done = _batch(form_key)
-        if not done:
-            raise
-        return done, False
-    return rows, True
+    keys = [sent.key] if len(tasks) == 1 else [f"{sent.key}.{i}" for i in range(len(tasks))]
+
+    def build():
+        now = utcnow()
+        rows = []
+        for key, task, (unit, _) in zip(keys, tasks, units):
+            fu = FollowUp.create(
+                form_key=key, title=clean(task.title)[:200], detail=(task.detail or "").strip()[:4000],
+                org_unit=unit.id, enterprise=task.enterprise.id if task.enterprise else None,
+                source=task.source, source_visit=task.source_visit_id, source_need=task.source_need_id,
+                rule=task.rule, assignee=assignee.id, assigned_by=actor.id, due_on=due_on,
+                priority=priority, created_by=actor.id, updated_by=actor.id, created_at=now,
+                updated_at=now)
+            _record(fu.id, actor, 1, "分派", "", f"{assignee.name}，{due_on.isoformat()} 到期",)
+            rows.append(fu)
+        return rows
+
+    return submissions.once(KIND, sent, actor, build, lambda found: _batch(sent.key))
 
 
 def _batch(form_key):

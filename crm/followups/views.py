@@ -21,6 +21,7 @@ from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
 from crm.needs.models import Need
 from crm.permissions import can, get_or_404, require, scoped, visible_org_units
+from crm.sync import views as sync
 from crm.visits.kind import get_visit_or_404
 
 bp = Blueprint("followups", __name__)
@@ -28,6 +29,15 @@ bp = Blueprint("followups", __name__)
 
 def get_followup_or_404(record_id, user) -> FollowUp:
     return get_or_404(FollowUp, record_id, user)
+
+
+@sync.landing("followup")
+def _landing(record_id):
+    """One task: its page; a batch (its first task's key ends in .0): the assignee's list."""
+    fu = FollowUp.get_or_none(FollowUp.id == record_id)
+    if fu is not None and (fu.form_key or "").endswith(".0"):
+        return url_for("followups.index", assignee=fu.assignee_id)
+    return url_for("followups.show", record_id=record_id)
 
 
 def due_presets(today):
@@ -53,18 +63,15 @@ def _people_for(firms):
     return [u for u in people if all(in_scope(u, f.org_unit) for f in firms)]
 
 
-def _create(form, tasks, people, key, today):
-    """Create the form's follow-ups: (rows, created), or None with the refusal shown on the form.
-    The page after a save tells the browser to drop the form's draft."""
+def _create(form, tasks, people, sent, today):
+    """Create the form's follow-ups: (rows, created), or None with the refusal shown on the form."""
     assignee = people.get(form.assignee.data) or User.get_or_none(User.id == form.assignee.data)
     try:
-        done = services.create_many(current_user, tasks, assignee, form.due_on.data, form.priority.data, key,
+        return services.create_many(current_user, tasks, assignee, form.due_on.data, form.priority.data, sent,
                                     today)
     except ServiceError as exc:
         form.show_service_error(exc)
         return None
-    flash(key, "saved-form")
-    return done
 
 
 # ---- assigning -----------------------------------------------------------------------------
@@ -95,24 +102,24 @@ def create():
             form.detail.data = need.detail
         if current_user.role == "staff":
             form.assignee.data = current_user.id
-    key = form.ensure_key()
+    form.ensure_key()
+    if request.method == "POST":
+        done = sync.answer_resend(form, "跟进任务")
+        if done is not None:
+            return done
     if request.method == "POST" and form.validate_on_submit():
         source = {"source": "need", "source_need_id": need.id, "org_unit_id": need.org_unit_id} if need else {}
         tasks = [services.Task(title=form.title.data, enterprise=f, detail=form.detail.data, **source)
                  for f in firms] or [services.Task(title=form.title.data, detail=form.detail.data, **source)]
-        done = _create(form, tasks, people, key, today)
+        done = _create(form, tasks, people, form.sent, today)
         if done is not None:
             rows, created = done
-            if created:
-                flash(f"已分派 {len(rows)} 条跟进任务给{rows[0].assignee.name}，{fmt_date(rows[0].due_on)} 到期",
-                      "success")
-            else:
-                flash("这些任务已经分派过，重复提交没有再建", "info")
-            if len(rows) == 1:
-                return redirect(url_for(".show", record_id=rows[0].id))
-            return redirect(url_for(".index", assignee=rows[0].assignee_id))
+            url = url_for(".show", record_id=rows[0].id) if len(rows) == 1 \
+                else url_for(".index", assignee=rows[0].assignee_id)
+            return sync.saved(url, created, "跟进任务", form.form_key.data,
+                              f"已分派 {len(rows)} 条跟进任务给{rows[0].assignee.name}，{fmt_date(rows[0].due_on)} 到期")
     return render_template("followups/new.html", form=form, firms=firms, need=need,
-                           presets=due_presets(today))
+                           presets=due_presets(today)), sync.refused_status(form)
 
 
 @bp.route("/visits/<int:record_id>/followup", methods=["POST"])
@@ -301,7 +308,11 @@ def suggested():
         form.due_on.data = due_presets(today)[2][1]
         if current_user.role == "staff":
             form.assignee.data = current_user.id
-    key = form.ensure_key()
+    form.ensure_key()
+    if request.method == "POST":
+        done = sync.answer_resend(form, "跟进任务")
+        if done is not None:
+            return done
     if request.method == "POST" and form.validate_on_submit():
         picked = suggestions.resolve(current_user, request.form.getlist("items"), today)
         tasks = []
@@ -310,12 +321,12 @@ def suggested():
             if form.title.data:
                 task.title = form.title.data
             tasks.append(task)
-        done = _create(form, tasks, people, key, today)
+        done = _create(form, tasks, people, form.sent, today)
         if done is not None:
             rows, created = done
-            flash(f"已将 {len(rows)} 条建议转为跟进任务，负责人{rows[0].assignee.name}" if created
-                  else "这些建议已经转为任务，重复提交没有再建", "success" if created else "info")
-            return redirect(url_for(".suggested", rule=rule, org=args.org))
+            return sync.saved(url_for(".suggested", rule=rule, org=args.org), created, "跟进任务",
+                              form.form_key.data,
+                              f"已将 {len(rows)} 条建议转为跟进任务，负责人{rows[0].assignee.name}")
     page_no = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
     items, has_next = suggestions.page(current_user, rule, page_no, today=today, unit_ids=unit_ids,
                                         count=counts[rule])
@@ -324,4 +335,4 @@ def suggested():
                            RULES=suggestions.RULES, count_label=suggestions.count_label,
                            presets=due_presets(today),
                            units=visible_org_units(current_user, active_only=False),
-                           picked=set(request.form.getlist("items")))
+                           picked=set(request.form.getlist("items"))), sync.refused_status(form)

@@ -5,6 +5,7 @@ from crm.common.forms import BaseForm, strip_filter
 from crm.enterprises.fields import UNION_FIELDS
 from crm.enterprises.forms import EnterpriseForm
 from crm.founding import stages
+from crm.sync.forms import KeyedForm
 
 
 def move_form_class(target: stages.Stage):
@@ -35,4 +36,4 @@ def move_form_class(target: stages.Stage):
             if name == "union_credit_code" and target.key != "registered":
                 continue
             attrs[name] = getattr(EnterpriseForm, name)  # the same field, same checks
-    return type(f"Move_{target.key}", (BaseForm,), attrs)
+    return type(f"Move_{target.key}", (KeyedForm,), attrs)

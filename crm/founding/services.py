@@ -12,16 +12,18 @@ from crm.enterprises.services import validate as validate_file
 from crm.founding import stages
 from crm.founding.models import FoundingEvent
 from crm.stats import services as stats
+from crm.sync import services as submissions
 
 
 def move(ent: Enterprise, to_stage: str, user, *, expected_from: str, occurred_on: date | None = None,
          note: str = "", evidence: dict | None = None, union: dict | None = None,
-         source: str = "founding", record: tuple | None = None) -> FoundingEvent:
+         source: str = "founding", record: tuple | None = None, sent=None) -> FoundingEvent:
     """Move `ent` from `expected_from` to `to_stage`.
 
     Skips forward, moves back, side states and leaving a side state need a note. Reaching
     上级已批复 / 已取得工会法人资格 updates the union fields of the file (recorded per field).
     `record` = (kind, id) of the visit or meeting that made the move, kept on the event.
+    `sent`: the move form's key and content (crm.sync): a re-send makes no second move.
     """
     if to_stage not in stages.BY_KEY:
         raise ServiceError("未知的建会进度", "to_stage")
@@ -60,7 +62,7 @@ def move(ent: Enterprise, to_stage: str, user, *, expected_from: str, occurred_o
         if ev.name in union_values and union_values[ev.name]:
             clean_evidence[ev.name] = union_values[ev.name]
 
-    with db.atomic():
+    def build():
         current = Enterprise.get_by_id(ent.id)
         if current.stage != expected_from:
             raise ServiceError(f"该企业的建会进度已被他人改为“{stages.label(current.stage)}”，"
@@ -98,4 +100,7 @@ def move(ent: Enterprise, to_stage: str, user, *, expected_from: str, occurred_o
         founded = stages.stages_with_status("founded")
         dates = [occurred_on] + [d for d in changes.get("union_founded_on", ()) if d]
         stats.firm_changed([ent.id], days=dates, all_years=(expected_from in founded) != (to_stage in founded))
-    return event
+        return event
+
+    return submissions.once_or_plain("stage", sent, user, build,
+                                     lambda found: FoundingEvent.get_by_id(found.record_id))

@@ -142,22 +142,23 @@ def _need_enterprise(participants, unit):
 
 def create_meeting(data: dict, user, form_key: str):
     """Returns (meeting, created). `created` is False when this form key was already saved."""
+    sent = records.sent_of(form_key, data)
     checked = _check_meeting(data, user)
     values, participants = checked["values"], checked["participants"]
 
     def build():
         now = utcnow()
-        meeting = Meeting.create(form_key=form_key, created_by=user, updated_by=user, created_at=now,
+        meeting = Meeting.create(form_key=sent.key, created_by=user, updated_by=user, created_at=now,
                                  updated_at=now, **values)
         _set_children(meeting.id, checked["counts"], participants)
         needs.raise_needs(org_unit=meeting.org_unit_id, enterprise=_need_enterprise(participants, checked["unit"]),
                           meeting=meeting.id, raised_on=values["held_on"], user=user,
                           categories=data.get("need_categories"), detail=data.get("need_detail"))
-        photos.attach("meeting", meeting.id, form_key, user)
+        photos.attach("meeting", meeting.id, sent.key, user)
         contact.contacted(participants, values["held_on"], user, "meeting", meeting.id, _evidence(values))
         return meeting
 
-    return records.create_once(Meeting, form_key, build)
+    return records.create_once("meeting", sent, user, build)
 
 
 def _names(ent_ids) -> str:
@@ -209,14 +210,15 @@ def _check_point(data: dict, user, current: OutreachPoint | None = None) -> dict
 
 def create_point(data: dict, user, form_key: str):
     """Returns (point, created)."""
+    sent = records.sent_of(form_key, data)
     values = _check_point(data, user)
 
     def build():
         now = utcnow()
-        return OutreachPoint.create(form_key=form_key, created_by=user, updated_by=user, created_at=now,
+        return OutreachPoint.create(form_key=sent.key, created_by=user, updated_by=user, created_at=now,
                                     updated_at=now, **values)
 
-    return records.create_once(OutreachPoint, form_key, build)
+    return records.create_once("point", sent, user, build)
 
 
 def update_point(point: OutreachPoint, data: dict, user, expected_version: int) -> OutreachPoint:

@@ -53,7 +53,7 @@ def _prefill_from_point(form, point):
 
 def _render_form(form, meeting, key, keep=(), conflict=None, point=None):
     selected = pickable(form.enterprise_ids.data or [], current_user, keep)
-    status = 409 if conflict else 200
+    status = fw.status(form, conflict)
     return render_template("meetings/form.html", form=form, meeting=meeting, selected=selected, point=point,
                            pending=photos.pending(key, current_user),
                            existing=photos.of("meeting", meeting.id) if meeting else [],
@@ -87,13 +87,14 @@ def create():
                 else form.org_unit.data
     key = form.ensure_key()
     if request.method == "POST":
-        done = fw.already_saved(Meeting, form, "meetings.show", "沟通会记录")
+        done = fw.already_saved(form, "沟通会记录")
         if done is not None:
             return done
+        key = form.form_key.data
         photos_ok = fw.stage_photos(form)
         if form.validate_on_submit() and photos_ok:
             try:
-                meeting, created = services.create_meeting(form.service_data(), current_user, key)
+                meeting, created = services.create_meeting(form.service_data(), current_user, form.sent)
             except ServiceError as exc:
                 form.show_service_error(exc)
             else:
@@ -223,14 +224,17 @@ def point_new():
     form = PointForm()
     _org_choices(form)
     key = form.ensure_key()
+    done = fw.already_saved(form, "固定点位") if request.method == "POST" else None
+    if done is not None:
+        return done
     if form.validate_on_submit():
         try:
-            point, created = services.create_point(form.service_data(), current_user, key)
+            point, created = services.create_point(form.service_data(), current_user, form.sent)
         except ServiceError as exc:
             form.show_service_error(exc)
         else:
-            return fw.saved(point, created, "meetings.point_show", "固定点位", key)
-    return render_template("meetings/point_form.html", form=form, point=None, conflict=None)
+            return fw.saved(point, created, "meetings.point_show", "固定点位", form.form_key.data)
+    return render_template("meetings/point_form.html", form=form, point=None, conflict=None), fw.status(form)
 
 
 @bp.route("/meetings/points/<int:record_id>")

@@ -29,7 +29,7 @@
     if (geo && geo.checked && lat && !lat.value && navigator.geolocation) {
       event.preventDefault();
       form.dataset.submitted = "1";
-      const send = function () { HTMLFormElement.prototype.submit.call(form); };
+      const send = function () { beforeSend(form); HTMLFormElement.prototype.submit.call(form); };
       navigator.geolocation.getCurrentPosition(function (pos) {
         lat.value = pos.coords.latitude.toFixed(6);
         form.querySelector("input[name=longitude]").value = pos.coords.longitude.toFixed(6);
@@ -38,6 +38,7 @@
       }, send, { timeout: 8000, maximumAge: 60000 });
       return;
     }
+    beforeSend(form);
     form.dataset.submitted = "1";
     setTimeout(function () { form.dataset.submitted = ""; }, 4000);
   });
@@ -189,32 +190,192 @@
     });
   });
 
-  // ---- drafts: a form keeps what was typed on this device until the server has saved it --------
-  const PREFIX = "crm-draft:";
+  // ---- whose device this is now: the login, the service worker ------------------------------
+  const Outbox = window.CrmOutbox;
+  const userMeta = document.querySelector("meta[name=crm-user]");
+  // "" = nobody is logged in (the login page); null = not said (the offline page: the last login).
+  const USER = userMeta ? userMeta.content : null;
+  function userNow() {
+    if (USER !== null) return Promise.resolve(USER);
+    return Outbox.getMeta("user").then(function (u) { return u ? String(u) : ""; }).catch(function () { return ""; });
+  }
+  const swMeta = document.querySelector("meta[name=crm-sw]");
+  if (swMeta && "serviceWorker" in navigator) {
+    navigator.serviceWorker.register(swMeta.content).catch(function () { /* no service worker: online only */ });
+  }
+  function tellWorker(message) {
+    if (!("serviceWorker" in navigator)) return;
+    navigator.serviceWorker.ready.then(function (reg) {
+      const worker = navigator.serviceWorker.controller || reg.active;
+      if (worker) worker.postMessage(message);
+    });
+  }
+  if (USER !== null) {
+    Outbox.setMeta("user", USER || null).catch(function () {});
+    tellWorker({ type: "user", user: USER || null });
+  }
+  if (USER) {
+    // Pages wanted in the field: home, 待同步, and the files and forms of the firms on my tasks.
+    const warm = ["/", "/sync/outbox"];
+    document.querySelectorAll("a[data-offline-warm]").forEach(function (a) { warm.push(a.getAttribute("href")); });
+    tellWorker({ type: "warm", urls: warm });
+  }
+
+  // ---- 待同步: the count on every page, the list, sending ---------------------------------------
+  const STATES = { waiting: "等待发送", login: "需要重新登录后发送", refused: "服务器拒收" };
+  const params = new URLSearchParams(window.location.search);
+  const queuedKey = window.location.pathname.indexOf("/sync/outbox") === 0 || document.querySelector("meta[name=crm-offline-page]")
+    ? params.get("queued") : null;
+  let lastLanded = [];
+
+  function render(items) {
+    document.querySelectorAll("[data-outbox-count]").forEach(function (el) { el.textContent = items.length; });
+    document.querySelectorAll("[data-outbox-badge]").forEach(function (el) { el.classList.toggle("d-none", !items.length); });
+    const list = document.querySelector("[data-outbox-list]");
+    if (!list) return;
+    const tpl = document.querySelector("template[data-outbox-item]");
+    list.replaceChildren();
+    items.forEach(function (item) {
+      const li = tpl.content.firstElementChild.cloneNode(true);
+      li.dataset.outboxId = item.id;
+      li.querySelector("[data-field=label]").textContent = item.label;
+      const photos = Outbox.photos(item);
+      li.querySelector("[data-field=snippet]").textContent = Outbox.snippet(item) + (photos ? "（照片 " + photos + " 张）" : "");
+      li.querySelector("[data-field=at]").textContent = new Date(item.at).toLocaleString("zh-CN", { hour12: false });
+      li.querySelector("[data-field=state]").textContent = STATES[item.state] || STATES.waiting;
+      li.querySelector("[data-field=reason]").textContent = item.state === "waiting" ? "" : (item.reason || "");
+      const open = li.querySelector("[data-action=open]");
+      open.href = item.url.split("#")[0] + "#outbox=" + item.id;
+      li.querySelector("[data-action=discard]").addEventListener("click", function () {
+        if (!window.confirm("丢弃这条记录？它还没有保存到服务器，丢弃后无法恢复。")) return;
+        Outbox.remove(item.id).then(refresh);
+      });
+      list.appendChild(li);
+    });
+    const empty = document.querySelector("[data-outbox-empty]");
+    if (empty) empty.classList.toggle("d-none", items.length > 0);
+    const queued = document.querySelector("[data-outbox-queued]");
+    if (queued) queued.classList.toggle("d-none", !(queuedKey && items.some(function (i) { return i.key === queuedKey; })));
+    const landed = document.querySelector("[data-outbox-landed]");
+    if (landed && lastLanded.length) {
+      lastLanded.forEach(function (l) { rememberSaved(l.key, l.url); });
+      landed.replaceChildren(document.createTextNode("已发送到服务器：" + lastLanded.length + " 条。"));
+      lastLanded.forEach(function (l) {
+        if (!l.url) return;
+        const a = document.createElement("a");
+        a.href = l.url;
+        a.className = "ms-2";
+        a.textContent = "查看" + l.label;
+        landed.appendChild(a);
+      });
+      landed.classList.remove("d-none");
+    }
+  }
+
+  // This page's send, or (for the 待同步 page a send just queued) whoever sent that item.
+  function refresh() {
+    return userNow().then(function (u) {
+      return Promise.all([Outbox.list(u), queuedKey ? Outbox.landed(u) : []]);
+    }).then(function (got) {
+      got[1].forEach(function (l) {
+        if (l.key === queuedKey && !lastLanded.some(function (x) { return x.key === l.key; })) lastLanded.push(l);
+      });
+      render(got[0]);
+    }).catch(function () {});
+  }
+
+  let sending = null;
+  function sendNow() {
+    if (sending) return sending;
+    const status = document.querySelector("[data-outbox-status]");
+    sending = userNow().then(function (u) { return u ? Outbox.send(u) : null; }).then(function (outcome) {
+      if (outcome) {
+        lastLanded = lastLanded.concat(outcome.landed);
+        if (status) status.textContent = outcome.stopped || (outcome.landed.length || outcome.refused ? "已尝试发送全部记录" : "");
+      }
+    }).catch(function () {}).then(function () { sending = null; return refresh(); });
+    return sending;
+  }
+
+  try {
+    new BroadcastChannel("crm-outbox").onmessage = function () { refresh(); };
+  } catch (e) { /* old browser */ }
+  window.addEventListener("online", sendNow);
+  document.querySelectorAll("[data-outbox-send]").forEach(function (b) { b.addEventListener("click", sendNow); });
+  document.querySelectorAll("[data-history-back]").forEach(function (b) { b.addEventListener("click", function () { history.back(); }); });
+  refresh().then(function () { if (navigator.onLine) sendNow(); });
+  setInterval(function () { if (navigator.onLine) sendNow(); }, 20000);
+
+  // ---- drafts and form keys ---------------------------------------------------------------
+  // A form keeps what was typed on this device (per login) until the server has saved it. A
+  // creating form's key means one submission of one content: a key that may have been sent is
+  // replaced as soon as the content changes; a page that comes back from history keeps the key
+  // it had, and says so when that key was saved.
+  const PREFIX = "crm-draft:" + (USER || "") + ":";
   const NOT_IN_DRAFT = ["latitude", "longitude", "accuracy_m"]; // a location is taken at save time
 
   function store() {
     try { return window.localStorage; } catch (e) { return null; }
   }
+  const ls = store();
+
+  function savedMap() {
+    if (!ls || !USER) return {};
+    try { return JSON.parse(ls.getItem("crm-saved:" + USER) || "{}"); } catch (e) { return {}; }
+  }
+  function rememberSaved(key, url) {
+    if (!ls || !USER || !key) return;
+    const map = savedMap();
+    map[key] = { url: url || "", at: Date.now() };
+    const keys = Object.keys(map).sort(function (a, b) { return map[b].at - map[a].at; });
+    keys.slice(50).forEach(function (k) { delete map[k]; });
+    try { ls.setItem("crm-saved:" + USER, JSON.stringify(map)); } catch (e) { /* storage full */ }
+  }
+
+  function dropDraftsOf(key) {
+    if (!ls) return;
+    for (let i = ls.length - 1; i >= 0; i--) {
+      const k = ls.key(i);
+      if (!k || !k.startsWith("crm-draft:")) continue;
+      try {
+        if (JSON.parse(ls.getItem(k)).form_key === key) ls.removeItem(k);
+      } catch (e) { ls.removeItem(k); }
+    }
+  }
 
   // The page after a successful save names the form key it saved: that draft is done.
-  const ls = store();
-  if (ls) {
-    document.querySelectorAll("meta[name=crm-saved-form]").forEach(function (meta) {
-      for (let i = ls.length - 1; i >= 0; i--) {
-        const k = ls.key(i);
-        if (!k || !k.startsWith(PREFIX)) continue;
-        try {
-          if (JSON.parse(ls.getItem(k)).form_key === meta.content) ls.removeItem(k);
-        } catch (e) { ls.removeItem(k); }
-      }
+  document.querySelectorAll("meta[name=crm-saved-form]").forEach(function (meta) {
+    rememberSaved(meta.content, window.location.pathname + window.location.search + window.location.hash);
+    dropDraftsOf(meta.content);
+  });
+
+  // Where a key went: {saved: url}, {queued: id}, null (not saved), or "unknown" (no network).
+  function whereIs(key) {
+    const local = savedMap()[key];
+    if (local) return Promise.resolve({ saved: local.url });
+    return userNow().then(function (u) { return Outbox.list(u); }).catch(function () { return []; }).then(function (items) {
+      const q = items.find(function (i) { return i.key === key; });
+      if (q) return { queued: q.id };
+      if (!navigator.onLine) return "unknown";
+      return fetch("/sync/state?key=" + encodeURIComponent(key), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok && !r.redirected ? r.json() : Promise.reject(); })
+        .then(function (state) {
+          if (state.saved[key]) { rememberSaved(key, state.saved[key]); return { saved: state.saved[key] }; }
+          return null;
+        }, function () { return "unknown"; });
     });
+  }
+
+  function newKey() {
+    const bytes = new Uint8Array(18);
+    window.crypto.getRandomValues(bytes);
+    return btoa(String.fromCharCode.apply(null, bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
   function collect(form) {
     const data = {};
     Array.from(form.elements).forEach(function (el) {
-      if (!el.name || el.name === "csrf_token" || NOT_IN_DRAFT.indexOf(el.name) !== -1 ||
+      if (!el.name || el.name === "csrf_token" || el.name === "_outbox" || NOT_IN_DRAFT.indexOf(el.name) !== -1 ||
           el.type === "file" || el.type === "submit" ||
           el.type === "button" || el.closest("[data-picked]") || el.matches("[data-picker-input]")) return;
       if (el.type === "checkbox" || el.type === "radio") {
@@ -234,13 +395,15 @@
 
   function apply(form, data) {
     Array.from(form.elements).forEach(function (el) {
-      if (!el.name || !(el.name in data) || el.name === "csrf_token" || el.type === "file" ||
+      if (!el.name || !(el.name in data) || el.name === "csrf_token" || el.name === "_outbox" || el.type === "file" ||
           el.closest("[data-picked]")) return;
       const value = data[el.name];
       if (el.type === "checkbox" || el.type === "radio") {
         el.checked = Array.isArray(value) && value.indexOf(el.value) !== -1;
       } else if (typeof value === "string") {
         el.value = value;
+      } else if (Array.isArray(value) && value.length) {
+        el.value = value[0];
       }
     });
     form.querySelectorAll("[data-enterprise-picker]").forEach(function (picker) {
@@ -251,39 +414,254 @@
     });
   }
 
-  document.querySelectorAll("form[data-draft]").forEach(function (form) {
-    if (!ls) return;
-    const key = PREFIX + form.dataset.draft;
-    const initial = JSON.stringify(collect(form));
-    // Only a freshly opened form is filled from the draft; a form the server sent back with
-    // messages already holds what the user sent.
-    if (form.hasAttribute("data-draft-fresh")) {
-      let saved = null;
-      try { saved = JSON.parse(ls.getItem(key) || "null"); } catch (e) { saved = null; }
-      if (saved && saved.data && JSON.stringify(saved.data) !== initial) {
-        apply(form, saved.data);
-        const notice = document.querySelector("[data-draft-notice]");
-        if (notice) notice.classList.remove("d-none");
-      }
+  function keyOf(form) { return form.querySelector("input[name=form_key]"); }
+  function isKeyed(form) { return !!(form.querySelector("input[name=_outbox]") && keyOf(form)); }
+
+  function remember(form) {
+    if (!isKeyed(form)) return;
+    const state = Object.assign({}, history.state || {}, { formKey: keyOf(form).value, sent: form.dataset.sent === "1" });
+    try { history.replaceState(state, ""); } catch (e) { /* history unavailable */ }
+  }
+
+  function lock(form, where) {
+    if (form.dataset.locked === "1") return;
+    form.dataset.locked = "1";
+    const box = document.createElement("div");
+    box.className = "alert alert-success d-flex flex-wrap align-items-center gap-2";
+    box.setAttribute("role", "status");
+    box.id = "form-saved-notice";
+    const text = document.createElement("span");
+    text.className = "me-auto";
+    const link = document.createElement("a");
+    link.className = "btn btn-outline-success";
+    if (where.queued) {
+      text.textContent = "这份表单已保存在这台设备上，等待发送到服务器（待同步），不会重复保存。";
+      link.href = "/sync/outbox";
+      link.textContent = "查看待同步";
+    } else {
+      text.textContent = "已保存：这份表单已经保存过，不能再次提交。";
+      link.href = where.saved || "/";
+      link.textContent = "查看已保存的记录";
     }
+    const again = document.createElement("a");
+    again.className = "btn btn-outline-secondary";
+    again.href = window.location.pathname + window.location.search;
+    again.textContent = "再记录一条";
+    box.append(text, link, again);
+    form.before(box);
+    form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (b) { b.disabled = true; });
+  }
+
+  function checkSent(form) {
+    if (form.dataset.sent !== "1") return Promise.resolve();
+    return whereIs(keyOf(form).value).then(function (where) {
+      if (where && where !== "unknown") lock(form, where);
+    });
+  }
+
+  const navEntry = window.performance && performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+  const fromHistory = !!(navEntry && navEntry.type === "back_forward");
+
+  function draftKey(form) { return PREFIX + form.dataset.draft; }
+
+  function readDraft(form) {
+    if (!ls || !form.dataset.draft) return null;
+    try { return JSON.parse(ls.getItem(draftKey(form)) || "null"); } catch (e) { return null; }
+  }
+
+  function writeDraft(form, extra) {
+    if (!ls || !form.dataset.draft) return;
+    const data = collect(form);
+    try {
+      ls.setItem(draftKey(form), JSON.stringify(Object.assign({ form_key: data.form_key || "", at: Date.now(), data: data,
+                                                                 sent: form.dataset.sent === "1" }, extra || {})));
+    } catch (e) { /* storage full or disabled: the form still works */ }
+  }
+
+  function showDraftNotice() {
+    const notice = document.querySelector("[data-draft-notice]");
+    if (notice) notice.classList.remove("d-none");
+  }
+
+  // A form opened from 待同步 to be corrected: its fields and photos, a fresh key.
+  function openFromOutbox(form, id) {
+    return Outbox.get(id).then(function (item) {
+      if (!item) return false;
+      const data = {};
+      const files = {};
+      item.fields.forEach(function (pair) {
+        const name = pair[0];
+        const value = pair[1];
+        if (typeof value !== "string") { (files[name] = files[name] || []).push(value); return; }
+        const el = form.elements[name];
+        const multi = el && (el.length !== undefined && el.tagName !== "SELECT") || (el && (el.type === "checkbox" || el.type === "radio"));
+        if (multi) (data[name] = data[name] || []).push(value);
+        else data[name] = value;
+      });
+      form.querySelectorAll("[data-enterprise-picker]").forEach(function (picker) {
+        const ids = item.fields.filter(function (p) { return p[0] === picker.dataset.name; }).map(function (p) { return p[1]; });
+        data["__picker:" + picker.dataset.name] = ids.map(function (v) { return { id: v, label: "已选企业（编号 " + v + "）" }; });
+        picker.querySelectorAll("[data-picked] input").forEach(function (inp) { if (inp.name === picker.dataset.name) inp.disabled = true; });
+      });
+      apply(form, data);
+      Object.keys(files).forEach(function (name) {
+        const input = form.querySelector("input[type=file][name='" + name + "']:not([capture])") ||
+          form.querySelector("input[type=file][name='" + name + "']");
+        if (!input || !window.DataTransfer) return;
+        const dt = new DataTransfer();
+        files[name].forEach(function (f) { dt.items.add(f instanceof File ? f : new File([f], "photo.jpg", { type: f.type })); });
+        input.files = dt.files;
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+      keyOf(form).value = newKey();
+      form.dataset.sent = "";
+      form.dataset.fromOutbox = String(item.id);
+      const box = document.createElement("div");
+      box.className = "alert alert-warning";
+      box.setAttribute("role", "status");
+      box.id = "outbox-open-notice";
+      box.textContent = "这是待同步中的一条记录" + (item.reason ? "（" + item.reason + "）" : "") +
+        "。修改后点“保存”发送；原来的那条会从待同步中移除。";
+      form.before(box);
+      return true;
+    });
+  }
+
+  document.querySelectorAll("form[data-draft], form").forEach(function (form) {
+    if (form.dataset.crmReady) return;
+    form.dataset.crmReady = "1";
+    const keyed = isKeyed(form);
+    if (!keyed && !form.dataset.draft) return;
+    const fresh = form.hasAttribute("data-draft-fresh");
+    const keyInput = keyOf(form);
+    const outboxId = (window.location.hash.match(/^#outbox=(\d+)$/) || [])[1];
+    const initial = JSON.stringify(collect(form));
+    const st = history.state || {};
+
+    let ready;
+    if (keyed && outboxId) {
+      ready = openFromOutbox(form, outboxId);
+    } else if (keyed && fromHistory && st.formKey) {
+      // Back or Forward to a form: it is the form it was, with its key.
+      keyInput.value = st.formKey;
+      form.dataset.sent = st.sent ? "1" : "";
+      ready = checkSent(form);
+    } else if (fresh) {
+      const saved = readDraft(form);
+      const differs = saved && saved.data && JSON.stringify(saved.data) !== initial;
+      if (keyed) keyInput.value = newKey(); // a kept copy of the page must never hand out its key twice
+      if (differs && saved.sent && keyed) {
+        ready = whereIs(saved.form_key).then(function (where) {
+          if (where && where !== "unknown") { // the server (or the outbox) has it: the draft is done
+            ls.removeItem(draftKey(form));
+            return;
+          }
+          apply(form, saved.data);
+          form.dataset.sent = where === "unknown" ? "1" : "";
+          showDraftNotice();
+        });
+      } else if (differs) {
+        apply(form, saved.data);
+        form.dataset.sent = "";
+        showDraftNotice();
+      }
+    } else {
+      form.dataset.sent = ""; // the server's answer to this key: not saved (messages on the form)
+    }
+    Promise.resolve(ready).then(function () { remember(form); });
+
+    // The content changed after a send whose fate is unknown: a new key, so it can never be taken
+    // for that send.
+    const rotate = function () {
+      if (!keyed || form.dataset.sent !== "1" || form.dataset.locked === "1") return;
+      keyInput.value = newKey();
+      form.dataset.sent = "";
+      remember(form);
+    };
+    form.addEventListener("input", rotate, true);
+    form.addEventListener("change", rotate, true);
+
     let timer = null;
     const save = function () {
       clearTimeout(timer);
-      timer = setTimeout(function () {
-        const data = collect(form);
-        try {
-          ls.setItem(key, JSON.stringify({ form_key: data.form_key || "", at: Date.now(), data: data }));
-        } catch (e) { /* storage full or disabled: the form still works */ }
-      }, 300);
+      timer = setTimeout(function () { writeDraft(form); }, 300);
     };
-    form.addEventListener("input", save);
-    form.addEventListener("change", save);
+    if (form.dataset.draft) {
+      form.addEventListener("input", save);
+      form.addEventListener("change", save);
+    }
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.locked === "1") { event.preventDefault(); event.stopImmediatePropagation(); }
+    });
+    form.crmBeforeSend = function () {
+      clearTimeout(timer);
+      if (!keyed) return;
+      form.dataset.sent = "1";
+      remember(form);
+      writeDraft(form, { sent: true });
+      if (form.dataset.fromOutbox) {
+        // Removed from 待同步 on the next page: this one may be gone before a write finishes.
+        try { sessionStorage.setItem("crm-outbox-replaced", form.dataset.fromOutbox); } catch (e) { /* private mode */ }
+      }
+    };
     const discard = document.querySelector("[data-draft-discard]");
-    if (discard) {
+    if (discard && form.dataset.draft) {
       discard.addEventListener("click", function () {
-        ls.removeItem(key);
+        ls.removeItem(draftKey(form));
         window.location.reload();
       });
     }
+  });
+
+  // Back to a page kept whole by the browser (back-forward cache): a sent form says where it went.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form").forEach(function (form) {
+      if (isKeyed(form)) {
+        form.dataset.submitted = "";
+        checkSent(form);
+      }
+    });
+    refresh();
+  });
+
+  // Called by the page-wide submit handler when a form is really being sent.
+  function beforeSend(form) {
+    if (typeof form.crmBeforeSend === "function") form.crmBeforeSend();
+  }
+
+  try {
+    const replaced = sessionStorage.getItem("crm-outbox-replaced");
+    if (replaced) {
+      sessionStorage.removeItem("crm-outbox-replaced");
+      Outbox.remove(replaced).then(refresh).catch(function () {});
+    }
+  } catch (e) { /* private mode */ }
+
+  // ---- logging out: what waits on this device is this login's -------------------------------
+  document.querySelectorAll("form[data-logout]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.confirmed === "1") return;
+      event.preventDefault();
+      if (!navigator.onLine) {
+        window.alert("现在没有网络，无法退出登录。联网后再退出；待同步的记录会先发送。");
+        return;
+      }
+      Outbox.list(USER).catch(function () { return []; }).then(function (items) {
+        if (items.length && !window.confirm("这台设备上还有 " + items.length + " 条记录没有发送到服务器（待同步）。" +
+            "退出登录会把它们从这台设备上删除，无法恢复。\n\n确定退出吗？选“取消”留在本页，联网后会自动发送。")) return;
+        return Outbox.removeUser(USER).catch(function () {}).then(function () {
+          if (ls) {
+            for (let i = ls.length - 1; i >= 0; i--) {
+              const k = ls.key(i);
+              if (k && (k.startsWith(PREFIX) || k === "crm-saved:" + USER)) ls.removeItem(k);
+            }
+          }
+          tellWorker({ type: "user", user: null });
+          form.dataset.confirmed = "1";
+          HTMLFormElement.prototype.submit.call(form);
+        });
+      });
+    });
   });
 })();

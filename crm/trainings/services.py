@@ -53,18 +53,19 @@ def _values(data: dict, user, keep_unit=None) -> dict:
 
 def create_training(data: dict, user, form_key: str):
     """Returns (training, created). `created` is False when this form key was already saved."""
+    sent = records.sent_of(form_key, data)
     values = _values(data, user)
     ent_ids = served_ids(data.get("enterprise_ids"), user)
 
     def build():
         now = utcnow()
-        training = Training.create(form_key=form_key, created_by=user, updated_by=user,
+        training = Training.create(form_key=sent.key, created_by=user, updated_by=user,
                                    created_at=now, updated_at=now, **values)
         set_links(TrainingEnterprise.training, training.id, ent_ids)
-        photos.attach("training", training.id, form_key, user)
+        photos.attach("training", training.id, sent.key, user)
         return training
 
-    return records.create_once(Training, form_key, build)
+    return records.create_once("training", sent, user, build)
 
 
 def update_training(training: Training, data: dict, user, expected_version: int) -> Training:

@@ -41,7 +41,7 @@ def _render_form(form, record, selected_ids, keep=(), conflict=None):
     return render_template("trainings/form.html", form=form, record=record,
                            selected=pickable(selected_ids, current_user, keep),
                            pending=photos.pending(key, current_user), existing=existing,
-                           conflict=conflict), 409 if conflict else 200
+                           conflict=conflict), fw.status(form, conflict)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -59,13 +59,14 @@ def create():
         selected = _posted_enterprises()
     key = form.ensure_key()
     if request.method == "POST":
-        done = fw.already_saved(Training, form, "trainings.show", WHAT)
+        done = fw.already_saved(form, WHAT)
         if done is not None:
             return done
+        key = form.form_key.data
         photos_ok = fw.stage_photos(form)
         if form.validate_on_submit() and photos_ok:
             try:
-                training, created = services.create_training(form.service_data(selected), current_user, key)
+                training, created = services.create_training(form.service_data(selected), current_user, form.sent)
             except ServiceError as exc:
                 form.show_service_error(exc)
             else:

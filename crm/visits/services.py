@@ -84,6 +84,7 @@ def create_visit(ent: Enterprise, data: dict, user, form_key: str, allowed_visit
     """Returns (visit, created). `created` is False when this form key was already saved.
     `followup_id`: the follow-up this visit was logged from; it is completed with the visit
     linked, in the same transaction."""
+    sent = records.sent_of(form_key, data)
     if ent.archived:
         raise ServiceError("该档案已归档，不能再记录走访", "summary")
     _check(data, allowed_visitors)
@@ -94,14 +95,14 @@ def create_visit(ent: Enterprise, data: dict, user, form_key: str, allowed_visit
     def build():
         now = utcnow()
         unit_id = _unit_now(ent.id)
-        visit = Visit.create(enterprise=ent.id, org_unit=unit_id, form_key=form_key, created_by=user, updated_by=user,
+        visit = Visit.create(enterprise=ent.id, org_unit=unit_id, form_key=sent.key, created_by=user, updated_by=user,
                              created_at=now, updated_at=now,
                              **_location(data), **_values(data))
         _set_visitors(visit.id, data["visitor_ids"])
         needs.raise_needs(org_unit=unit_id, enterprise=ent.id, visit=visit.id,
                           raised_on=data["visited_on"], user=user,
                           categories=data.get("need_categories"), detail=data.get("need_detail"))
-        photos.attach("visit", visit.id, form_key, user)
+        photos.attach("visit", visit.id, sent.key, user)
         evidence = f"走访记录：{data['visited_on'].isoformat()} {VISIT_KINDS.label(data['kind'])}"
         contact.contacted([ent.id], data["visited_on"], user, "visit", visit.id, evidence)
         if followup_id is not None:
@@ -118,7 +119,7 @@ def create_visit(ent: Enterprise, data: dict, user, form_key: str, allowed_visit
                     raise ServiceError(str(exc), _MOVE_FIELDS.get(exc.field, "move_to"))
         return visit
 
-    return records.create_once(Visit, form_key, build)
+    return records.create_once("visit", sent, user, build)
 
 
 def update_visit(visit: Visit, data: dict, user, expected_version: int, allowed_visitors: set) -> Visit:

@@ -27,16 +27,33 @@ def _prepare(form, ent, include=()):
     return {c[0] for c in form.visitor_ids.choices}
 
 
+@bp.route("/visits/new")
+@login_required
+def pick():
+    """记录走访 from the home page: find the firm (or take one from my tasks or my last visits),
+    then one tap opens its visit form."""
+    require("edit_records")
+    from crm.enterprises.queries import lookup
+    q = (request.args.get("q") or "").strip()[:100]
+    found = lookup(current_user, q, limit=30) if q else None
+    tasks, recent = ([], []) if q else queries.firms_to_visit(current_user)
+    return render_template("visits/pick.html", q=q, found=found, tasks=tasks, recent=recent)
+
+
 @bp.route("/enterprises/<int:ent_id>/visits/new", methods=["GET", "POST"])
 @login_required
 def create(ent_id):
     """记录走访: the enterprise, today, now and the current user are filled in."""
     require("edit_records")
     ent = get_enterprise_or_404(ent_id)
+    form = VisitForm()
+    if request.method == "POST":
+        done = fw.already_saved(form, "走访记录")
+        if done is not None:
+            return done
     if ent.archived:
         flash("该档案已归档，不能再记录走访", "error")
         return redirect(url_for("enterprises.show", ent_id=ent.id))
-    form = VisitForm()
     allowed = _prepare(form, ent)
     followup = _followup_to_complete(ent)
     if request.method == "GET":
@@ -45,15 +62,14 @@ def create(ent_id):
         form.visitor_ids.data = [current_user.id]
         if followup is not None:
             form.purposes.data = FOLLOWUP_PURPOSES.get(followup.rule or followup.source, [])
+        # The one field every visit needs: the keyboard is ready for it when the form opens.
+        form.summary.render_kw = {**(form.summary.render_kw or {}), "autofocus": True}
     key = form.ensure_key()
     if request.method == "POST":
-        done = fw.already_saved(Visit, form, "visits.show", "走访记录")
-        if done is not None:
-            return done
         photos_ok = fw.stage_photos(form)
         if form.validate_on_submit() and photos_ok:
             try:
-                visit, created = services.create_visit(ent, form.service_data(), current_user, key, allowed,
+                visit, created = services.create_visit(ent, form.service_data(), current_user, form.sent, allowed,
                                                        followup_id=followup.id if followup else None)
             except ServiceError as exc:
                 form.show_service_error(exc)
@@ -62,7 +78,7 @@ def create(ent_id):
                     _say_if_completed(followup, visit)
                 return fw.saved(visit, created, "visits.show", "走访记录", key)
     return render_template("visits/form.html", form=form, ent=ent, visit=None, followup=followup,
-                           pending=photos.pending(key, current_user), existing=[], conflict=None)
+                           pending=photos.pending(key, current_user), existing=[], conflict=None), fw.status(form)
 
 
 # What a visit logged from a follow-up is for, by the suggestion rule or source behind it.

@@ -14,6 +14,8 @@ CHROMIUM = os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
 REQUIRED = os.environ.get("CRM_REQUIRE_BROWSER") == "1"
+# Requests a service worker makes are routed too (losing an answer the service worker waits for).
+os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
 
 
 def _unavailable(reason):

@@ -37,7 +37,7 @@ def test_create_find_edit_on_tablet(portrait, server, make):
     expect(page.locator("table")).to_contain_text("北京京东物流瀛海分拣中心有限公司")
     expect(page.locator("table")).to_contain_text("138****5678")  # masked in the list
     assert "q=" in page.url  # the filter stays in the URL
-    page.get_by_role("link", name="北京京东物流瀛海分拣中心有限公司").click()
+    page.get_by_role("link", name="北京京东物流瀛海分拣中心有限公司", exact=True).click()
 
     # Edit it.
     page.get_by_role("link", name="编辑档案").click()

@@ -304,6 +304,8 @@
   document.querySelectorAll("[data-outbox-send]").forEach(function (b) { b.addEventListener("click", sendNow); });
   document.querySelectorAll("[data-history-back]").forEach(function (b) { b.addEventListener("click", function () { history.back(); }); });
   refresh().then(function () { if (navigator.onLine) sendNow(); });
+  // Something is kept on this device now: ask the browser not to evict it under storage pressure.
+  if (queuedKey && navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(function () {});
   setInterval(function () { if (navigator.onLine) sendNow(); }, 20000);
 
   // ---- drafts and form keys ---------------------------------------------------------------
@@ -550,14 +552,16 @@
       const saved = readDraft(form);
       const differs = saved && saved.data && JSON.stringify(saved.data) !== initial;
       if (keyed) keyInput.value = newKey(); // a kept copy of the page must never hand out its key twice
-      if (differs && saved.sent && keyed) {
+      if (differs && keyed) {
+        // The server says which of my keys it holds (the outbox, which it keeps): such a draft is
+        // done, even when the answer to its send never arrived.
         ready = whereIs(saved.form_key).then(function (where) {
-          if (where && where !== "unknown") { // the server (or the outbox) has it: the draft is done
+          if (where && where !== "unknown") {
             ls.removeItem(draftKey(form));
             return;
           }
           apply(form, saved.data);
-          form.dataset.sent = where === "unknown" ? "1" : "";
+          form.dataset.sent = where === "unknown" && saved.sent ? "1" : "";
           showDraftNotice();
         });
       } else if (differs) {

@@ -140,6 +140,25 @@ def test_a_cut_network_at_save_keeps_the_visit_and_its_photo_and_sends_it_once(p
     expect(item).to_contain_text("走访记录 · 圆通速递宜家站")
     expect(item).to_contain_text("照片 1 张")
     assert Visit.select().count() == 0
+    # A page this device has not kept: the app's own offline page, in Chinese.
+    page.goto(f"{server}/dashboard/")
+    expect(page.get_by_role("heading", name="现在没有网络")).to_be_visible()
+    expect(page.locator("[data-outbox-badge]").first).to_contain_text("待同步 1")
+    # The CSRF token kept with the item has expired meanwhile: the outbox takes a fresh one.
+    page.evaluate("""() => new Promise((resolve, reject) => {
+        const open = indexedDB.open('crm-offline');
+        open.onsuccess = () => {
+            const tx = open.result.transaction('outbox', 'readwrite');
+            const store = tx.objectStore('outbox');
+            store.getAll().onsuccess = (e) => e.target.result.forEach(item => {
+                item.fields = item.fields.map(([n, v]) => [n, n === 'csrf_token' ? 'expired' : v]);
+                store.put(item);
+            });
+            tx.oncomplete = () => resolve(true);
+            tx.onerror = () => reject(tx.error);
+        };
+    })""")
+    page.go_back()
     page.context.set_offline(False)
     expect(page.locator("#outbox-badge")).to_be_hidden(timeout=40000)
     expect(page.locator("[data-outbox-landed]")).to_contain_text("已发送到服务器：1 条")
@@ -264,6 +283,10 @@ def test_another_login_on_the_same_tablet_sees_none_of_my_queue(portrait, server
     expect(page.locator("[data-outbox-list] li")).to_have_count(0)
     expect(page.locator("[data-outbox-empty]")).to_be_visible()
     assert Visit.select().count() == 0  # nor was it sent under her login
+    # Nor are the first cadre's kept pages on the device any more.
+    first = field["staff"].id
+    kept = page.evaluate("caches.keys()")
+    assert f"crm-pages-u{first}" not in kept
 
 
 def test_search_to_a_saved_visit_in_four_taps(portrait, server, field):

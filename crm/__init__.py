@@ -93,6 +93,8 @@ def _register_errors(app):
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):
+        from flask import g
+        g.csrf_failed = True  # the outbox takes a fresh token and tries again
         return render(400, "表单已过期或缺少安全令牌，请刷新页面后重新提交。")
 
     for code in ERROR_TEXT:

@@ -377,3 +377,85 @@ def test_the_service_worker_names_its_shell_and_the_offline_page_no_user(app, wo
     assert re.search(r'"version": "[0-9a-f]{16}"', head)
     offline = client.get("/offline").get_data(as_text=True)
     assert "现在没有网络" in offline and world["staff"].name not in offline
+
+
+def _race(app, client, path, data, n=4):
+    """n sends of one body at once, each with the client's session; their status codes."""
+    answers = []
+
+    def send():
+        c = app.test_client()
+        with client.session_transaction() as theirs, c.session_transaction() as sess:
+            sess.update(dict(theirs))
+        resp = c.post(path, data=data, content_type="multipart/form-data", headers={"X-CRM-Outbox": "1"})
+        answers.append((resp.status_code, (resp.json or {}).get("url")))
+
+    threads = [threading.Thread(target=send) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return answers
+
+
+@pytest.mark.parametrize("name", ["stage", "enterprise"])
+def test_a_race_whose_loser_fails_a_check_still_gets_the_winners_record(app, world, name):
+    """The second send of a stage move finds the stage moved; of a file, its credit code taken:
+    the first send's save is the answer, not a refusal."""
+    case = next(c for c in CASES if c.name == name)
+    client = login_as(app.test_client(), world["staff"])
+    path, fields = _open(client, case, world)
+    typed = case.typed(world)
+    if name == "enterprise":
+        typed = {**typed, "credit_code": "91110115MA01ABCD1X"}
+        from crm.enterprises.creditcode import check_char
+        typed["credit_code"] = typed["credit_code"][:17] + check_char(typed["credit_code"][:17])
+    before = _count(case)
+    answers = _race(app, client, path, posted(fields, typed))
+    assert [status for status, _ in answers] == [200] * 4, answers
+    assert len({url for _, url in answers}) == 1
+    assert _count(case) == before + 1
+
+
+def test_the_same_fields_posted_to_another_firms_form_are_other_content(app, world, make):
+    second = make.enterprise(org=world["org"], name="圆通速递宜家站")
+    client = login_as(app.test_client(), world["staff"])
+    path, fields = _open(client, CASES[0], world)
+    assert _post(client, path, fields, CASES[0].typed(world)).status_code == 302
+    resp = _post(client, f"/enterprises/{second.id}/visits/new", fields, CASES[0].typed(world))
+    assert resp.status_code == 422
+    assert Visit.select().where(Visit.enterprise == second.id).count() == 0
+
+
+def test_next_step_to_follow_up_is_the_same_task_on_another_day(app, world, monkeypatch):
+    """下一步 → 跟进任务 keys on the visit and the person; tapping again tomorrow finds the task."""
+    from datetime import timedelta
+    from crm.common.timeutil import local_today
+    from crm.followups import services as followups
+    client = login_as(app.test_client(), world["staff"])
+    path, fields = _open(client, CASES[0], world)
+    _post(client, path, fields, {**CASES[0].typed(world), "next_step": "送建会材料"})
+    visit = Visit.get()
+    with app.app_context():
+        first, created = followups.from_visit(world["staff"], visit)
+        followups.set_status(world["staff"], first, "complete", note="已电话沟通")
+        again, created_again = followups.from_visit(world["staff"], Visit.get_by_id(visit.id),
+                                                    today=local_today() + timedelta(days=1))
+    assert created and again.id == first.id
+
+
+def test_the_outbox_is_told_why_a_new_file_waits_for_a_check(app, world):
+    client = login_as(app.test_client(), world["staff"])
+    case = next(c for c in CASES if c.name == "enterprise")
+    path, fields = _open(client, case, world)
+    resp = _post(client, path, fields, {"name": "瀛嘉汇老北京炸酱面馆"}, headers={"X-CRM-Outbox": "1"})
+    assert resp.status_code == 422 and "已有名称相近的企业档案：瀛嘉汇老北京炸酱面馆" in resp.json["reason"]
+
+
+def test_a_csrf_failure_is_retried_not_refused(app, world):
+    client = login_as(app.test_client(), world["staff"])
+    path, fields = _open(client, CASES[0], world)
+    fields = [[n, "stale" if n == "csrf_token" else v] for n, v in fields]
+    resp = _post(client, path, fields, CASES[0].typed(world), headers={"X-CRM-Outbox": "1"})
+    assert resp.status_code == 400 and resp.json["status"] == "csrf"
+    assert Visit.select().count() == 0

@@ -91,7 +91,13 @@ def create():
     if form.validate_on_submit():
         duplicates = _duplicate_warning(form)
         if duplicates:
+            # The file it warns of may be this form's own, saved by another send of it just now.
+            done = sync.answer_resend(form, "企业档案")
+            if done is not None:
+                return done
             form.confirm_duplicate.data = form.name.data
+            sync.explain("已有名称相近的企业档案：" + "、".join(d.name for d in duplicates[:5]) +
+                         "。请打开核对，确认不是同一家后再保存")
         else:
             try:
                 ent = services.create_enterprise(form.service_data(), current_user,

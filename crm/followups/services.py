@@ -204,8 +204,11 @@ def from_visit(actor, visit, today: date | None = None) -> tuple[FollowUp, bool]
     due = visit.next_step_on if visit.next_step_on and visit.next_step_on >= today else today + timedelta(days=7)
     task = Task(title=visit.next_step, enterprise=ent, source="visit", source_visit_id=visit.id,
                 detail=f"来自 {visit.visited_on.isoformat()} 的走访记录")
+    # One task per (visit version, person): the key's content is that, not the day it is tapped.
     key = f"visit-next-step-{visit.id}-{visit.version}-{actor.id}"
-    rows, created = create_many(actor, [task], assignee, due, "medium", key, today)
+    sent = submissions.Sent(key, submissions.fingerprint_data({"visit": visit.id, "version": visit.version,
+                                                                "actor": actor.id}))
+    rows, created = create_many(actor, [task], assignee, due, "medium", sent, today)
     return rows[0], created
 
 

@@ -195,9 +195,26 @@
   const userMeta = document.querySelector("meta[name=crm-user]");
   // "" = nobody is logged in (the login page); null = not said (the offline page: the last login).
   const USER = userMeta ? userMeta.content : null;
+  let pageUser = null;
   function userNow() {
     if (USER !== null) return Promise.resolve(USER);
-    return Outbox.getMeta("user").then(function (u) { return u ? String(u) : ""; }).catch(function () { return ""; });
+    // The offline page names nobody: online, the server says who is logged in (nobody: nothing
+    // is shown); offline, the last login this device was told of.
+    if (!pageUser) {
+      pageUser = (navigator.onLine ? timed(fetch("/sync/state", { credentials: "same-origin", headers: { Accept: "application/json" } }))
+        .then(function (r) { return r.ok && !r.redirected ? r.json().then(function (st) { return String(st.user); }) : ""; })
+        : Promise.reject()).catch(function () {
+        return Outbox.getMeta("user").then(function (u) { return u ? String(u) : ""; }).catch(function () { return ""; });
+      });
+    }
+    return pageUser;
+  }
+
+  // A request that gives up after a few seconds on a bad network (an answer never comes).
+  function timed(promise, ms) {
+    return Promise.race([promise, new Promise(function (resolve, reject) {
+      setTimeout(function () { reject(new Error("timeout")); }, ms || 6000);
+    })]);
   }
   const swMeta = document.querySelector("meta[name=crm-sw]");
   if (swMeta && "serviceWorker" in navigator) {
@@ -210,6 +227,7 @@
       if (worker) worker.postMessage(message);
     });
   }
+  document.querySelectorAll("input[name=_user]").forEach(function (el) { el.value = USER || ""; });
   if (USER !== null) {
     Outbox.setMeta("user", USER || null).catch(function () {});
     tellWorker({ type: "user", user: USER || null });
@@ -245,7 +263,11 @@
       li.querySelector("[data-field=state]").textContent = STATES[item.state] || STATES.waiting;
       li.querySelector("[data-field=reason]").textContent = item.state === "waiting" ? "" : (item.reason || "");
       const open = li.querySelector("[data-action=open]");
-      open.href = item.url.split("#")[0] + "#outbox=" + item.id;
+      if (item.state === "refused") { // a waiting item is sent as it is: editing it could send it twice
+        open.href = item.url.split("#")[0] + "#outbox=" + item.id;
+      } else {
+        open.remove();
+      }
       li.querySelector("[data-action=discard]").addEventListener("click", function () {
         if (!window.confirm("丢弃这条记录？它还没有保存到服务器，丢弃后无法恢复。")) return;
         Outbox.remove(item.id).then(refresh);
@@ -258,7 +280,6 @@
     if (queued) queued.classList.toggle("d-none", !(queuedKey && items.some(function (i) { return i.key === queuedKey; })));
     const landed = document.querySelector("[data-outbox-landed]");
     if (landed && lastLanded.length) {
-      lastLanded.forEach(function (l) { rememberSaved(l.key, l.url); });
       landed.replaceChildren(document.createTextNode("已发送到服务器：" + lastLanded.length + " 条。"));
       lastLanded.forEach(function (l) {
         if (!l.url) return;
@@ -275,13 +296,21 @@
   // This page's send, or (for the 待同步 page a send just queued) whoever sent that item.
   function refresh() {
     return userNow().then(function (u) {
-      return Promise.all([Outbox.list(u), queuedKey ? Outbox.landed(u) : []]);
+      return Promise.all([Outbox.list(u), Outbox.landed(u)]);
     }).then(function (got) {
       got[1].forEach(function (l) {
+        landedHere(l);
         if (l.key === queuedKey && !lastLanded.some(function (x) { return x.key === l.key; })) lastLanded.push(l);
       });
       render(got[0]);
     }).catch(function () {});
+  }
+
+  // An item the server has now: its draft on this device is done.
+  function landedHere(l) {
+    if (savedMap()[l.key]) return;
+    rememberSaved(l.key, l.url);
+    dropDraftsOf(l.key);
   }
 
   let sending = null;
@@ -291,6 +320,7 @@
     sending = userNow().then(function (u) { return u ? Outbox.send(u) : null; }).then(function (outcome) {
       if (outcome) {
         lastLanded = lastLanded.concat(outcome.landed);
+        outcome.landed.forEach(landedHere);
         if (status) status.textContent = outcome.stopped || (outcome.landed.length || outcome.refused ? "已尝试发送全部记录" : "");
       }
     }).catch(function () {}).then(function () { sending = null; return refresh(); });
@@ -355,11 +385,15 @@
   function whereIs(key) {
     const local = savedMap()[key];
     if (local) return Promise.resolve({ saved: local.url });
-    return userNow().then(function (u) { return Outbox.list(u); }).catch(function () { return []; }).then(function (items) {
-      const q = items.find(function (i) { return i.key === key; });
+    return userNow().then(function (u) {
+      return Promise.all([Outbox.list(u), Outbox.landed(u)]);
+    }).catch(function () { return [[], []]; }).then(function (got) {
+      const q = got[0].find(function (i) { return i.key === key; });
       if (q) return { queued: q.id };
+      const l = got[1].find(function (i) { return i.key === key; });
+      if (l) return { saved: l.url };
       if (!navigator.onLine) return "unknown";
-      return fetch("/sync/state?key=" + encodeURIComponent(key), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      return timed(fetch("/sync/state?key=" + encodeURIComponent(key), { credentials: "same-origin", headers: { Accept: "application/json" } }))
         .then(function (r) { return r.ok && !r.redirected ? r.json() : Promise.reject(); })
         .then(function (state) {
           if (state.saved[key]) { rememberSaved(key, state.saved[key]); return { saved: state.saved[key] }; }
@@ -518,6 +552,7 @@
       keyOf(form).value = newKey();
       form.dataset.sent = "";
       form.dataset.fromOutbox = String(item.id);
+      try { history.replaceState(history.state, "", window.location.pathname + window.location.search); } catch (e) { /* */ }
       const box = document.createElement("div");
       box.className = "alert alert-warning";
       box.setAttribute("role", "status");
@@ -541,13 +576,13 @@
     const st = history.state || {};
 
     let ready;
-    if (keyed && outboxId) {
-      ready = openFromOutbox(form, outboxId);
-    } else if (keyed && fromHistory && st.formKey) {
+    if (keyed && fromHistory && st.formKey) {
       // Back or Forward to a form: it is the form it was, with its key.
       keyInput.value = st.formKey;
       form.dataset.sent = st.sent ? "1" : "";
       ready = checkSent(form);
+    } else if (keyed && outboxId) {
+      ready = openFromOutbox(form, outboxId);
     } else if (fresh) {
       const saved = readDraft(form);
       const differs = saved && saved.data && JSON.stringify(saved.data) !== initial;
@@ -556,6 +591,7 @@
         // The server says which of my keys it holds (the outbox, which it keeps): such a draft is
         // done, even when the answer to its send never arrived.
         ready = whereIs(saved.form_key).then(function (where) {
+          if (form.dataset.touched === "1") return; // typed or sent meanwhile: that wins
           if (where && where !== "unknown") {
             ls.removeItem(draftKey(form));
             return;
@@ -576,7 +612,9 @@
 
     // The content changed after a send whose fate is unknown: a new key, so it can never be taken
     // for that send.
-    const rotate = function () {
+    const rotate = function (event) {
+      if (event.target.matches && event.target.matches("[data-picker-input]")) return; // a search, not content
+      form.dataset.touched = "1";
       if (!keyed || form.dataset.sent !== "1" || form.dataset.locked === "1") return;
       keyInput.value = newKey();
       form.dataset.sent = "";
@@ -599,13 +637,17 @@
     });
     form.crmBeforeSend = function () {
       clearTimeout(timer);
+      form.dataset.touched = "1";
       if (!keyed) return;
       form.dataset.sent = "1";
       remember(form);
       writeDraft(form, { sent: true });
       if (form.dataset.fromOutbox) {
-        // Removed from 待同步 on the next page: this one may be gone before a write finishes.
-        try { sessionStorage.setItem("crm-outbox-replaced", form.dataset.fromOutbox); } catch (e) { /* private mode */ }
+        // The refused item this corrects leaves 待同步 once the correction is saved or queued
+        // (seen on a later page: this one may be gone before a write finishes).
+        try {
+          sessionStorage.setItem("crm-outbox-replaced", JSON.stringify({ id: form.dataset.fromOutbox, key: keyOf(form).value }));
+        } catch (e) { /* private mode */ }
       }
     };
     const discard = document.querySelector("[data-draft-discard]");
@@ -635,10 +677,22 @@
   }
 
   try {
-    const replaced = sessionStorage.getItem("crm-outbox-replaced");
+    const replaced = JSON.parse(sessionStorage.getItem("crm-outbox-replaced") || "null");
     if (replaced) {
-      sessionStorage.removeItem("crm-outbox-replaced");
-      Outbox.remove(replaced).then(refresh).catch(function () {});
+      const savedHere = Array.from(document.querySelectorAll("meta[name=crm-saved-form]")).some(function (m) {
+        return m.content === replaced.key;
+      });
+      const again = Array.from(document.querySelectorAll("input[name=form_key]")).some(function (i) {
+        return i.value === replaced.key;
+      }); // the server sent the correction back with messages: still open
+      userNow().then(function (u) { return Outbox.list(u); }).then(function (items) {
+        const queued = items.some(function (i) { return i.key === replaced.key; });
+        if (savedHere || queued) {
+          sessionStorage.removeItem("crm-outbox-replaced");
+          return Outbox.remove(replaced.id).then(refresh);
+        }
+        if (!again) sessionStorage.removeItem("crm-outbox-replaced"); // given up: the item stays
+      }).catch(function () {});
     }
   } catch (e) { /* private mode */ }
 

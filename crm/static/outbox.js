@@ -80,8 +80,12 @@
       });
     },
 
+    // Only an item still kept (one discarded meanwhile stays discarded).
     update: function (item) {
-      return run("outbox", "readwrite", function (store) { store.put(item); }).then(changed);
+      return run("outbox", "readwrite", function (store) {
+        const found = store.get(item.id);
+        found.onsuccess = function () { if (found.result) store.put(item); };
+      }).then(changed);
     },
 
     remove: function (id) {
@@ -215,6 +219,10 @@
             if (r.ok && answer.status === "saved") {
               outcome.landed.push({ key: item.key, url: answer.url, label: item.label });
               return Outbox.remove(item.id);
+            }
+            if (answer.status === "csrf") { // the session changed under the send: later, a fresh token
+              outcome.stopped = answer.reason;
+              return;
             }
             if (answer.status === "login") {
               outcome.stopped = "登录已过期，请重新登录后发送";

@@ -45,8 +45,10 @@ function setUser(user) {
   });
 }
 
+// A page is kept only when the server marked it and rendered it for the login now on this device.
 function keep(user, request, response) {
-  if (!user || response.status !== 200 || response.headers.get("X-CRM-Offline") !== "keep") return Promise.resolve();
+  if (!user || response.status !== 200 || response.redirected || response.headers.get("X-CRM-Offline") !== "keep" ||
+      response.headers.get("X-CRM-User") !== String(user)) return Promise.resolve();
   return caches.open(PAGES + user).then(function (cache) {
     return cache.put(request, response).then(function () { return cache.keys(); }).then(function (keys) {
       // Oldest first (insertion order): the kept pages stay a bounded set.
@@ -66,8 +68,8 @@ function page(event) {
   const request = event.request;
   return currentUser().then(function (user) {
     return fetch(request).then(function (response) {
-      // The server tells the page whose it is; a page for a login other than the kept one
-      // is not kept (the page will report its login, which drops the others' pages).
+      // A page rendered for another login than the one on record is not kept (that page will
+      // report its login, which drops the others' pages).
       event.waitUntil(keep(user, request, response.clone()));
       return response;
     }, function () {
@@ -92,9 +94,9 @@ function post(event) {
   return fetch(request).catch(function () {
     return Promise.all([copy.formData().catch(function () { return null; }), currentUser()]).then(function (got) {
       const form = got[0];
-      const user = got[1];
       const key = form && form.get("form_key");
       const label = form && form.get("_outbox");
+      const user = (form && form.get("_user")) || got[1]; // whose form it was
       if (!form || !key || !label || !user) return offlinePage();
       const fields = [];
       form.forEach(function (value, name) {
@@ -106,7 +108,13 @@ function post(event) {
         .then(function () {
           if (self.registration.sync) return self.registration.sync.register("crm-outbox").catch(function () {});
         })
-        .then(function () { return Response.redirect("/sync/outbox?queued=" + encodeURIComponent(key), 303); });
+        .then(function () { return Response.redirect("/sync/outbox?queued=" + encodeURIComponent(key), 303); },
+          function () {
+            return new Response("<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>" +
+              "<title>没有保存</title><p style='font:18px sans-serif;margin:2rem'>现在没有网络，这次提交没有发送，" +
+              "也没能保存在这台设备上（存储空间可能已满）。请返回上一页，表单中的内容还在；联网后再保存。</p>",
+              { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+          });
     });
   });
 }

@@ -2,7 +2,7 @@
 from wtforms import HiddenField
 
 from crm.common.forms import BaseForm
-from crm.sync.services import new_form_key, valid_form_key
+from crm.sync.services import KeyReused, new_form_key, valid_form_key
 
 
 class KeyedForm(BaseForm):
@@ -21,6 +21,14 @@ class KeyedForm(BaseForm):
     def refuse_key(self, message: str, url: str | None):
         self.refused, self.refused_url = message, url
         self.form_key.data = new_form_key()
+
+    def show_service_error(self, exc):
+        """A key found reused inside the service (a send that raced this one with other content)
+        is refused like one found before it."""
+        if isinstance(exc, KeyReused):
+            self.refuse_key(str(exc), None)
+            return
+        super().show_service_error(exc)
 
     def validate_on_submit(self, extra_validators=None):
         return self.refused is None and super().validate_on_submit(extra_validators)

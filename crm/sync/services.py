@@ -12,7 +12,8 @@ transaction. Afterwards:
 The fingerprint is the SHA-256 of the normalised fields: every posted field except the transport
 ones (CSRF token, the key itself, the location taken at save time, a duplicate-name confirmation,
 the outbox's label), values trimmed, line ends unified, empty values dropped, several values of one
-field sorted, and the SHA-256 of each uploaded file. Internal callers that pass a bare key get the
+field sorted, the SHA-256 of each uploaded file, and where it was posted (the path and its query:
+the same fields posted to another firm's form are other content). Internal callers that pass a bare key get the
 fingerprint of the data they hand the service.
 """
 import hashlib
@@ -67,8 +68,9 @@ def _text(value) -> str:
     return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def fingerprint_fields(fields, files=()) -> str:
-    """fields: (name, value) pairs, several per name allowed; files: (name, bytes digest) pairs."""
+def fingerprint_fields(fields, files=(), where: str = "") -> str:
+    """fields: (name, value) pairs, several per name allowed; files: (name, bytes digest) pairs;
+    where: the form's address."""
     content: dict[str, list[str]] = {}
     for name, value in fields:
         if name in TRANSPORT_FIELDS or name.startswith("_"):
@@ -79,7 +81,7 @@ def fingerprint_fields(fields, files=()) -> str:
     for name in content:
         content[name].sort()
     uploads = sorted([name, digest] for name, digest in files)
-    blob = json.dumps([content, uploads], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    blob = json.dumps([where, content, uploads] if where else [content, uploads], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -122,7 +124,8 @@ def from_request(request, key: str) -> Sent:
             digest.update(chunk)
         storage.stream.seek(0)
         files.append((name, digest.hexdigest()))
-    return Sent(key, fingerprint_fields(request.form.items(multi=True), files))
+    query = "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
+    return Sent(key, fingerprint_fields(request.form.items(multi=True), files, f"{request.path}?{query}"))
 
 
 def as_sent(sent, data=None) -> Sent:
@@ -162,7 +165,10 @@ def once(kind: str, sent: Sent, user, build: Callable, load: Callable):
             first = result[0] if isinstance(result, (list, tuple)) else result
             FormSubmission.create(key=sent.key, kind=kind, fingerprint=sent.fingerprint,
                                   user=getattr(user, "id", None), record_id=first.id, created_at=utcnow())
-    except IntegrityError:
+    except (IntegrityError, ServiceError):
+        # The other send of this key may have committed while this one was built: its save made
+        # this one's checks fail (the stage has moved, the credit code is taken) or its row broke
+        # the unique key. Either way that send is the answer.
         found = prior(sent, user)
         if found is None:
             raise

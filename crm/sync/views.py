@@ -4,13 +4,17 @@
   content lands on its record, a key saved with other content is refused on the form;
 - the answers the outbox needs: which of my keys were saved, a fresh CSRF token;
 - the service worker, the offline page and the 待同步 page."""
+import hashlib
+import json
 from pathlib import Path
 from typing import Callable
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, session,
+                   url_for)
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
+from crm.common.forms import take_form_errors
 from crm.sync import services
 from crm.sync.models import FormSubmission
 
@@ -70,6 +74,13 @@ def saved(url: str, created: bool, what: str, key: str, message: str | None = No
     return redirect(url)
 
 
+def explain(reason: str):
+    """What the outbox is told when this request saves nothing and the page shows why in its own
+    way (e.g. the near-duplicate names a new file must be checked against)."""
+    if from_outbox():
+        g.outbox_reason = reason
+
+
 def refused_status(form, default: int = 200) -> int:
     """422 for a form whose key was refused, else `default`."""
     return 422 if getattr(form, "refused", None) else default
@@ -104,7 +115,6 @@ def offline():
 def service_worker():
     """The service worker, at the root so that it may serve every page. Its first line names the
     app shell it keeps, by the build of the static files (a new build replaces the old cache)."""
-    import json
     shell = shell_urls()
     head = "const CRM_SHELL = " + json.dumps({"version": build_id(), "urls": shell}) + ";\n"
     body = (STATIC / "sw.js").read_text(encoding="utf-8")
@@ -128,7 +138,6 @@ _BUILD = {}
 def build_id() -> str:
     """A digest of the static files and templates the shell is made of (computed once)."""
     if "id" not in _BUILD:
-        import hashlib
         digest = hashlib.sha256()
         for path in sorted(STATIC.rglob("*")):
             if path.is_file():
@@ -156,6 +165,7 @@ def init_app(app):
         if request.method == "GET" and response.status_code == 200 and response.mimetype == "text/html" \
                 and request.endpoint in OFFLINE_PAGES and current_user.is_authenticated:
             response.headers["X-CRM-Offline"] = "keep"
+            response.headers["X-CRM-User"] = str(current_user.id)  # kept only for this login
         return response
 
 
@@ -170,18 +180,25 @@ REASONS = {400: "请求无效", 401: "登录已过期，请重新登录后再发
 
 
 def outbox_refusal(response):
-    from flask import get_flashed_messages, session
-    from crm.common.forms import take_form_errors
     status = response.status_code
     if status >= 500:
         return response  # the server's trouble: the outbox tries again later
+    if g.get("csrf_failed"):
+        answer = jsonify(status="csrf", reason="安全令牌已过期，稍后自动重试")
+        answer.status_code = 400
+        return answer
     errors = take_form_errors()
-    messages = [m for c, m in get_flashed_messages(with_categories=True) if c in ("error", "warning")]
-    session.pop("_flashes", None)
+    # The messages meant for the page this answer replaces; the rest stay for the next page.
+    flashes = session.get("_flashes", [])
+    messages = [m for c, m in flashes if c in ("error", "warning")]
+    kept = [(c, m) for c, m in flashes if c not in ("error", "warning")]
+    if flashes:
+        session["_flashes"] = kept
     if status in (301, 302, 303) and "/login" in (response.location or ""):
         status = 401
-    reason = "；".join(messages + [f"{label}：{msg}" for label, msg in errors]) or REASONS.get(status) \
-        or REASONS[422]
+    reasons = messages + ([g.outbox_reason] if g.get("outbox_reason") else []) + \
+        [f"{label}：{msg}" for label, msg in errors]
+    reason = "；".join(reasons) or REASONS.get(status) or REASONS[422]
     answer = jsonify(status="login" if status == 401 else "refused", reason=reason,
                      errors=[[label, msg] for label, msg in errors])
     answer.status_code = status if status in REASONS else 422

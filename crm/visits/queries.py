@@ -3,6 +3,7 @@ enterprise is)."""
 from crm.auth.models import User
 from crm.enterprises.models import Enterprise
 from crm.fieldwork.ledger import LedgerArgs
+from crm.followups.models import OPEN, FollowUp
 from crm.org.models import OrgUnit
 from crm.permissions import scoped
 from crm.visits.models import Visit, VisitComment, VisitVisitor

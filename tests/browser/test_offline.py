@@ -315,3 +315,38 @@ def test_search_to_a_saved_visit_in_four_taps(portrait, server, field):
     page.get_by_role("link", name="记录走访：瀛嘉汇老北京炸酱面馆").click()
     expect(page.get_by_label("内容摘要")).to_be_focused()
     assert page.console_errors == []
+
+
+def test_a_refused_item_is_opened_corrected_and_sent(portrait, server, field):
+    page, ent = portrait, field["firms"][0]
+    login(page, server, "lijw")
+    controlled(page, server)
+    page.goto(f"{server}/enterprises/{ent.id}/visits/new")
+    page.wait_for_load_state("load")
+    page.context.set_offline(True)
+    page.goto(f"{server}/enterprises/{ent.id}/visits/new")
+    fill_visit(page, "日期填错的一次走访")
+    page.get_by_label("走访日期").fill("2031-05-01")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url("**/sync/outbox?queued=*")
+    page.context.set_offline(False)
+    item = page.locator("[data-outbox-list] li")
+    expect(item).to_contain_text("服务器拒收", timeout=40000)
+    expect(item).to_contain_text("日期不能晚于今天")
+    item.get_by_role("link", name="打开修改").click()
+    expect(page.locator("#outbox-open-notice")).to_contain_text("日期不能晚于今天")
+    expect(page.get_by_label("内容摘要")).to_have_value("日期填错的一次走访")
+    page.get_by_label("走访日期").fill(local_today().isoformat())
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator(".alert-success")).to_contain_text("已保存走访记录")
+    page.wait_for_load_state("load")
+    expect(page.locator("#outbox-badge")).to_be_hidden()
+    assert visits_of(ent) == ["日期填错的一次走访"]
+    page.goto(f"{server}/sync/outbox")
+    expect(page.locator("[data-outbox-list] li")).to_have_count(0)
+    # Back to the corrected form: it was saved, and says so.
+    page.go_back()
+    page.go_back()
+    page.wait_for_load_state("load")
+    expect(page.locator("#form-saved-notice")).to_contain_text("已保存")
+    assert visits_of(ent) == ["日期填错的一次走访"]

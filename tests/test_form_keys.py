@@ -459,3 +459,18 @@ def test_a_csrf_failure_is_retried_not_refused(app, world):
     resp = _post(client, path, fields, CASES[0].typed(world), headers={"X-CRM-Outbox": "1"})
     assert resp.status_code == 400 and resp.json["status"] == "csrf"
     assert Visit.select().count() == 0
+
+
+def test_the_workers_fetches_neither_show_nor_use_up_the_users_messages(app, world):
+    client = login_as(app.test_client(), world["staff"])
+    path, fields = _open(client, CASES[0], world)
+    saved = _post(client, path, fields, CASES[0].typed(world))
+    # Between the save and the page it leads to, the service worker fetches the home page to keep.
+    warm = client.get("/", headers={"X-CRM-Warm": "1"})
+    assert warm.headers.get("X-CRM-Offline") == "keep" and "已保存走访记录" not in warm.get_data(as_text=True)
+    assert "已保存走访记录" in client.get(saved.headers["Location"]).get_data(as_text=True)
+    # A page showing a message of the moment is not one to keep.
+    _, fields = _open(client, CASES[0], world)
+    _post(client, path, fields, {**CASES[0].typed(world), "summary": "又一次"})
+    shown = client.get("/")
+    assert "已保存走访记录" in shown.get_data(as_text=True) and "X-CRM-Offline" not in shown.headers

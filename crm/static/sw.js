@@ -150,7 +150,7 @@ self.addEventListener("message", function (event) {
           return chain.then(function () {
             return cache.match(u).then(function (hit) {
               if (hit && !data.refresh) return;
-              return fetch(u, { credentials: "same-origin" }).then(function (r) {
+              return fetch(u, { credentials: "same-origin", headers: { "X-CRM-Warm": "1" } }).then(function (r) {
                 return keep(user, u, r);
               }).catch(function () {});
             });

@@ -21,6 +21,7 @@ from crm.sync.models import FormSubmission
 bp = Blueprint("sync", __name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"
 OUTBOX_HEADER = "X-CRM-Outbox"
+WARM_HEADER = "X-CRM-Warm"
 
 # kind -> record id -> the record's page. Each feature that creates records registers its kinds.
 LANDINGS: dict[str, Callable[[int], str]] = {}
@@ -159,14 +160,29 @@ def init_app(app):
             return response
         return outbox_refusal(response)
 
+    @app.before_request
+    def _warm_keeps_flashes():
+        """The service worker fetching pages to keep is not the user looking: the messages waiting
+        for the user's next page are neither shown in the kept copy nor used up."""
+        if request.headers.get(WARM_HEADER) == "1" and "_flashes" in session:
+            g.stashed_flashes = session.pop("_flashes")
+
     @app.after_request
     def _offline_pages(response):
-        """Pages a cadre needs in the field are marked for the service worker to keep."""
+        """Pages a cadre needs in the field are marked for the service worker to keep (not a page
+        showing messages of the moment, e.g. 已保存)."""
+        if g.get("stashed_flashes"):
+            session["_flashes"] = g.pop("stashed_flashes")
         if request.method == "GET" and response.status_code == 200 and response.mimetype == "text/html" \
-                and request.endpoint in OFFLINE_PAGES and current_user.is_authenticated:
+                and request.endpoint in OFFLINE_PAGES and current_user.is_authenticated and not _flashed():
             response.headers["X-CRM-Offline"] = "keep"
             response.headers["X-CRM-User"] = str(current_user.id)  # kept only for this login
         return response
+
+
+def _flashed() -> bool:
+    from flask.globals import request_ctx
+    return bool(getattr(request_ctx, "flashes", None))
 
 
 # The pages the service worker keeps for the field (each as the user last opened it).

@@ -44,8 +44,10 @@ class Config:
     # Passwords: Werkzeug scrypt, N = 2^17 (OWASP ASVS 5 floor).
     PASSWORD_HASH_METHOD = "scrypt:131072:8:1"
     PASSWORD_MIN_LENGTH = 10
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCKOUT = timedelta(minutes=15)
+    LOGIN_MAX_FAILURES = 5  # per user and client address
+    LOGIN_MAX_FAILURES_USER = 20  # per user, from any address
+    LOGIN_MAX_FAILURES_ADDRESS = 50  # per client address, for any user names
+    LOGIN_LOCKOUT = timedelta(minutes=15)  # also the window the failures are counted in
 
     SESSION_COOKIE_NAME = "crm_session"
     SESSION_COOKIE_HTTPONLY = True
@@ -69,6 +71,8 @@ class Config:
         self.SESSION_COOKIE_SECURE = _bool(env.get("CRM_HTTPS"))
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=int(env.get("CRM_SESSION_HOURS") or 12))
         self.MAX_CONTENT_LENGTH = int(env.get("CRM_MAX_CONTENT_LENGTH") or 64 * 1024 * 1024)
+        # Photos a worker process decodes at once (each holds up to ~200 MB while it runs).
+        self.PHOTO_DECODES = max(1, int(env.get("CRM_PHOTO_DECODES") or 1))
         self.SECRET_KEY = env.get("CRM_SECRET_KEY") or getattr(self, "SECRET_KEY", None) \
             or instance_secret(self.INSTANCE_DIR)
 

@@ -20,6 +20,8 @@ def create_app(config=None, **overrides):
     # Bootstrap-Flask serves Bootstrap from the installed package (no CDN).
     app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
     logging.getLogger("crm").setLevel(logging.INFO)
+    from crm.common.numbers import IdConverter
+    app.url_map.converters["int"] = IdConverter  # before any route is added
 
     from crm import db as database, security
     database.init_app(app)

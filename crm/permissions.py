@@ -7,6 +7,7 @@ from flask import abort
 from flask_login import current_user
 from peewee import SQL
 
+from crm.common.numbers import to_id
 from crm.org.models import OrgUnit
 
 EDIT_ROLES = {"staff", "supervisor", "admin"}
@@ -88,9 +89,8 @@ def in_scope(user, org_unit) -> bool:
 
 
 def get_or_404(model, pk, user, org_field=None, query=None):
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
+    pk = to_id(pk)
+    if pk is None:
         abort(404)
     record = scoped(model, user, org_field, query).where(model.id == pk).first()
     if record is None:

@@ -1,6 +1,8 @@
 """Security headers on every response (error pages included) and the security log."""
 import logging
 
+from flask import request
+
 log = logging.getLogger("crm.security")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -17,6 +19,9 @@ HEADERS = {
 }
 
 
+STATIC_ENDPOINTS = {"static", "bootstrap.static"}
+
+
 def init_app(app):
     @app.after_request
     def _headers(response):
@@ -24,6 +29,8 @@ def init_app(app):
             response.headers.setdefault(name, value)
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if response.mimetype == "text/html":
+        # Nothing but the static files is kept by a browser or a proxy: pages, exports and JSON
+        # carry personal data (the service worker keeps its own copies, per login).
+        if request.endpoint not in STATIC_ENDPOINTS:
             response.headers.setdefault("Cache-Control", "no-store")
         return response

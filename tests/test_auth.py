@@ -44,12 +44,12 @@ def test_lockout_after_five_failures(client, make):
     # Even the right password is refused while locked.
     resp = login_form(client, "zhao", PASSWORD)
     assert resp.status_code == 401
-    throttle = LoginThrottle.get(LoginThrottle.username == "zhao")
+    throttle = LoginThrottle.get(LoginThrottle.key == "ua:zhao|127.0.0.1")
     assert throttle.failures == 5 and throttle.locked_until > utcnow() + timedelta(minutes=14)
     # After 15 minutes it works again.
-    LoginThrottle.update(locked_until=utcnow() - timedelta(seconds=1)).execute()
+    LoginThrottle.update(locked_until=utcnow() - timedelta(seconds=1)).where(LoginThrottle.locked_until.is_null(False)).execute()
     assert login_form(client, "zhao", PASSWORD).status_code == 302
-    assert not LoginThrottle.select().where(LoginThrottle.username == "zhao").exists()
+    assert not LoginThrottle.select().where(LoginThrottle.key.contains("zhao")).exists()
 
 
 def test_four_failures_do_not_lock(client, make):
@@ -62,7 +62,7 @@ def test_four_failures_do_not_lock(client, make):
 def test_unknown_usernames_are_locked_too(client, make):
     for _ in range(5):
         login_form(client, "ghost", "wrong-password-x")
-    assert LoginThrottle.get(LoginThrottle.username == "ghost").locked_until is not None
+    assert LoginThrottle.get(LoginThrottle.key == "ua:ghost|127.0.0.1").locked_until is not None
 
 
 def test_session_rotated_at_login(client, make):
@@ -190,3 +190,70 @@ def test_password_reset_lifts_lockout(client, make, app):
     with app.app_context():
         set_password(user, "Fresh-Reset-Pass-9")
     assert login_form(client, "locked", "Fresh-Reset-Pass-9").status_code == 302
+
+
+def _wrong_logins_at_once(app, username, n, addr="10.0.0.66"):
+    """n wrong passwords for one account at once from one address; how many were checked."""
+    import threading
+    from unittest import mock
+    from crm.auth import services
+    checked = []
+    real = services.check_password_hash
+
+    def counting(hash_, password):
+        checked.append(1)
+        return real(hash_, password)
+
+    answers = []
+
+    def attempt():
+        with app.app_context():
+            answers.append(services.authenticate(username, "wrong-password-x", addr).error)
+
+    with mock.patch.object(services, "check_password_hash", counting):
+        threads = [threading.Thread(target=attempt) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    return len(checked), answers
+
+
+def test_a_burst_of_wrong_passwords_checks_at_most_five_and_the_owner_still_gets_in(app, make):
+    make.user("staff", username="zhou")
+    checked, answers = _wrong_logins_at_once(app, "zhou", 16)
+    assert checked == 5 and len(answers) == 16 and all(answers)
+    from crm.auth import services
+    with app.app_context():
+        # The attacker's address stays locked out of this account, even with the right password …
+        assert services.authenticate("zhou", PASSWORD, "10.0.0.66").user is None
+        # … while the owner, elsewhere, signs in.
+        assert services.authenticate("zhou", PASSWORD, "192.168.1.20").user is not None
+
+
+def test_one_address_cannot_lock_every_account(app, make):
+    """An address that fails on many names is stopped itself (per-address ceiling), and a user
+    failed on from many addresses is locked everywhere only past a higher ceiling."""
+    from crm.auth import services
+    make.user("staff", username="wu")
+    cfg = app.config
+    cfg.update(LOGIN_MAX_FAILURES_ADDRESS=8, LOGIN_MAX_FAILURES_USER=7)  # the rule, with small ceilings
+    with app.app_context():
+        for i in range(cfg["LOGIN_MAX_FAILURES_ADDRESS"]):
+            services.authenticate(f"name{i}", "x", "10.9.9.9")
+        assert services.authenticate("wu", PASSWORD, "10.9.9.9").user is None  # the address is stopped
+        assert services.authenticate("wu", PASSWORD, "10.1.1.1").user is not None  # wu is not
+        for i in range(cfg["LOGIN_MAX_FAILURES_USER"]):
+            services.authenticate("wu", "wrong-password-x", f"172.16.0.{i}")
+        assert services.authenticate("wu", PASSWORD, "192.168.7.7").user is None  # a spread attack: locked
+
+
+def test_counters_of_unknown_names_expire(app):
+    from crm.auth import services
+    from crm.auth.models import LoginThrottle
+    with app.app_context():
+        services.authenticate("nobody-at-all", "x", "10.2.2.2")
+        assert LoginThrottle.select().where(LoginThrottle.key.contains("nobody-at-all")).count() == 2
+        LoginThrottle.update(last_failure_at=utcnow() - timedelta(hours=1)).execute()
+        services.authenticate("someone-else", "x", "10.3.3.3")
+        assert not LoginThrottle.select().where(LoginThrottle.key.contains("nobody-at-all")).exists()

@@ -79,7 +79,7 @@ def test_bad_numbers_and_missing_name(client, make):
     login_as(client, user)
     html = post(client, "/enterprises/new", form_data(user.org_unit, name="", employees="-3",
                                                       new_form_workers="abc")).get_data(as_text=True)
-    assert "请填写企业名称" in html and "不能为负数" in html and "不是有效的整数" in html
+    assert "请填写企业名称" in html and "不能为负数" in html and "请填写整数" in html
     assert Enterprise.select().count() == 0
 
 

@@ -163,7 +163,7 @@ def test_odd_input_never_makes_a_500(app, make):
     resp = client.post("/meetings/new", data={"csrf_token": token, "form_key": mkey, "kind": "staff",
                                               "level": "routine", "format": "face", "org_unit": str(org.id),
                                               "held_on": "2026-13-45", "summary": "x"})
-    assert "不是有效的日期值" in resp.get_data(as_text=True)
+    assert "日期格式不正确" in resp.get_data(as_text=True)
 
 
 def test_camera_mpo_accepted_and_eleven_photos_refused(app, make):

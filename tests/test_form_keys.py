@@ -8,7 +8,6 @@ plus what the test types."""
 import re
 import threading
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Callable
 
 import pytest
@@ -25,81 +24,7 @@ from crm.sync.models import FormSubmission
 from crm.trainings.models import Training
 from crm.visits.models import Visit
 from tests.conftest import login_as
-from tests.fieldwork_helpers import jpeg
-
-
-class _Form(HTMLParser):
-    """The fields of the page's form that carries a form key, with the values a browser sends."""
-
-    def __init__(self):
-        super().__init__()
-        self.forms, self._form, self._text, self._select = [], None, None, None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            if (a.get("method") or "get").lower() == "post":
-                self._form = []
-                self.forms.append(self._form)
-            return
-        if self._form is None:
-            return
-        if tag == "option":
-            if self._select is not None:
-                value = a.get("value", "")
-                if self._select["first"] is None:
-                    self._select["first"] = value
-                if "selected" in a:
-                    self._select["chosen"] = value
-            return
-        if "name" not in a or "disabled" in a:
-            return
-        if tag == "input":
-            kind = a.get("type", "text")
-            if kind in ("checkbox", "radio") and "checked" not in a:
-                return
-            if kind in ("file", "submit", "button"):
-                return
-            self._form.append([a["name"], a.get("value", "")])
-        elif tag == "textarea":
-            self._text = [a["name"], ""]
-            self._form.append(self._text)
-        elif tag == "select":
-            self._select = {"name": a["name"], "first": None, "chosen": None}
-
-    def handle_data(self, data):
-        if self._text is not None:
-            self._text[1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "textarea":
-            self._text = None
-        elif tag == "select" and self._select is not None and self._form is not None:
-            s = self._select
-            self._form.append([s["name"], s["chosen"] if s["chosen"] is not None else (s["first"] or "")])
-            self._select = None
-        elif tag == "form":
-            self._form = None
-
-
-def page_form(html: str) -> list[list[str]]:
-    parser = _Form()
-    parser.feed(html)
-    keyed = [f for f in parser.forms if any(name == "form_key" for name, _ in f)]
-    assert keyed, "the page has a form with a form key"
-    return keyed[0]
-
-
-def posted(fields, typed: dict) -> dict:
-    """The browser's body: the page's fields with `typed` replacing (or adding) values."""
-    data: dict[str, list] = {}
-    for name, value in fields:
-        if name in typed:
-            continue
-        data.setdefault(name, []).append(value)
-    for name, value in typed.items():
-        data[name] = value if isinstance(value, list) else [value]
-    return data
+from tests.fieldwork_helpers import jpeg, page_form, posted
 
 
 @dataclass

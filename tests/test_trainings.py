@@ -174,9 +174,9 @@ def test_viewer_reads_but_cannot_write(app, world):
     ({"summary": "  "}, "请填写内容摘要"),
     ({"hours": "30"}, "学时应在 0 到 24 之间"),
     ({"title": ""}, "请填写培训名称"),
-    ({"held_on": "2026-13-45"}, "不是有效的日期值"),
+    ({"held_on": "2026-13-45"}, "日期格式不正确"),
     ({"held_on": ""}, "请填写培训日期"),
-    ({"hours": "abc"}, "不是有效的小数"),
+    ({"hours": "abc"}, "请填写数字"),
 ])
 def test_validation_messages(app, world, over, message):
     client = login_as(app.test_client(), world["staff"])
@@ -192,7 +192,7 @@ def test_validation_messages(app, world, over, message):
 def test_a_malformed_number_gets_one_message(app, world):
     client = login_as(app.test_client(), world["staff"])
     html = post(client, "/trainings/new", fields(world, hours="abc", participants="x")).get_data(as_text=True)
-    assert "不是有效的小数" in html and "不是有效的整数" in html
+    assert "请填写数字" in html and "请填写整数" in html
     assert "学时应在 0 到 24 之间" not in html and "请填写不小于 0 的整数" not in html
 
 

@@ -94,7 +94,7 @@ def test_a_move_that_needs_a_note_saves_nothing_without_it(app, town):
 
 @pytest.mark.parametrize("changes, message", [
     ({"visited_on": (TODAY + timedelta(days=1)).isoformat()}, "日期不能晚于今天"),
-    ({"visited_on": "2026-13-45"}, "不是有效的日期值"),
+    ({"visited_on": "2026-13-45"}, "日期格式不正确"),
     ({"summary": "   "}, "请填写内容摘要"),
     ({"next_step_on": (TODAY - timedelta(days=400)).isoformat(), "visited_on": TODAY.isoformat()},
      "下一步日期不能早于走访日期"),

@@ -1,6 +1,7 @@
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from crm.common.numbers import coerce_id
 from crm.common.forms import MultiCheckboxField, strip_filter
 from crm.fieldwork.choices import PARTNERS, SERVICES, TARGET_GROUPS
 from crm.fieldwork.forms import COUNT, FieldWorkForm, not_future, ServedEnterprisesMixin, summary_field
@@ -23,7 +24,7 @@ class ActivityForm(ServedEnterprisesMixin, FieldWorkForm):
     point = SelectField("固定点位", choices=[], default="")
     place = StringField("地点", filters=[strip_filter], validators=[Length(max=200)],
                         description="选择固定点位时可不填，默认用点位名称")
-    org_unit = SelectField("组织单位", coerce=int, choices=[], validators=[DataRequired("请选择组织单位")])
+    org_unit = SelectField("组织单位", coerce=coerce_id, choices=[], validators=[DataRequired("请选择组织单位")])
     target_groups = MultiCheckboxField("面向群体", choices=list(TARGET_GROUPS))
     partners = MultiCheckboxField("合作单位", choices=list(PARTNERS))
     participants = IntegerField("服务人数", default=0, validators=[Optional(), COUNT],

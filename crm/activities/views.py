@@ -19,6 +19,7 @@ from crm.org.queries import unit_choices
 from crm.activities.models import ServiceActivity
 from crm.permissions import require, scoped, visible_org_units
 from crm.photos import services as photos
+from crm.common.numbers import arg_id
 
 bp = Blueprint("activities", __name__, url_prefix="/activities")
 WHAT = "服务活动"
@@ -68,10 +69,10 @@ def create():
     point = None
     if request.method == "GET":
         form.held_on.data = local_today()
-        if request.args.get("point", type=int):
-            point = get_point_or_404(request.args.get("point", type=int), current_user)
+        if request.args.get("point"):
+            point = get_point_or_404(request.args["point"], current_user)
             _from_point(form, point)
-        selected = [request.args.get("ent", type=int)] if request.args.get("ent", type=int) else []
+        selected = [arg_id(request.args, "ent")] if arg_id(request.args, "ent") else []
     else:
         selected = _posted_enterprises()
     key = form.ensure_key()

@@ -2,6 +2,7 @@
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
+from crm.common.numbers import coerce_id
 from crm.auth.models import ROLES
 from crm.common.forms import BaseForm, strip_filter
 from crm.org.models import ORG_KINDS
@@ -14,7 +15,7 @@ class OrgUnitForm(BaseForm):
     name = StringField("单位名称", filters=[strip_filter],
                        validators=[DataRequired("请填写单位名称"), Length(max=100, message="单位名称不能超过 100 个字")])
     kind = SelectField("单位类型", choices=ORG_KINDS.form_choices(), default="town")
-    parent = SelectField("上级单位", coerce=int)
+    parent = SelectField("上级单位", coerce=coerce_id)
 
 
 class RenameOrgUnitForm(BaseForm):
@@ -23,7 +24,7 @@ class RenameOrgUnitForm(BaseForm):
 
 
 class MoveOrgUnitForm(BaseForm):
-    parent = SelectField("移动到（新的上级单位）", coerce=int,
+    parent = SelectField("移动到（新的上级单位）", coerce=coerce_id,
                          validators=[DataRequired("请选择新的上级单位")])
 
 
@@ -31,7 +32,7 @@ class UserEditForm(BaseForm):
     name = StringField("姓名", filters=[strip_filter],
                        validators=[DataRequired("请填写姓名"), Length(max=64, message="姓名不能超过 64 个字")])
     role = SelectField("角色", choices=ROLES.form_choices(), default="staff")
-    org_unit = SelectField("所属单位", coerce=int, validators=[DataRequired("请选择所属单位")])
+    org_unit = SelectField("所属单位", coerce=coerce_id, validators=[DataRequired("请选择所属单位")])
     active = BooleanField("账号启用", default=True)
 
 
@@ -43,7 +44,7 @@ class UserCreateForm(BaseForm):
     name = StringField("姓名", filters=[strip_filter],
                        validators=[DataRequired("请填写姓名"), Length(max=64, message="姓名不能超过 64 个字")])
     role = SelectField("角色", choices=ROLES.form_choices(), default="staff")
-    org_unit = SelectField("所属单位", coerce=int, validators=[DataRequired("请选择所属单位")])
+    org_unit = SelectField("所属单位", coerce=coerce_id, validators=[DataRequired("请选择所属单位")])
     password = PasswordField("初始密码", validators=[DataRequired("请填写初始密码"), Length(max=128)],
                              description="至少 10 个字符，不要使用常见密码",
                              render_kw={"autocomplete": "new-password"})

@@ -16,6 +16,7 @@ from crm.org import services as org_services
 from crm.org.queries import unit_choices
 from crm.org.models import OrgUnit
 from crm.permissions import require
+from crm.common.numbers import arg_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -37,10 +38,7 @@ def _user_or_404(user_id) -> User:
 
 
 def _int_arg(name):
-    try:
-        return int(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return arg_id(request.args, name)
 
 
 def _unit_choices(field, exclude_under=None, include=None):

@@ -41,8 +41,14 @@ class User(UserMixin, BaseModel):
 
 
 class LoginThrottle(BaseModel):
-    """Failed-login counter per typed username, whether or not such a user exists."""
-    username = CharField(max_length=64, unique=True)
+    """Failed-login counters, whether or not the typed user exists. `key` is one of
+    "ua:<username>|<address>" (a user from one client address), "u:<username>" (a user from
+    anywhere, a higher ceiling) and "a:<address>" (everything from one address). A check in
+    progress counts as a failure until it succeeds (crm.auth.services.authenticate)."""
+    key = CharField(max_length=200, unique=True)
     failures = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
-    last_failure_at = DateTimeField(null=True)
+    last_failure_at = DateTimeField(null=True, index=True)
+
+    class Meta:
+        table_name = "login_throttle"

@@ -3,7 +3,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
-from peewee import fn
+from peewee import Case, fn
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.auth.models import ROLES, LoginThrottle, User
@@ -53,14 +53,66 @@ class LoginResult:
 LOGIN_FAILED = "用户名或密码错误，或账号已被锁定。连续失败 5 次将锁定 15 分钟。"
 
 
+def throttle_keys(username: str, addr: str) -> dict[str, str]:
+    """The counters one login attempt counts on: this user from this address, this user from
+    anywhere, this address for anyone."""
+    return {"ua": f"ua:{username}|{addr}"[:200], "u": f"u:{username}"[:200], "a": f"a:{addr}"[:200]}
+
+
+def _limits(cfg) -> dict[str, int]:
+    return {"ua": cfg["LOGIN_MAX_FAILURES"], "u": cfg["LOGIN_MAX_FAILURES_USER"],
+            "a": cfg["LOGIN_MAX_FAILURES_ADDRESS"]}
+
+
+class _Locked(Exception):
+    pass
+
+
+def reserve_attempt(keys: dict[str, str], now) -> bool:
+    """Count this attempt on every counter before the (slow) check, in one transaction: False,
+    with nothing counted, when one of them is full. A check in progress counts as a failure, so
+    a burst of parallel attempts checks at most the limit; the counters' own rows decide it (an
+    UPDATE with the limit in its condition), on SQLite and PostgreSQL, in any number of workers."""
+    cfg = current_app.config
+    window, limits = cfg["LOGIN_LOCKOUT"], _limits(cfg)
+    try:
+        with db.atomic():
+            # Counters nobody has failed on for a window, or whose lock is over, are gone: the
+            # names typed once and never again do not pile up.
+            LoginThrottle.delete().where(
+                LoginThrottle.last_failure_at < now - window,
+                (LoginThrottle.locked_until.is_null()) | (LoginThrottle.locked_until <= now)).execute()
+            LoginThrottle.delete().where(LoginThrottle.key.in_(list(keys.values())),
+                                         LoginThrottle.locked_until <= now).execute()
+            for kind, key in keys.items():
+                LoginThrottle.insert(key=key, failures=0).on_conflict_ignore().execute()
+                limit = limits[kind]
+                counted = (LoginThrottle.update(
+                    failures=LoginThrottle.failures + 1, last_failure_at=now,
+                    locked_until=Case(None, [(LoginThrottle.failures + 1 >= limit, now + window)], None))
+                    .where(LoginThrottle.key == key, LoginThrottle.failures < limit).execute())
+                if counted != 1:
+                    raise _Locked(kind)
+    except _Locked:
+        return False
+    return True
+
+
+def _succeeded(keys: dict[str, str]):
+    """A right password: this user's counters go; the address's gives back this attempt (an
+    office behind one address is many people)."""
+    LoginThrottle.delete().where(LoginThrottle.key.in_([keys["ua"], keys["u"]])).execute()
+    LoginThrottle.update(failures=LoginThrottle.failures - 1, locked_until=None) \
+        .where(LoginThrottle.key == keys["a"], LoginThrottle.failures > 0).execute()
+
+
 def authenticate(username: str, password: str, remote_addr: str = "") -> LoginResult:
     """Check a login. One message for a wrong user, a wrong password and a locked account."""
     global _DUMMY_HASH
     key = (username or "").strip().lower()[:64]
     now = utcnow()
-    cfg = current_app.config
-    throttle = LoginThrottle.get_or_none(LoginThrottle.username == key)
-    if throttle and throttle.locked_until and throttle.locked_until > now:
+    keys = throttle_keys(key, remote_addr or "-")
+    if not reserve_attempt(keys, now):
         log.warning("login refused (locked) username=%s addr=%s", key, remote_addr)
         return LoginResult(None, LOGIN_FAILED)
     user = User.select().where(fn.LOWER(User.username) == key).first() if key else None
@@ -71,23 +123,23 @@ def authenticate(username: str, password: str, remote_addr: str = "") -> LoginRe
             _DUMMY_HASH = hash_password(secrets.token_hex(8))
         check_password_hash(_DUMMY_HASH, password or "")
         ok = False
+    if not ok:
+        locked = LoginThrottle.get_or_none(LoginThrottle.key == keys["ua"])
+        log.warning("login failed username=%s addr=%s failures=%s", key, remote_addr,
+                    locked.failures if locked else "?")
+        return LoginResult(None, LOGIN_FAILED)
     with db.atomic():
-        if not ok:
-            throttle = LoginThrottle.get_or_none(LoginThrottle.username == key) or \
-                LoginThrottle(username=key, failures=0)
-            throttle.failures = (0 if throttle.locked_until and throttle.locked_until <= now
-                                 else throttle.failures) + 1
-            throttle.last_failure_at = now
-            throttle.locked_until = now + cfg["LOGIN_LOCKOUT"] \
-                if throttle.failures >= cfg["LOGIN_MAX_FAILURES"] else None
-            throttle.save()
-            log.warning("login failed username=%s addr=%s failures=%s", key, remote_addr,
-                        throttle.failures)
-            return LoginResult(None, LOGIN_FAILED)
-        LoginThrottle.delete().where(LoginThrottle.username == key).execute()
+        _succeeded(keys)
         User.update(last_login_at=now).where(User.id == user.id).execute()
     log.info("login ok username=%s addr=%s", key, remote_addr)
     return LoginResult(user, None)
+
+
+def lift_lockout(username: str):
+    """A new password (often an admin's reset after a lockout) lifts the user's lockout."""
+    name = username.lower()
+    LoginThrottle.delete().where((LoginThrottle.key == f"u:{name}")
+                                 | LoginThrottle.key.startswith(f"ua:{name}|")).execute()
 
 
 def end_sessions(user: User):
@@ -103,8 +155,7 @@ def set_password(user: User, password: str):
     with db.atomic():
         User.update(password_hash=hash_password(password), password_changed_at=utcnow(),
                     session_version=User.session_version + 1).where(User.id == user.id).execute()
-        # A new password (often an admin's reset after a lockout) lifts the lockout.
-        LoginThrottle.delete().where(LoginThrottle.username == user.username.lower()).execute()
+        lift_lockout(user.username)
     log.info("password set username=%s", user.username)
 
 

@@ -15,17 +15,15 @@ from crm.compliance.services import Settings, add_setting
 from crm.org.models import OrgUnit
 from crm.org.queries import unit_choices
 from crm.permissions import in_scope, require
+from crm.common.numbers import to_int
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 STATE_LABELS = {"met": "达标", "running": "进行中", "missed": "未达标", "future": "未开始", "off": "不适用"}
 
 
 def _year(today):
-    try:
-        year = int(request.args.get("year", today.year))
-    except ValueError:
-        year = today.year
-    return min(max(year, 2000), today.year + 1)
+    year = to_int(request.args.get("year", today.year), 2000, today.year + 1)
+    return year if year is not None else today.year
 
 
 def grid_rows(user, year, today):
@@ -67,11 +65,7 @@ def unit(unit_id):
         abort(404)
     today = local_today()
     year = _year(today)
-    try:
-        month = int(request.args.get("month", today.month if year == today.year else 12))
-    except ValueError:
-        month = today.month
-    month = min(max(month, 1), 12)
+    month = to_int(request.args.get("month", today.month if year == today.year else 12), 1, 12) or today.month
     ev = Evaluator([target], year, today)
     last = 12 if year < today.year else today.month if year == today.year else 0
     table = {m: {c.rule.key: c for c in ev.month(target, m)} for m in range(1, last + 1)}

@@ -9,6 +9,7 @@ from crm.followups.queries import board
 from crm.founding import stages
 from crm.org.models import OrgUnit
 from crm.permissions import in_scope, visible_org_units
+from crm.common.numbers import to_id, to_int
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -18,10 +19,8 @@ def chosen_unit(user):
     for admins)."""
     raw = request.args.get("org")
     if raw:
-        try:
-            unit = OrgUnit.get_or_none(OrgUnit.id == int(raw))
-        except ValueError:
-            unit = None
+        unit_id = to_id(raw)
+        unit = OrgUnit.get_or_none(OrgUnit.id == unit_id) if unit_id else None
         if unit is None or not in_scope(user, unit):
             abort(404)
         return unit
@@ -33,7 +32,9 @@ def chosen_unit(user):
 def chosen_month(today):
     raw = request.args.get("ym", "")
     try:
-        year, month = (int(x) for x in raw.split("-"))
+        year, month = (to_int(x, 0, 9999) for x in raw.split("-"))
+        if year is None or month is None:
+            raise ValueError(raw)
         if 2000 <= year <= today.year and 1 <= month <= 12 and (year, month) <= (today.year, today.month):
             return year, month
     except ValueError:

@@ -2,6 +2,7 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectF
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from crm.common.numbers import coerce_id
 from crm.common.forms import BaseForm, strip_filter
 from crm.enterprises import creditcode
 from crm.enterprises.choices import CATEGORIES, INDUSTRIES, KINDS, PARTY_ORG, STATUSES, UNION_FORMS
@@ -39,7 +40,7 @@ class EnterpriseForm(BaseForm):
                               validators=[Optional(), Length(max=40), _credit_code],
                               description="18位，可暂不填写；小写、全角会自动转换",
                               render_kw={"autocapitalize": "characters", "spellcheck": "false"})
-    org_unit = SelectField(L["org_unit"], coerce=int, validators=[DataRequired("请选择所属工会")])
+    org_unit = SelectField(L["org_unit"], coerce=coerce_id, validators=[DataRequired("请选择所属工会")])
     address = StringField(L["address"], filters=[strip_filter], validators=[Length(max=300)])
     area = StringField(L["area"], filters=[strip_filter], validators=[Length(max=100)],
                        render_kw={"list": "area-options"})

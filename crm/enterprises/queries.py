@@ -15,6 +15,7 @@ from crm.founding import stages
 from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
 from crm.permissions import scope_org_ids, scoped
+from crm.common.numbers import arg_id, arg_page
 
 SORTS = {
     "updated": ("最近更新", lambda: [Enterprise.updated_at.desc(), Enterprise.id.desc()]),
@@ -70,10 +71,7 @@ class ListArgs:
             contact=choice("contact", CONTACT_FILTERS),
             sort=args.get("sort") if args.get("sort") in SORTS else "updated",
         )
-        try:
-            out.org = int(args["org"]) if args.get("org") else None
-        except ValueError:
-            out.org = None
+        out.org = arg_id(args, "org")
         out.size = "25" if args.get("size") == "25" else ""
         out.active = "1" if args.get("active") == "1" else ""
         out.visit_q = "none" if args.get("visit_q") == "none" else ""
@@ -82,10 +80,7 @@ class ListArgs:
                 setattr(out, name, date.fromisoformat(args[name]) if args.get(name) else None)
             except ValueError:
                 setattr(out, name, None)
-        try:
-            out.page = max(1, min(int(args.get("page", 1)), 100_000))
-        except ValueError:
-            out.page = 1
+        out.page = arg_page(args)
         return out
 
     @property

@@ -21,6 +21,7 @@ from peewee import SQL, NodeList
 
 from crm.common.text import like_escape, nfkc
 from crm.db import db, is_sqlite
+from crm.common.text import safe_text
 
 # Indexes the models do not declare (made by the migrations for one backend only).
 BACKEND_INDEXES = {"postgresql": {"enterprise_search_trgm"}, "sqlite": {"enterprise_search_tail"}}
@@ -33,7 +34,9 @@ _LAST_CHAR = "\U0010ffff"
 
 
 def normalise_term(term: str | None) -> str:
-    return " ".join(nfkc(term).split()).lower()[:100]
+    """What is searched for: width and case folded, spaces collapsed, and nothing a query string
+    may carry that no text holds (a NUL ends an FTS5 phrase)."""
+    return " ".join(safe_text(nfkc(term)).split()).lower()[:100]
 
 
 def _like(field, term):

@@ -12,6 +12,7 @@ from crm.org.queries import unit_choices
 from crm.founding import queries as founding_queries
 from crm.permissions import get_or_404, in_scope, require, visible_org_units
 from crm.sync import views as sync
+from crm.common.numbers import arg_page, to_int
 
 bp = Blueprint("enterprises", __name__, url_prefix="/enterprises")
 
@@ -120,10 +121,7 @@ def show(ent_id):
     from crm.fieldwork.timeline import timeline
     from crm.followups import queries as followup_queries
     from crm.needs.queries import open_for
-    try:
-        tl_page = int(request.args.get("tl_page", 1))
-    except ValueError:
-        tl_page = 1
+    tl_page = arg_page(request.args, "tl_page")
     return render_template("enterprises/show.html", ent=ent, contacts=queries.contacts_of(ent),
                            changes=queries.history(ent, limit=15),
                            track=founding_queries.track(ent), stages=stages,
@@ -144,9 +142,8 @@ def edit(ent_id):
     _org_choices(form, include=ent.org_unit)
     duplicates, conflict = [], None
     if form.validate_on_submit():
-        try:
-            expected = int(form.version.data or 0)
-        except ValueError:
+        expected = to_int(form.version.data or 0, 0)
+        if expected is None:
             abort(400)
         duplicates = _duplicate_warning(form, ent.id) if form.name.data != ent.name else []
         if duplicates:

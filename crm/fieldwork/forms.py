@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, ValidationErro
 from crm.common.forms import BaseForm, strip_filter
 from crm.common.timeutil import local_today
 from crm.sync.forms import KeyedForm
+from crm.common.numbers import id_list, to_int
 
 NON_NEGATIVE = NumberRange(min=0, max=1_000_000, message="请填写不小于 0 的整数")
 EARLIEST = date(2000, 1, 1)
@@ -26,13 +27,8 @@ def sensible_date(form, field):
 
 
 def int_list(values):
-    out = []
-    for v in values or []:
-        try:
-            out.append(int(v))
-        except (TypeError, ValueError):
-            continue
-    return list(dict.fromkeys(out))
+    """The record ids among posted values (see crm.common.numbers.id_list)."""
+    return id_list(values)
 
 
 class FieldWorkForm(KeyedForm):
@@ -41,10 +37,7 @@ class FieldWorkForm(KeyedForm):
     version = HiddenField()
 
     def expected_version(self):
-        try:
-            return int(self.version.data or 0)
-        except ValueError:
-            return 0
+        return to_int(self.version.data or 0, 0) or 0
 
 
 def summary_field(label="内容摘要", required=True):
@@ -61,7 +54,7 @@ class ArchiveRecordForm(BaseForm):
 
 def when_parsed(validator):
     """Run `validator` only on a value that parsed: "abc" in a number box gets the one message
-    "不是有效的整数", not a range message as well."""
+    "请填写整数", not a range message as well."""
     def check(form, field):
         if field.data is not None and not field.process_errors:
             validator(form, field)

@@ -15,6 +15,8 @@ from openpyxl.utils import get_column_letter
 from crm.common.timeutil import local_today
 from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
+from crm.common.numbers import arg_id, arg_page
+from crm.common.text import safe_text
 
 
 @dataclass
@@ -35,10 +37,7 @@ class LedgerArgs:
     def from_request(cls, args, kinds=None, groups=None, statuses=None):
         out = cls()
         for name in ("org", "staff"):
-            try:
-                setattr(out, name, int(args[name]) if args.get(name) else None)
-            except ValueError:
-                pass
+            setattr(out, name, arg_id(args, name))
         for name in ("date_from", "date_to"):
             raw = (args.get(name) or "").strip()
             if raw:
@@ -52,10 +51,7 @@ class LedgerArgs:
         out.group = args.get("group", "") if groups is not None and args.get("group") in groups else ""
         out.status = args.get("status", "") if statuses is not None and args.get("status") in statuses else ""
         out.archived = "1" if args.get("archived") == "1" else ""
-        try:
-            out.page = max(1, min(int(args.get("page", 1)), 100_000))
-        except ValueError:
-            out.page = 1
+        out.page = arg_page(args)
         return out
 
     def unit_ids(self, listed=False):
@@ -104,11 +100,19 @@ def page_of(query, page: int, rows_of=None) -> LedgerPage:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _text_cell(ws, value):
-    """User text that looks like a formula is written as text, never as a live formula; control
-    characters Excel cannot hold are dropped."""
+def xlsx_value(value):
+    """A value as a workbook may hold it: text without what XML cannot carry (control
+    characters, lone surrogates, non-characters), whatever is already in the database. Every
+    .xlsx the app writes passes its values through here."""
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        return ILLEGAL_CHARACTERS_RE.sub("", safe_text(value, multiline=True))
+    return value
+
+
+def _text_cell(ws, value):
+    """User text that looks like a formula is written as text, never as a live formula; what XML
+    cannot hold is dropped."""
+    value = xlsx_value(value)
     if isinstance(value, str) and value.startswith(FORMULA_START):
         cell = WriteOnlyCell(ws, value=value)
         cell.data_type = "s"

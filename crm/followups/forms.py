@@ -1,6 +1,7 @@
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from crm.common.numbers import coerce_id
 from crm.common.forms import BaseForm, strip_filter
 from crm.fieldwork.forms import FieldWorkForm, sensible_date
 from crm.followups.models import PRIORITIES
@@ -13,7 +14,7 @@ class AssignForm(FieldWorkForm):
                         description="如：走访了解建会意向、送达换届通知")
     detail = TextAreaField("说明", filters=[strip_filter], validators=[Length(max=4000)],
                            render_kw={"rows": 2})
-    assignee = SelectField("负责人", coerce=int, choices=[],
+    assignee = SelectField("负责人", coerce=coerce_id, choices=[],
                            validate_choice=False, validators=[InputRequired("请选择负责人")])
     due_on = DateField("到期日", validators=[InputRequired("请填写到期日"), sensible_date])
     priority = RadioField("优先级", choices=list(PRIORITIES), default="medium",
@@ -36,6 +37,6 @@ class StatusForm(BaseForm):
 
 
 class ReassignForm(BaseForm):
-    assignee = SelectField("转派给", coerce=int, choices=[], validate_choice=False,
+    assignee = SelectField("转派给", coerce=coerce_id, choices=[], validate_choice=False,
                            validators=[InputRequired("请选择负责人")])
     note = StringField("说明", filters=[strip_filter], validators=[Length(max=200)])

@@ -15,6 +15,7 @@ from crm.founding import stages
 from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
 from crm.permissions import scoped
+from crm.common.numbers import arg_id, arg_page
 
 PRIORITY_ORDER = Case(FollowUp.priority, (("high", 0), ("medium", 1)), 2)
 DUE_FILTERS = (("overdue", "已逾期"), ("today", "今天到期"), ("week", "本周到期"), ("later", "以后"))
@@ -183,10 +184,7 @@ class ListArgs:
     def from_request(cls, args, default_assignee=None):
         out = cls()
         for name in ("assignee", "org"):
-            try:
-                setattr(out, name, int(args[name]) if args.get(name) else None)
-            except ValueError:
-                pass
+            setattr(out, name, arg_id(args, name))
         if "assignee" not in args and default_assignee is not None:
             out.assignee = default_assignee
         out.status = args.get("status", "") if args.get("status") in dict(STATUS_FILTERS) else ""
@@ -194,10 +192,7 @@ class ListArgs:
         out.priority = args.get("priority", "") if args.get("priority") in PRIORITIES else ""
         out.stage = args.get("stage", "") if args.get("stage") in stages.BY_KEY else ""
         out.q = (args.get("q") or "").strip()[:50]
-        try:
-            out.page = max(1, min(int(args.get("page", 1)), 100_000))
-        except ValueError:
-            out.page = 1
+        out.page = arg_page(args)
         return out
 
 

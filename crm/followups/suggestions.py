@@ -25,6 +25,7 @@ from crm.permissions import scoped
 from crm.settings import services as settings
 from crm.stats import queries as stats
 from crm.visits.models import Visit
+from crm.common.numbers import to_id
 
 RULES = Choices(("never", "从未联系"), ("stale", "久未联系"), ("key", "重点企业本季度未走访"),
                 ("stalled", "建会停滞"), ("term", "换届提醒"), ("need", "需求久未解决"))
@@ -187,8 +188,8 @@ def resolve(user, keys, today: date | None = None) -> list[Suggestion]:
     wanted = {}
     for key in keys:
         rule, _, raw = (key or "").partition(":")
-        if rule in RULES and raw.isdigit():
-            wanted.setdefault(rule, []).append(int(raw))
+        if rule in RULES and to_id(raw) is not None:
+            wanted.setdefault(rule, []).append(to_id(raw))
     found = {}
     for rule, ids in wanted.items():
         model = Need if rule == "need" else Enterprise

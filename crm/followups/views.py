@@ -23,6 +23,7 @@ from crm.needs.models import Need
 from crm.permissions import can, get_or_404, require, scoped, visible_org_units
 from crm.sync import views as sync
 from crm.visits.kind import get_visit_or_404
+from crm.common.numbers import arg_page, to_int
 
 bp = Blueprint("followups", __name__)
 
@@ -163,10 +164,7 @@ def status(record_id):
     if not form.validate_on_submit():
         flash("说明太长或表单已过期，请重试", "error")
         return redirect(back)
-    try:
-        version = int(request.form.get("version") or fu.version)
-    except ValueError:
-        version = fu.version
+    version = to_int(request.form.get("version") or fu.version, 0) or fu.version
     action = request.form.get("action", "")
     try:
         services.set_status(current_user, fu, action, form.note.data, version)
@@ -327,7 +325,7 @@ def suggested():
             return sync.saved(url_for(".suggested", rule=rule, org=args.org), created, "跟进任务",
                               form.form_key.data,
                               f"已将 {len(rows)} 条建议转为跟进任务，负责人{rows[0].assignee.name}")
-    page_no = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
+    page_no = min(arg_page(request.args), 10_000)
     items, has_next = suggestions.page(current_user, rule, page_no, today=today, unit_ids=unit_ids,
                                         count=counts[rule])
     return render_template("followups/suggestions.html", rule=rule, counts=counts, items=items,

@@ -33,6 +33,8 @@ def move(ent_id):
     if request.method == "GET":
         form.from_stage.data = ent.stage
         form.occurred_on.data = local_today()
+    elif form.from_stage.data not in stages.BY_KEY:
+        abort(400)  # the hidden field holds what the page was made with: anything else is not ours
     form.ensure_key()
     if request.method == "POST":
         done = sync.answer_resend(form, "建会进度变更")

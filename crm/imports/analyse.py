@@ -16,6 +16,8 @@ from crm.imports.columns import BY_KEY
 from crm.imports.reader import Formula, rows as file_rows
 from crm.org.models import OrgUnit
 from crm.permissions import in_scope
+from crm.common.text import safe_text
+from crm.common.numbers import INT_MAX
 
 OUTCOMES = Choices(("new", "新建"), ("update", "更新"), ("unchanged", "无变化"), ("duplicate", "重复"),
                    ("error", "错误"), ("empty", "空行"))
@@ -59,18 +61,15 @@ class RowResult:
 
 # ---- cell values ------------------------------------------------------------------------------
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def notes_text(value) -> str:
-    return CONTROL.sub("", "" if value is None else str(value)).replace("\r\n", "\n").replace("\r", "\n").strip()
+    return safe_text("" if value is None else str(value), multiline=True).strip()
 
 
 def _text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        value = CONTROL.sub("", value)
+        value = safe_text(value, multiline=True)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, (datetime, date)):
@@ -89,8 +88,10 @@ def parse_int(value):
         raise CellError("不是整数")
     text = nfkc(str(value)).replace(",", "").replace("，", "").strip()
     text = re.sub(r"(人|名|个)$", "", text)
+    if re.fullmatch(r"\d{1,18}(\.0+)?", text):
+        return int(text.split(".")[0])  # not through float: 19 digits and more are no number anyone keeps
     if re.fullmatch(r"\d+(\.0+)?", text):
-        return int(float(text))
+        raise CellError("数字太大")
     raise CellError("不是整数")
 
 
@@ -355,7 +356,6 @@ class Analyser:
         return out
 
 
-INT_MAX = 2_147_483_647
 CONTACT_LIMITS = {"name": ("联系人", 64), "phone": ("联系电话", 32)}
 
 

@@ -118,7 +118,7 @@ def rejected_xlsx(batch, user):
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font, PatternFill
 
-    from crm.fieldwork.ledger import FORMULA_START
+    from crm.fieldwork.ledger import FORMULA_START, xlsx_value
     from crm.imports.reader import Formula
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("未导入的行")
@@ -137,8 +137,7 @@ def rejected_xlsx(batch, user):
         values = []
         for v in result.raw[: len(headers)]:
             v = v.text if isinstance(v, Formula) else v
-            if isinstance(v, str):
-                v = ILLEGAL_CHARACTERS_RE.sub("", v)
+            v = xlsx_value(v)
             if isinstance(v, str) and v.startswith(FORMULA_START):
                 cell = WriteOnlyCell(ws, value=v)
                 cell.data_type = "s"

@@ -2,6 +2,7 @@ from wtforms import (DateField, IntegerField, RadioField, SelectField, SelectMul
                      TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from crm.common.numbers import coerce_id
 from crm.common.forms import MultiCheckboxField, strip_filter
 from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVELS, NEED_CATEGORIES, PARTNERS,
                                    POINT_KINDS, SERVICES, TARGET_GROUPS)
@@ -28,7 +29,7 @@ class MeetingForm(FieldWorkForm):
                        validators=[DataRequired("请选择级别")])
     format = RadioField("形式", choices=list(MEETING_FORMATS), default="face",
                         validators=[DataRequired("请选择形式")])
-    org_unit = SelectField("组织单位", coerce=int, validators=[DataRequired("请选择组织单位")],
+    org_unit = SelectField("组织单位", coerce=coerce_id, validators=[DataRequired("请选择组织单位")],
                            invalid_choice_message=OUT_OF_SCOPE)
     held_on = DateField("日期", validators=[InputRequired("请填写日期"), not_future])
     start_time = TimeField("时间", validators=[Optional()])
@@ -42,7 +43,7 @@ class MeetingForm(FieldWorkForm):
     services = MultiCheckboxField("服务内容", choices=list(SERVICES))
     partners = MultiCheckboxField("合作单位", choices=list(PARTNERS))
     # The enterprise picker's hidden inputs; which ids may be used is the service's decision.
-    enterprise_ids = SelectMultipleField("参会企业", coerce=int, choices=[], validate_choice=False)
+    enterprise_ids = SelectMultipleField("参会企业", coerce=coerce_id, choices=[], validate_choice=False)
     summary = summary_field("内容摘要")
     need_categories = MultiCheckboxField("需求意见", choices=list(NEED_CATEGORIES))
     need_detail = TextAreaField("需求意见说明", filters=[strip_filter], validators=[Length(max=2000)],
@@ -69,7 +70,7 @@ class PointForm(FieldWorkForm):
     name = StringField("名称", filters=[strip_filter],
                        validators=[DataRequired("请填写点位名称"), Length(max=100)])
     address = StringField("地址", filters=[strip_filter], validators=[Length(max=300)])
-    org_unit = SelectField("所属工会", coerce=int, validators=[DataRequired("请选择所属工会")],
+    org_unit = SelectField("所属工会", coerce=coerce_id, validators=[DataRequired("请选择所属工会")],
                            invalid_choice_message=OUT_OF_SCOPE)
     kind = RadioField("类型", choices=list(POINT_KINDS), validators=[DataRequired("请选择点位类型")])
     schedule = StringField("活动时间", filters=[strip_filter], validators=[Length(max=100)],

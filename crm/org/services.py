@@ -5,6 +5,7 @@ from pathlib import Path
 from crm.common.errors import ServiceError
 from crm.db import db
 from crm.org.models import ORG_KINDS, OrgUnit
+from crm.common.text import safe_text
 
 DAXING_CSV = Path(__file__).resolve().parent.parent / "data" / "daxing_org_units.csv"
 
@@ -14,7 +15,7 @@ def _segment(unit_id: int) -> str:
 
 
 def create_unit(name: str, kind: str, parent: OrgUnit | None, code: str | None = None) -> OrgUnit:
-    name = (name or "").strip()
+    name = safe_text(name or "").strip()  # also from the command line and the demo, not only forms
     if not name:
         raise ServiceError("请填写单位名称", "name")
     if kind not in ORG_KINDS:
@@ -37,7 +38,7 @@ def create_unit(name: str, kind: str, parent: OrgUnit | None, code: str | None =
 
 
 def rename_unit(unit: OrgUnit, name: str) -> OrgUnit:
-    name = (name or "").strip()
+    name = safe_text(name or "").strip()  # also from the command line and the demo, not only forms
     if not name:
         raise ServiceError("请填写单位名称", "name")
     with db.atomic():

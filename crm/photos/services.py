@@ -7,6 +7,7 @@ uploader) until the record is saved, so a form sent back for a mistake keeps its
 """
 import hashlib
 import secrets
+import threading
 import warnings
 from io import BytesIO
 from pathlib import Path
@@ -16,13 +17,37 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from crm.common.errors import ServiceError
 from crm.photos.models import Photo
+from crm.common.text import safe_text
 
 MAX_BYTES = 10 * 1024 * 1024
 FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}  # MPO: a phone camera's multi-picture JPEG
 MAX_FILES = 10  # per submission
 MAX_SIDE = 2560  # plenty for a record; a 12-megapixel tablet photo becomes ~1 MB
 THUMB_SIDE = 400
-MAX_PIXELS = 40_000_000  # refuse decompression bombs
+# Decoding is bounded. A JPEG is decoded at a reduced scale (draft: 1/2, 1/4 or 1/8 of each side)
+# straight to what is kept, so a 50-megapixel phone photo costs tens of MB, not hundreds; PNG and
+# WebP have no reduced decoding, so they take fewer pixels (RGBA at the cap is 64 MB). And a
+# worker decodes one photo at a time (PHOTO_DECODES), so a burst of uploads queues instead of
+# adding up. tests/test_photo_memory.py measures it.
+MAX_PIXELS_JPEG = 80_000_000  # under Pillow's own bomb warning (89 MP)
+MAX_PIXELS_OTHER = 16_000_000
+_DECODES = {}
+
+
+def _return_large_blocks():
+    """Pillow keeps an image in blocks of megabytes. glibc serves such blocks from the heap of the
+    thread that asked once its mmap threshold has risen (it rises after every large free), and a
+    heap keeps what is freed: the threads of a gthread worker each kept a decode's worth. A fixed
+    threshold makes every large block its own mapping, given back to the system when freed."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 4 * 1024 * 1024)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass  # not glibc: its allocator decides
+
+
+_return_large_blocks()
 
 
 def upload_dir() -> Path:
@@ -35,7 +60,8 @@ def path_of(photo: Photo, thumb=False) -> Path:
 
 
 def _display_name(filename: str) -> str:
-    return (filename or "照片").replace("\\", "/").rsplit("/", 1)[-1][:100]
+    name = safe_text((filename or "").replace("\\", "/").rsplit("/", 1)[-1], multiline=False).strip()
+    return name[:100] or "照片"
 
 
 def _encode(image: Image.Image, side: int) -> bytes:
@@ -44,6 +70,38 @@ def _encode(image: Image.Image, side: int) -> bytes:
     out = BytesIO()
     image.save(out, "JPEG", quality=85, optimize=True)  # no exif= argument: nothing carried over
     return out.getvalue()
+
+
+def _decode_slot():
+    """The worker's semaphore for decoding (one per process; gunicorn's threads share it)."""
+    limit = int(current_app.config.get("PHOTO_DECODES", 1)) if current_app else 1
+    if limit not in _DECODES:
+        _DECODES[limit] = threading.BoundedSemaphore(limit)
+    return _DECODES[limit]
+
+
+def _decoded(data: bytes, jpeg: bool) -> Image.Image:
+    """The picture as RGB at the kept size, upright; each larger stage is freed as soon as the next
+    one exists (docs/performance.md has the measured peaks)."""
+    source = Image.open(BytesIO(data))
+    if jpeg:
+        source.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode at the smallest scale still ≥ kept
+    source.load()
+    alpha = source.mode in ("RGBA", "LA", "PA") or (source.mode == "P" and "transparency" in source.info)
+    image = source if source.mode == "RGB" else source.convert("RGBA" if alpha else "RGB")
+    if image is not source:
+        source.close()
+    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    if alpha:
+        flat = Image.new("RGB", image.size, (255, 255, 255))
+        flat.paste(image, mask=image.split()[-1])
+        flat.info = image.info
+        image.close()
+        image = flat
+    upright = ImageOps.exif_transpose(image)  # on the kept size: a cheap copy
+    if upright is not image:
+        image.close()
+    return upright
 
 
 def process(data: bytes, filename: str):
@@ -55,28 +113,26 @@ def process(data: bytes, filename: str):
         mb = len(data) / 1024 / 1024
         raise ServiceError(f"“{name}”有 {mb:.1f} MB，超过 10 MB 的上限，请换一张或压缩后再上传", "photos")
     bad = ServiceError(f"“{name}”不是可用的图片：只能上传 JPEG、PNG 或 WebP 格式的照片", "photos")
+    too_big = ServiceError(f"“{name}”的像素太多，无法处理：JPEG 最多 8000 万像素，PNG、WebP 最多 1600 万像素，"
+                           "请缩小后再上传", "photos")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(BytesIO(data)) as probe:
                 if probe.format not in FORMATS:
                     raise bad
-                if probe.width * probe.height > MAX_PIXELS:
-                    raise ServiceError(f"“{name}”的像素太多，无法处理", "photos")
+                jpeg = probe.format in ("JPEG", "MPO")
+                if probe.width * probe.height > (MAX_PIXELS_JPEG if jpeg else MAX_PIXELS_OTHER):
+                    raise too_big
                 probe.verify()
-            with Image.open(BytesIO(data)) as image:
-                image.load()
-                image = ImageOps.exif_transpose(image)
-                if image.mode in ("RGBA", "LA", "P"):
-                    image = image.convert("RGBA")
-                    flat = Image.new("RGB", image.size, (255, 255, 255))
-                    flat.paste(image, mask=image.split()[-1])
-                    image = flat
-                elif image.mode != "RGB":
-                    image = image.convert("RGB")
-                full = _encode(image, MAX_SIDE)
-                thumb = _encode(image, THUMB_SIDE)
-                width, height = Image.open(BytesIO(full)).size
+            with _decode_slot():
+                image = _decoded(data, jpeg)
+                try:
+                    full = _encode(image, MAX_SIDE)
+                    thumb = _encode(image, THUMB_SIDE)
+                    width, height = image.size
+                finally:
+                    image.close()
     except ServiceError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,

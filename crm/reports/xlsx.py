@@ -6,7 +6,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from crm.fieldwork.ledger import FORMULA_START
+from crm.fieldwork.ledger import FORMULA_START, xlsx_value
 from crm.reports.monthly import RANK_KEYS
 
 STATE_TEXT = {"met": "达标", "running": "进行中", "missed": "未达标", "future": "未开始", "off": "不考核"}
@@ -23,6 +23,8 @@ def _sheet(wb, name, title, headers, rows, total=None, states=None):
     """headers: [(text, width)]; rows: lists; total: a last row in bold; states: {(row i, col j):
     state} to colour."""
     ws = wb.create_sheet(name)
+    title, headers = xlsx_value(title), [(xlsx_value(h), w) for h, w in headers]
+    rows = [[xlsx_value(v) for v in row] for row in rows]
     ws.append([title])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
     ws["A1"].font = Font(bold=True, size=14)
@@ -37,7 +39,7 @@ def _sheet(wb, name, title, headers, rows, total=None, states=None):
     for row in rows:
         ws.append(row)
     if total is not None:
-        ws.append(total)
+        ws.append([xlsx_value(v) for v in total])
         for cell in next(ws.iter_rows(min_row=ws.max_row, max_row=ws.max_row, max_col=len(headers))):
             cell.font = Font(bold=True)
     framed = ws.max_row <= FRAMED_ROWS  # borders on every cell cost ~1 ms a row: long lists go plain
@@ -89,7 +91,7 @@ def workbook(report) -> bytes:
     if report.district:
         d = report.district[0]
         ws.append([])
-        ws.append([f"区级职工沟通会（第三个星期四）：{STATE_TEXT[d.state]}，{d.note}"])
+        ws.append([xlsx_value(f"区级职工沟通会（第三个星期四）：{STATE_TEXT[d.state]}，{d.note}")])
     # 2. 单位排名
     headers = [("单位", 26)] + [(h, 12) for _, label in RANK_KEYS for h in (label, "名次")]
     rows = []

@@ -1,6 +1,7 @@
 from wtforms import DateField, DecimalField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
+from crm.common.numbers import coerce_id
 from crm.common.forms import strip_filter
 from crm.fieldwork.choices import TRAINING_CATEGORIES
 from crm.fieldwork.forms import (COUNT, FieldWorkForm, ServedEnterprisesMixin, not_future, summary_field,
@@ -30,7 +31,7 @@ class TrainingForm(ServedEnterprisesMixin, FieldWorkForm):
     participants = IntegerField("参训人数", default=0, validators=[Optional(), COUNT],
                                 render_kw={"min": 0, "inputmode": "numeric"})
     trainer = StringField("授课人", filters=[strip_filter], validators=[Length(max=100)])
-    org_unit = SelectField("组织单位", coerce=int, choices=[], validators=[DataRequired("请选择组织单位")])
+    org_unit = SelectField("组织单位", coerce=coerce_id, choices=[], validators=[DataRequired("请选择组织单位")])
     summary = summary_field("内容摘要")
 
     def service_data(self, enterprise_ids):

@@ -17,6 +17,7 @@ from crm.trainings import queries, services
 from crm.trainings.forms import TrainingForm
 from crm.trainings.kind import get_training_or_404, hours_text
 from crm.trainings.models import Training
+from crm.common.numbers import arg_id
 
 bp = Blueprint("trainings", __name__, url_prefix="/trainings")
 WHAT = "培训记录"
@@ -54,7 +55,7 @@ def create():
     _org_choices(form)
     if request.method == "GET":
         form.held_on.data = local_today()
-        selected = [request.args.get("ent", type=int)] if request.args.get("ent", type=int) else []
+        selected = [arg_id(request.args, "ent")] if arg_id(request.args, "ent") else []
     else:
         selected = _posted_enterprises()
     key = form.ensure_key()

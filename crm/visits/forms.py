@@ -1,6 +1,7 @@
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from crm.common.numbers import coerce_id
 from crm.common.forms import BaseForm, MultiCheckboxField, strip_filter
 from crm.fieldwork.choices import NEED_CATEGORIES, VISIT_KINDS, VISIT_PURPOSES
 from crm.fieldwork.forms import FieldWorkForm, not_future, sensible_date, summary_field
@@ -33,7 +34,7 @@ class VisitForm(FieldWorkForm):
     move_to = SelectField("同时变更建会进度", choices=[], default="")
     move_note = StringField("进度说明", filters=[strip_filter], validators=[Length(max=500)],
                             description="跨阶段、回退或转入特殊状态时必填")
-    visitor_ids = MultiCheckboxField("走访人", coerce=int, choices=[])
+    visitor_ids = MultiCheckboxField("走访人", coerce=coerce_id, choices=[])
     latitude = HiddenField(filters=[_float])
     longitude = HiddenField(filters=[_float])
     accuracy_m = HiddenField(filters=[_float])

@@ -73,6 +73,9 @@ class Config:
         self.MAX_CONTENT_LENGTH = int(env.get("CRM_MAX_CONTENT_LENGTH") or 64 * 1024 * 1024)
         # Photos a worker process decodes at once (each holds up to ~200 MB while it runs).
         self.PHOTO_DECODES = max(1, int(env.get("CRM_PHOTO_DECODES") or 1))
+        self.AUDIT_DAYS = max(1, int(env.get("CRM_AUDIT_DAYS") or 365))  # how long the audit log is kept
+        # Reverse proxies in front that set X-Forwarded-For/-Proto (nginx: 1). 0 trusts no header.
+        self.PROXIES = max(0, int(env.get("CRM_PROXIES") or 0))
         self.SECRET_KEY = env.get("CRM_SECRET_KEY") or getattr(self, "SECRET_KEY", None) \
             or instance_secret(self.INSTANCE_DIR)
 

@@ -17,6 +17,11 @@ def create_app(config=None, **overrides):
     cfg = config if config is not None else Config()
     app.config.from_mapping(cfg.as_dict() if hasattr(cfg, "as_dict") else cfg)
     app.config.update(overrides)
+    if app.config.get("PROXIES"):
+        # The client's address (sign-in throttling, the audit log) is the one the proxy saw.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = app.config["PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0)
     # Bootstrap-Flask serves Bootstrap from the installed package (no CDN).
     app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
     logging.getLogger("crm").setLevel(logging.INFO)
@@ -65,6 +70,8 @@ def create_app(config=None, **overrides):
     app.register_blueprint(reports_bp)
     from crm.imports.views import bp as imports_bp
     app.register_blueprint(imports_bp)
+    from crm.audit.views import bp as audit_bp
+    app.register_blueprint(audit_bp)
     from crm.sync import views as sync
     app.register_blueprint(sync.bp)
     sync.init_app(app)

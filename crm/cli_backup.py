@@ -15,6 +15,8 @@ def backup_command(dest):
     from crm import backup
     config = current_app.config
     manifest = backup.backup(config["DATABASE_URL"], config["UPLOAD_DIR"], dest)
+    from crm.audit import services as audit
+    audit.record("backup", username="命令行", detail=f"{dest}：{backup.summary(manifest)}")
     click.echo(f"已备份到 {dest}：{backup.summary(manifest)}，用时 {manifest['seconds']:.2f} 秒")
 
 
@@ -27,6 +29,8 @@ def restore_command(src):
     from crm import backup
     config = current_app.config
     manifest = backup.restore(config["DATABASE_URL"], config["UPLOAD_DIR"], src)
+    from crm.audit import services as audit
+    audit.record("restore", username="命令行", detail=f"{src}：{backup.summary(manifest)}")
     click.echo(f"已从 {src} 恢复：{backup.summary(manifest)}（备份时间 {manifest['created_at']}），"
                f"用时 {manifest['seconds']:.2f} 秒")
 

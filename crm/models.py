@@ -1,5 +1,6 @@
 """Every model, in dependency order: migrations, tests and the schema check use this list."""
 from crm.activities.models import ActivityEnterprise, ServiceActivity
+from crm.audit.models import AuditEvent
 from crm.auth.models import LoginThrottle, User
 from crm.compliance.models import RuleSetting
 from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
@@ -21,4 +22,4 @@ MODELS = [OrgUnit, User, LoginThrottle, Enterprise, Contact, EnterpriseChange, F
           RecordChange, Photo, Visit, VisitVisitor, VisitComment, OutreachPoint, Meeting,
           MeetingNewMembers, MeetingEnterprise, Training, TrainingEnterprise, ServiceActivity,
           ActivityEnterprise, Need, Setting, FollowUp, RuleSetting, ImportBatch,
-          UnitStat, StageStay, FirmStat, FormSubmission]
+          UnitStat, StageStay, FirmStat, FormSubmission, AuditEvent]

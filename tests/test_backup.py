@@ -123,8 +123,12 @@ def _check_instance(url, uploads, world, manifest, tmp_path):
         from crm.enterprises.models import Enterprise
         from crm.models import MODELS
         db.connect(reuse_if_open=True)
+        from crm.audit.models import AuditEvent
         for model in MODELS:
-            assert model.select().count() == manifest["tables"][model._meta.table_name], model
+            rows = model.select()
+            if model is AuditEvent:  # `crm restore` records itself once the copy is in place
+                rows = rows.where(AuditEvent.kind != "restore")
+            assert rows.count() == manifest["tables"][model._meta.table_name], model
         assert Enterprise.select().count() == manifest["tables"]["enterprise"]
         client = application.test_client()
         login_as(client, world["admin"])

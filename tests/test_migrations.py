@@ -79,12 +79,11 @@ def test_visits_get_their_firms_unit_on_upgrade_and_lose_nothing_on_downgrade(tm
     for i, firm in enumerate(firms * 2):
         visit = Visit.create(enterprise=firm, visited_on=date(2026, 11, 1 + i), kind="door", summary="走访")
         VisitVisitor.create(visit=visit, user=user)
-    assert schema.runner().down("0009_visit_org_unit") == ["0012_login_throttle_keys", "0011_form_submissions", "0010_stats_indexes",
-                                                          "0009_visit_org_unit"]
+    later = [name for name, _ in schema.status() if name >= "0009_visit_org_unit"]
+    assert schema.runner().down("0009_visit_org_unit") == later[::-1]
     assert "org_unit_id" not in {c.name for c in database.get_columns("visit")}
     assert (Visit.select().count(), VisitVisitor.select().count()) == (8, 8)
-    assert schema.upgrade() == ["0009_visit_org_unit", "0010_stats_indexes", "0011_form_submissions",
-                                "0012_login_throttle_keys"]
+    assert schema.upgrade() == later
     rows = Visit.select(Visit.org_unit, Enterprise.org_unit.alias("firm_unit")).join(Enterprise).tuples()
     assert len(rows) == 8 and all(mine == theirs for mine, theirs in rows)
     assert {mine for mine, _ in rows} == {t.id for t in towns}

@@ -44,7 +44,7 @@ ALLOWED = {"read": set(ROLES), "edit": {"staff", "supervisor", "admin"}, "admin"
            "supervise": {"supervisor", "admin"}}
 
 
-ADMIN = {"compliance.rules"}
+ADMIN = {"compliance.rules", "audit.index", "audit.export"}
 
 
 def kind_of(endpoint):

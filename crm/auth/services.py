@@ -6,6 +6,7 @@ from flask import current_app
 from peewee import Case, fn
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from crm.audit import services as audit
 from crm.auth.models import ROLES, LoginThrottle, User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import utcnow
@@ -68,11 +69,15 @@ class _Locked(Exception):
     pass
 
 
-def reserve_attempt(keys: dict[str, str], now) -> bool:
+LOCKED_BY = {"ua": "该账号在这个地址连续失败", "u": "该账号在多个地址连续失败", "a": "这个地址连续失败"}
+
+
+def reserve_attempt(keys: dict[str, str], now) -> str:
     """Count this attempt on every counter before the (slow) check, in one transaction: False,
     with nothing counted, when one of them is full. A check in progress counts as a failure, so
     a burst of parallel attempts checks at most the limit; the counters' own rows decide it (an
-    UPDATE with the limit in its condition), on SQLite and PostgreSQL, in any number of workers."""
+    UPDATE with the limit in its condition), on SQLite and PostgreSQL, in any number of workers.
+    Returns "" when counted, else the kind of counter that is full ("ua", "u" or "a")."""
     cfg = current_app.config
     window, limits = cfg["LOGIN_LOCKOUT"], _limits(cfg)
     try:
@@ -93,9 +98,9 @@ def reserve_attempt(keys: dict[str, str], now) -> bool:
                     .where(LoginThrottle.key == key, LoginThrottle.failures < limit).execute())
                 if counted != 1:
                     raise _Locked(kind)
-    except _Locked:
-        return False
-    return True
+    except _Locked as full:
+        return str(full)
+    return ""
 
 
 def _succeeded(keys: dict[str, str]):
@@ -112,8 +117,10 @@ def authenticate(username: str, password: str, remote_addr: str = "") -> LoginRe
     key = (username or "").strip().lower()[:64]
     now = utcnow()
     keys = throttle_keys(key, remote_addr or "-")
-    if not reserve_attempt(keys, now):
+    full = reserve_attempt(keys, now)
+    if full:
         log.warning("login refused (locked) username=%s addr=%s", key, remote_addr)
+        audit.record("lockout", username=key, detail=f"锁定期间的登录被拒绝（{LOCKED_BY[full]}）")
         return LoginResult(None, LOGIN_FAILED)
     user = User.select().where(fn.LOWER(User.username) == key).first() if key else None
     if user is not None:
@@ -124,14 +131,20 @@ def authenticate(username: str, password: str, remote_addr: str = "") -> LoginRe
         check_password_hash(_DUMMY_HASH, password or "")
         ok = False
     if not ok:
-        locked = LoginThrottle.get_or_none(LoginThrottle.key == keys["ua"])
+        counter = LoginThrottle.get_or_none(LoginThrottle.key == keys["ua"])
         log.warning("login failed username=%s addr=%s failures=%s", key, remote_addr,
-                    locked.failures if locked else "?")
+                    counter.failures if counter else "?")
+        audit.record("login_failed", user=user, username=key,
+                     detail="" if user is not None else "没有这个用户名")
+        if counter and counter.locked_until:
+            audit.record("lockout", user=user, username=key,
+                         detail=f"连续失败 {counter.failures} 次，锁定至 {counter.locked_until:%Y-%m-%d %H:%M} (UTC)")
         return LoginResult(None, LOGIN_FAILED)
     with db.atomic():
         _succeeded(keys)
         User.update(last_login_at=now).where(User.id == user.id).execute()
     log.info("login ok username=%s addr=%s", key, remote_addr)
+    audit.record("login_ok", user=user)
     return LoginResult(user, None)
 
 
@@ -187,8 +200,14 @@ def update_user(user: User, *, name: str, role: str, org_unit: OrgUnit, active: 
         raise ServiceError("请填写姓名", "name")
     with db.atomic():
         changed_access = (role != user.role or org_unit.id != user.org_unit_id or not active)
+        changes = [f"角色 {ROLES.label(user.role)} → {ROLES.label(role)}" if role != user.role else "",
+                   f"单位 {user.org_unit.name} → {org_unit.name}" if org_unit.id != user.org_unit_id else "",
+                   ("启用" if active else "停用") if active != user.active else ""]
         User.update(name=name.strip(), role=role, org_unit=org_unit, active=active,
                     session_version=User.session_version + (1 if changed_access else 0)
                     ).where(User.id == user.id).execute()
+        if any(changes):
+            audit.record("role_change", target=("user", user.id),
+                         detail=f"{user.username}：" + "；".join(c for c in changes if c))
     log.info("user updated username=%s role=%s org=%s active=%s", user.username, role,
              org_unit.code, active)

@@ -122,12 +122,22 @@ def show(ent_id):
     from crm.followups import queries as followup_queries
     from crm.needs.queries import open_for
     tl_page = arg_page(request.args, "tl_page")
-    return render_template("enterprises/show.html", ent=ent, contacts=queries.contacts_of(ent),
+    contacts = queries.contacts_of(ent)
+    _phones_read(ent, contacts)
+    return render_template("enterprises/show.html", ent=ent, contacts=contacts,
                            changes=queries.history(ent, limit=15),
                            track=founding_queries.track(ent), stages=stages,
                            archive_form=ArchiveForm(), timeline=timeline(ent, current_user, tl_page),
                            open_needs=open_for(ent), followups=followup_queries.of_enterprise(ent.id),
                            today=local_today(), printed_at=utcnow())
+
+
+def _phones_read(ent, contacts):
+    """The file shows its contacts' full numbers: that reading is in the audit log."""
+    shown = [c.name for c in contacts if c.phone]
+    if shown:
+        from crm.audit import services as audit
+        audit.record("phone_read", target=("enterprise", ent.id), detail=f"{ent.name}：" + "、".join(shown))
 
 
 @bp.route("/<int:ent_id>/edit", methods=["GET", "POST"])

@@ -120,6 +120,14 @@ def _text_cell(ws, value):
     return value
 
 
+def _audited(title: str, count: int):
+    """An export of personal data is in the audit log: who, which list, its filter, how many rows."""
+    from flask import request
+    from crm.audit import services as audit
+    query = request.query_string.decode("utf-8", "replace")[:500]
+    audit.record("export", detail=f"{title}：{count} 行" + (f"；筛选 {query}" if query else ""))
+
+
 def xlsx_response(filename: str, title: str, columns, rows) -> Response:
     """columns: [(header, width)]; rows: an iterable of lists (streamed through a write-only
     workbook, so a long ledger is not held as cells in memory)."""
@@ -135,8 +143,11 @@ def xlsx_response(filename: str, title: str, columns, rows) -> Response:
         cell.font, cell.fill, cell.alignment = bold, fill, Alignment(vertical="center")
         header.append(cell)
     ws.append(header)
+    count = 0
     for row in rows:
         ws.append([_text_cell(ws, v) for v in row])
+        count += 1
+    _audited(title, count)
     out = SpooledTemporaryFile(max_size=16 * 1024 * 1024)
     wb.save(out)
     out.seek(0)

@@ -191,4 +191,9 @@ def commit(batch, user, valid_only=False, progress=None) -> ImportBatch:
         ImportBatch.update(status="failed", message=message, finished_at=utcnow(), errors=counts["error"]).where(
             ImportBatch.id == batch.id, ImportBatch.status != "committed").execute()
         raise
-    return ImportBatch.get_by_id(batch.id)
+    done = ImportBatch.get_by_id(batch.id)
+    from crm.audit import services as audit
+    audit.record("import", user=user, target=("import_batch", batch.id),
+                 detail=f"{done.file_name}：{done.status}，新建 {done.created}，更新 {done.updated}，"
+                        f"出错 {done.errors}")
+    return done

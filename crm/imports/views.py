@@ -143,6 +143,8 @@ def rejected(batch_id):
         flash(str(exc), "error")
         return redirect(url_for(".show", batch_id=batch.id))
     name = f"未导入的行-{Path(batch.file_name).stem}.xlsx"
+    from crm.audit import services as audit
+    audit.record("export", target=("import_batch", batch.id), detail=f"未导入的行：{batch.file_name}")
     return Response(iter(lambda: out.read(64 * 1024), b""),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})

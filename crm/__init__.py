@@ -2,7 +2,9 @@
 import logging
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, Request, render_template
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.utils import cached_property
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from config import Config
@@ -11,9 +13,29 @@ ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
 
 
+class CleanRequest(Request):
+    """Query strings and posted fields lose, at the door, what no text holds (control characters
+    but tab and newline, lone surrogates, non-characters: crm.common.text.safe_text): PostgreSQL
+    refuses a NUL outright, FTS5 ends a phrase at one, XML cannot carry them."""
+
+    @cached_property
+    def args(self):
+        return _cleaned(super().args)
+
+    @cached_property
+    def form(self):
+        return _cleaned(super().form)
+
+
+def _cleaned(data):
+    from crm.common.text import safe_text
+    return ImmutableMultiDict([(safe_text(k), safe_text(v, multiline=True)) for k, v in data.items(multi=True)])
+
+
 def create_app(config=None, **overrides):
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder="static",
                 instance_path=str(ROOT / "instance"))
+    app.request_class = CleanRequest
     cfg = config if config is not None else Config()
     app.config.from_mapping(cfg.as_dict() if hasattr(cfg, "as_dict") else cfg)
     app.config.update(overrides)

@@ -4,7 +4,8 @@ invalid UTF-8, 100,000-character strings, unknown choice keys, ids of other unit
 records.
 
 A seeded generator (the same examples every run). CRM_FUZZ_EXAMPLES sets how many hostile bodies
-each form gets (default 2) and how many hostile query strings each page gets (default 2); the
+each form gets (default 1) and how many hostile query strings each page gets (default 1), beside
+the systematic ones (every field, every parameter at once, with each of three hostile values); the
 README gives the longer run."""
 import os
 import random
@@ -16,7 +17,7 @@ from crm.common.timeutil import local_today
 from tests.conftest import login_as
 from tests.fieldwork_helpers import post_forms
 
-EXAMPLES = int(os.environ.get("CRM_FUZZ_EXAMPLES", "2"))
+EXAMPLES = int(os.environ.get("CRM_FUZZ_EXAMPLES", "1"))
 SEED = int(os.environ.get("CRM_FUZZ_SEED", "20261201"))
 
 HUGE = ["99999999999999999999", "9223372036854775808", "-9223372036854775809", "18446744073709551616",

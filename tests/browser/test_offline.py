@@ -47,6 +47,14 @@ def fill_visit(page, summary):
     page.get_by_label("内容摘要").fill(summary)
 
 
+def open_form_offline(page, server, ent):
+    """The firm's visit form, opened once online (so the device keeps it), then again offline."""
+    page.goto(f"{server}/enterprises/{ent.id}/visits/new")
+    page.wait_for_load_state("load")
+    page.context.set_offline(True)
+    page.goto(f"{server}/enterprises/{ent.id}/visits/new")
+
+
 def visits_of(ent):
     return [v.summary for v in Visit.select().where(Visit.enterprise == ent.id).order_by(Visit.id)]
 
@@ -247,10 +255,7 @@ def test_another_login_on_the_same_tablet_sees_none_of_my_queue(portrait, server
     make.user("staff", username="liuxq", name="刘晓晴", org=field["unit"])
     login(page, server, "lijw")
     controlled(page, server)
-    page.goto(f"{server}/enterprises/{ent.id}/visits/new")
-    page.wait_for_load_state("load")
-    page.context.set_offline(True)
-    page.goto(f"{server}/enterprises/{ent.id}/visits/new")
+    open_form_offline(page, server, ent)
     fill_visit(page, "李佳伟离线记下的走访")
     page.get_by_role("button", name="保存").click()
     page.wait_for_url("**/sync/outbox?queued=*")
@@ -321,10 +326,7 @@ def test_a_refused_item_is_opened_corrected_and_sent(portrait, server, field):
     page, ent = portrait, field["firms"][0]
     login(page, server, "lijw")
     controlled(page, server)
-    page.goto(f"{server}/enterprises/{ent.id}/visits/new")
-    page.wait_for_load_state("load")
-    page.context.set_offline(True)
-    page.goto(f"{server}/enterprises/{ent.id}/visits/new")
+    open_form_offline(page, server, ent)
     fill_visit(page, "日期填错的一次走访")
     page.get_by_label("走访日期").fill("2031-05-01")
     page.get_by_role("button", name="保存").click()

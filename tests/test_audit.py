@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 
 from crm.audit.models import AuditEvent
 from crm.common.timeutil import utcnow
-from tests.conftest import PASSWORD, csrf_token, login_as, login_form
+from tests.conftest import csrf_token, login_as, login_form
 
 
 def _events(kind):
@@ -54,7 +54,6 @@ def test_every_kind_of_event_is_logged_with_user_and_address(app, make, tmp_path
     change = _events("role_change")[-1]
     assert change.user_id == admin.id and change.target_id == viewer.id and "领导 → 主管" in change.detail
     # An import, a backup, a restore (the last two from the command line).
-    from crm.imports import services as imports
     from crm.imports.models import ImportBatch
     with app.app_context():
         batch = ImportBatch.create(file_name="台账.xlsx", stored_path=str(tmp_path / "x.xlsx"), user=admin,

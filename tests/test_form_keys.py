@@ -183,24 +183,32 @@ def test_a_re_send_with_another_photo_is_other_content(app, world):
     assert Photo.select().where(Photo.kind == "visit", Photo.record_id == visit.id).count() == 1
 
 
-def test_two_sends_of_one_key_at_once_make_one_record(app, world):
-    """The race: both sends pass the check before either has saved; the unique key decides."""
-    client = login_as(app.test_client(), world["staff"])
-    path, fields = _open(client, CASES[0], world)
-    data = posted(fields, CASES[0].typed(world))
+def _race(app, client, path, data, n=4, headers=None):
+    """n sends of one body at once, each with the client's session (as the outbox, unless other
+    `headers` are given): their (status, record URL) pairs."""
     answers = []
 
     def send():
         c = app.test_client()
         with client.session_transaction() as theirs, c.session_transaction() as sess:
             sess.update(dict(theirs))
-        answers.append(c.post(path, data=data, content_type="multipart/form-data").status_code)
+        resp = c.post(path, data=data, content_type="multipart/form-data",
+                      headers={"X-CRM-Outbox": "1"} if headers is None else headers)
+        answers.append((resp.status_code, resp.json.get("url") if resp.is_json else resp.headers.get("Location")))
 
-    threads = [threading.Thread(target=send) for _ in range(4)]
+    threads = [threading.Thread(target=send) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
+    return answers
+
+
+def test_two_sends_of_one_key_at_once_make_one_record(app, world):
+    """The race: both sends pass the check before either has saved; the unique key decides."""
+    client = login_as(app.test_client(), world["staff"])
+    path, fields = _open(client, CASES[0], world)
+    answers = [status for status, _ in _race(app, client, path, posted(fields, CASES[0].typed(world)), headers={})]
     assert answers == [302] * 4
     assert Visit.select().count() == 1 and FormSubmission.select().count() == 1
 
@@ -302,25 +310,6 @@ def test_the_service_worker_names_its_shell_and_the_offline_page_no_user(app, wo
     assert re.search(r'"version": "[0-9a-f]{16}"', head)
     offline = client.get("/offline").get_data(as_text=True)
     assert "现在没有网络" in offline and world["staff"].name not in offline
-
-
-def _race(app, client, path, data, n=4):
-    """n sends of one body at once, each with the client's session; their status codes."""
-    answers = []
-
-    def send():
-        c = app.test_client()
-        with client.session_transaction() as theirs, c.session_transaction() as sess:
-            sess.update(dict(theirs))
-        resp = c.post(path, data=data, content_type="multipart/form-data", headers={"X-CRM-Outbox": "1"})
-        answers.append((resp.status_code, (resp.json or {}).get("url")))
-
-    threads = [threading.Thread(target=send) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return answers
 
 
 @pytest.mark.parametrize("name", ["stage", "enterprise"])

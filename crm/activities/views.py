@@ -16,7 +16,6 @@ from crm.fieldwork.forms import ArchiveRecordForm, int_list
 from crm.fieldwork.inputs import pickable
 from crm.meetings.kind import get_point_or_404
 from crm.org.queries import unit_choices
-from crm.activities.models import ServiceActivity
 from crm.permissions import require, scoped, visible_org_units
 from crm.photos import services as photos
 from crm.common.numbers import arg_id

@@ -99,11 +99,6 @@ class BaseForm(FlaskForm):
         if has_request_context():  # the request's forms, whose messages an answer in JSON carries
             g.setdefault("forms", []).append(self)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if has_request_context():  # the request's forms, whose messages an answer in JSON carries
-            g.setdefault("forms", []).append(self)
-
     def apply_service_error(self, exc) -> bool:
         """Put a ServiceError's message next to its field. False when it names no field here."""
         target = getattr(self, exc.field, None) if getattr(exc, "field", None) else None

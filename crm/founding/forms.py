@@ -1,7 +1,7 @@
 from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from crm.common.forms import BaseForm, strip_filter
+from crm.common.forms import strip_filter
 from crm.enterprises.fields import UNION_FIELDS
 from crm.enterprises.forms import EnterpriseForm
 from crm.founding import stages

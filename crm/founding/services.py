@@ -4,7 +4,6 @@ from datetime import date
 
 from crm.common.errors import ServiceError
 from crm.common.timeutil import local_today, utcnow
-from crm.db import db
 from crm.enterprises import fields
 from crm.enterprises.models import Enterprise, EnterpriseChange
 from crm.enterprises.services import normalise as normalise_file

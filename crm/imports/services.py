@@ -115,7 +115,6 @@ def rejected_xlsx(batch, user):
     a file to fix and import again. Streamed through a write-only workbook."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font, PatternFill
 
     from crm.fieldwork.ledger import FORMULA_START, xlsx_value

@@ -14,7 +14,6 @@ from crm.fieldwork.inputs import pickable
 from crm.meetings import queries, services
 from crm.meetings.forms import MeetingForm, PointForm
 from crm.meetings.kind import get_meeting_or_404, get_point_or_404
-from crm.meetings.models import Meeting
 from crm.needs.models import Need
 from crm.org.queries import unit_choices
 from crm.permissions import in_scope, require, scoped, visible_org_units
@@ -223,7 +222,7 @@ def point_new():
     require("edit_records")
     form = PointForm()
     _org_choices(form)
-    key = form.ensure_key()
+    form.ensure_key()
     done = fw.already_saved(form, "固定点位") if request.method == "POST" else None
     if done is not None:
         return done

@@ -65,8 +65,9 @@ def _display_name(filename: str) -> str:
 
 
 def _encode(image: Image.Image, side: int) -> bytes:
-    image = image.copy()
-    image.thumbnail((side, side), Image.Resampling.LANCZOS)
+    if max(image.size) > side:  # the decoded picture is already at the kept size: no copy for it
+        image = image.copy()
+        image.thumbnail((side, side), Image.Resampling.LANCZOS)
     out = BytesIO()
     image.save(out, "JPEG", quality=85, optimize=True)  # no exif= argument: nothing carried over
     return out.getvalue()

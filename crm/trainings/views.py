@@ -16,7 +16,6 @@ from crm.photos import services as photos
 from crm.trainings import queries, services
 from crm.trainings.forms import TrainingForm
 from crm.trainings.kind import get_training_or_404, hours_text
-from crm.trainings.models import Training
 from crm.common.numbers import arg_id
 
 bp = Blueprint("trainings", __name__, url_prefix="/trainings")

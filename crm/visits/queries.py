@@ -95,7 +95,6 @@ def comments(visit):
 def firms_to_visit(user, limit=10):
     """记录走访 from the home page, before any search: the firms of my open tasks (soonest due
     first), then the firms I visited last — active files in my scope, each once."""
-    from crm.followups.models import OPEN, FollowUp
     firms = (scoped(Enterprise, user)
              .select(Enterprise.id, Enterprise.name, Enterprise.stage, OrgUnit.name.alias("unit"))
              .join(OrgUnit, on=(Enterprise.org_unit == OrgUnit.id))

@@ -15,7 +15,6 @@ from crm.photos import services as photos
 from crm.visits import queries, services
 from crm.visits.forms import CommentForm, VisitForm
 from crm.visits.kind import get_visit_or_404
-from crm.visits.models import Visit
 
 bp = Blueprint("visits", __name__)
 

@@ -67,7 +67,7 @@ def _require_schema():
 
 # ---- user --------------------------------------------------------------------------------
 
-@click.group("user", help="User accounts: create, passwd.")
+@click.group("user", help="User accounts: create, passwd, reset-2fa.")
 def user_group():
     pass
 
@@ -124,6 +124,27 @@ def user_passwd(username, password):
         click.echo(f"新密码：{password}")
 
 
+@user_group.command("reset-2fa", help="Reset a user's two-factor sign-in (a lost phone; ends their "
+                                        "sessions). They set up an authenticator at their next sign-in.")
+@click.argument("username")
+@with_appcontext
+@friendly
+def user_reset_2fa(username):
+    from crm.auth import second_factor
+    from crm.auth.models import User
+    from peewee import fn
+    _require_schema()
+    user = User.get_or_none(fn.LOWER(User.username) == username.lower())
+    if user is None:
+        raise click.ClickException(f"找不到用户：{username}")
+    if not second_factor.enrolled(user) and not user.totp_pending:
+        click.echo(f"{user.username} 没有启用两步验证，无需重置")
+        return
+    second_factor.reset(user, reason="命令行 crm user reset-2fa")
+    then = "下次登录时需重新设置身份验证器" if second_factor.required(user) else "下次登录只需密码"
+    click.echo(f"已重置 {user.username} 的两步验证，该用户的所有会话已失效；{then}")
+
+
 # ---- demo --------------------------------------------------------------------------------
 
 @click.group("demo", help="Demo data.")
@@ -137,6 +158,8 @@ def _print_logins(logins):
     click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
     for login in logins:
         click.echo(f"  {login.username:10s} {login.name}（{ROLES.label(login.role)}，{login.org_name}）")
+    if any(login.role == "admin" for login in logins):
+        click.echo("  管理员登录须两步验证：首次登录时用手机上的身份验证器扫描页面上的二维码（或输入密钥）。")
 
 
 @demo_group.command("load", help="Load Daxing's org units, demo users and ~300 enterprises "

@@ -1,7 +1,7 @@
 """Every model, in dependency order: migrations, tests and the schema check use this list."""
 from crm.activities.models import ActivityEnterprise, ServiceActivity
 from crm.audit.models import AuditEvent
-from crm.auth.models import LoginThrottle, User
+from crm.auth.models import LoginThrottle, RecoveryCode, User
 from crm.compliance.models import RuleSetting
 from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
 from crm.fieldwork.models import RecordChange
@@ -18,7 +18,7 @@ from crm.sync.models import FormSubmission
 from crm.trainings.models import Training, TrainingEnterprise
 from crm.visits.models import Visit, VisitComment, VisitVisitor
 
-MODELS = [OrgUnit, User, LoginThrottle, Enterprise, Contact, EnterpriseChange, FoundingEvent,
+MODELS = [OrgUnit, User, RecoveryCode, LoginThrottle, Enterprise, Contact, EnterpriseChange, FoundingEvent,
           RecordChange, Photo, Visit, VisitVisitor, VisitComment, OutreachPoint, Meeting,
           MeetingNewMembers, MeetingEnterprise, Training, TrainingEnterprise, ServiceActivity,
           ActivityEnterprise, Need, Setting, FollowUp, RuleSetting, ImportBatch,

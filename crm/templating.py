@@ -3,6 +3,7 @@ from flask import current_app, request, url_for
 from markupsafe import Markup
 
 from crm import permissions
+from crm.auth.second_factor import ISSUER
 from crm.common import timeutil
 
 
@@ -71,6 +72,7 @@ def init_app(app):
     app.jinja_env.filters["d"] = timeutil.fmt_date
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.globals["can"] = permissions.can
+    app.jinja_env.globals["issuer"] = ISSUER
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["Markup"] = Markup
     app.jinja_env.globals["has_endpoint"] = has_endpoint

@@ -9,6 +9,7 @@ import time
 import urllib.parse
 import urllib.request
 
+import pyotp
 import pytest
 
 
@@ -138,7 +139,17 @@ def test_serve_demo_prints_a_login_that_works(env):
                 time.sleep(0.2)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         data = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": token})
-        home = opener.open(base + "/login", data=data.encode(), timeout=10)
+        # The admin sets up an authenticator on first sign-in, as the output says.
+        assert "两步验证" in output
+        setup = opener.open(base + "/login", data=data.encode(), timeout=10)
+        page = setup.read().decode()
+        assert setup.geturl() == base + "/login/setup"
+        key = re.search(r'id="totp-key">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({"code": pyotp.TOTP(key).now(), "csrf_token": token})
+        codes = opener.open(base + "/login/setup", data=data.encode(), timeout=10).read().decode()
+        assert "请保存你的恢复码" in codes
+        home = opener.open(base + "/", timeout=10)
         html = home.read().decode()
         assert home.geturl() == base + "/" and "退出登录" in html and "在档企业" in html
     finally:

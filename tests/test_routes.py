@@ -12,8 +12,10 @@ from crm.enterprises.models import Contact
 from tests.conftest import csrf_token, login_as
 from tests.fieldwork_helpers import jpeg
 
-PUBLIC = {"static", "bootstrap.static", "auth.login", "sync.offline", "sync.service_worker"}
-READ = {"home.index", "auth.change_password", "enterprises.index", "enterprises.show",
+# The code and setup pages after a right password: without one, back to the login page.
+PUBLIC = {"static", "bootstrap.static", "auth.login", "auth.login_code", "auth.login_recovery",
+          "auth.login_setup", "sync.offline", "sync.service_worker"}
+READ = {"home.index", "auth.change_password", "auth.two_factor", "auth.two_factor_setup", "enterprises.index", "enterprises.show",
         "enterprises.history", "enterprises.lookup",
         "visits.index", "visits.show", "visits.export", "needs.index", "needs.export",
         "photos.show", "photos.thumb",
@@ -38,7 +40,7 @@ EDIT = {"visits.pick", "enterprises.create", "enterprises.edit", "enterprises.ar
 READ_POST_EDIT = {"needs.show"}
 SUPERVISE = {"visits.comment", "followups.reassign", "imports.index", "imports.upload", "imports.mapping",
              "imports.show", "imports.rejected", "imports.commit"}
-SELF = {"auth.logout"}  # any logged-in user, POST only
+SELF = {"auth.logout", "auth.two_factor_recovery_codes", "auth.two_factor_off"}  # any logged-in user, POST only
 ROLES = ("staff", "supervisor", "viewer", "admin")
 ALLOWED = {"read": set(ROLES), "edit": {"staff", "supervisor", "admin"}, "admin": {"admin"},
            "supervise": {"supervisor", "admin"}}

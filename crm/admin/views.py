@@ -9,6 +9,7 @@ from peewee import fn
 
 from crm.admin.forms import (NO_PARENT, MoveOrgUnitForm, OrgUnitForm, PasswordResetForm,
                              RenameOrgUnitForm, UserCreateForm, UserEditForm)
+from crm.auth import second_factor
 from crm.auth import services as auth_services
 from crm.auth.models import ROLES, User
 from crm.common.errors import ServiceError
@@ -157,6 +158,21 @@ def _set_unit_active(unit_id, active):
     return redirect(url_for(".org_units"))
 
 
+@bp.route("/org-units/<int:unit_id>/second-factor", methods=["POST"])
+@login_required
+def org_unit_second_factor(unit_id):
+    require("manage_system")
+    unit = _unit_or_404(unit_id)
+    on = request.form.get("on") == "1"
+    missing = second_factor.unit_switch(unit, on)
+    if on:
+        flash(f"{unit.name}：本单位人员登录须使用两步验证" +
+              (f"；{missing} 个账号尚未设置，将在下次登录时设置" if missing else ""), "success")
+    else:
+        flash(f"{unit.name}：不再要求两步验证（已启用的账号照常使用，本人可以关闭）", "success")
+    return redirect(url_for(".org_units", _anchor=f"unit-{unit.id}"))
+
+
 @bp.route("/org-units/<int:unit_id>/deactivate", methods=["POST"])
 @login_required
 def org_unit_deactivate(unit_id):
@@ -239,7 +255,8 @@ def user_edit(user_id):
                     login_user(User.get_by_id(user.id))
                 flash(f"已保存用户：{form.name.data}（{user.username}）", "success")
                 return redirect(url_for(".users", org=form.org_unit.data))
-    return render_template("admin/user_form.html", form=form, user=user)
+    return render_template("admin/user_form.html", form=form, user=user,
+                           second_factor_required=second_factor.required(user))
 
 
 def _generated_password(user):
@@ -272,6 +289,20 @@ def user_password(user_id):
             return render_template("admin/password_reset.html", user=user,
                                    generated=None if typed else password)
     return render_template("admin/user_password.html", form=form, user=user)
+
+
+@bp.route("/users/<int:user_id>/reset-2fa", methods=["POST"])
+@login_required
+def user_reset_2fa(user_id):
+    require("manage_system")
+    user = _user_or_404(user_id)
+    if user.id == current_user.id:
+        flash("请在“两步验证”页更换您自己的身份验证器", "warning")
+        return redirect(url_for("auth.two_factor"))
+    second_factor.reset(user, by=current_user)
+    then = "下次登录时需重新设置身份验证器" if second_factor.required(user) else "下次登录只需密码"
+    flash(f"已重置 {user.name}（{user.username}）的两步验证，该用户的所有会话已失效；{then}", "success")
+    return redirect(url_for(".user_edit", user_id=user.id))
 
 
 # ---- settings ----------------------------------------------------------------------------

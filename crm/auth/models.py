@@ -1,5 +1,5 @@
 from flask_login import UserMixin
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
+from peewee import BigIntegerField, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from crm.common.choices import Choices
 from crm.common.timeutil import utcnow
@@ -21,6 +21,12 @@ class User(UserMixin, BaseModel):
     created_at = DateTimeField(default=utcnow)
     password_changed_at = DateTimeField(default=utcnow)
     last_login_at = DateTimeField(null=True)
+    # Two-factor sign-in (TOTP, RFC 6238): the secret in use once enrolled, a new one while the
+    # user is setting up an authenticator, and the last time step accepted (a code works once).
+    totp_secret = CharField(max_length=64, null=True)
+    totp_pending = CharField(max_length=64, null=True)
+    totp_enrolled_at = DateTimeField(null=True)
+    totp_last_step = BigIntegerField(null=True)
 
     class Meta:
         table_name = "app_user"  # "user" is reserved in PostgreSQL
@@ -38,6 +44,18 @@ class User(UserMixin, BaseModel):
 
     def __str__(self):
         return self.name
+
+
+class RecoveryCode(BaseModel):
+    """One-time codes for a sign-in without the authenticator: only their SHA-256 is kept; a used
+    code keeps its row, with when it was used."""
+    user = ForeignKeyField(User, backref="recovery_codes", on_delete="CASCADE")
+    code_hash = CharField(max_length=64)
+    used_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "recovery_code"
+        indexes = ((("user", "code_hash"), True),)
 
 
 class LoginThrottle(BaseModel):

@@ -7,6 +7,7 @@ from peewee import Case, fn
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.audit import services as audit
+from crm.auth import second_factor
 from crm.auth.models import ROLES, LoginThrottle, User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import utcnow
@@ -49,6 +50,9 @@ def generate_password() -> str:
 class LoginResult:
     user: User | None
     error: str | None
+    # What the sign-in still needs after a right password: "" (nothing), "code" (the user's
+    # second factor) or "setup" (setting one up, which their role or unit requires).
+    then: str = ""
 
 
 LOGIN_FAILED = "用户名或密码错误，或账号已被锁定。连续失败 5 次将锁定 15 分钟。"
@@ -103,11 +107,12 @@ def reserve_attempt(keys: dict[str, str], now) -> str:
     return ""
 
 
-def _succeeded(keys: dict[str, str]):
-    """A right password: this user's counters go; the address's gives back this attempt (an
+def _succeeded(keys: dict[str, str], attempts: int = 1):
+    """A completed sign-in: this user's counters go; the address's gives back its attempts (an
     office behind one address is many people)."""
     LoginThrottle.delete().where(LoginThrottle.key.in_([keys["ua"], keys["u"]])).execute()
-    LoginThrottle.update(failures=LoginThrottle.failures - 1, locked_until=None) \
+    left = Case(None, [(LoginThrottle.failures > attempts, LoginThrottle.failures - attempts)], 0)
+    LoginThrottle.update(failures=left, locked_until=None) \
         .where(LoginThrottle.key == keys["a"], LoginThrottle.failures > 0).execute()
 
 
@@ -140,12 +145,64 @@ def authenticate(username: str, password: str, remote_addr: str = "") -> LoginRe
             audit.record("lockout", user=user, username=key,
                          detail=f"连续失败 {counter.failures} 次，锁定至 {counter.locked_until:%Y-%m-%d %H:%M} (UTC)")
         return LoginResult(None, LOGIN_FAILED)
-    with db.atomic():
-        _succeeded(keys)
-        User.update(last_login_at=now).where(User.id == user.id).execute()
+    if second_factor.enrolled(user):
+        # The attempt stays counted until the code is right too: a known password does not buy
+        # more guesses at the code.
+        log.info("login password ok, code next username=%s addr=%s", key, remote_addr)
+        return LoginResult(user, None, "code")
+    _signed_in(user, keys, now)
     log.info("login ok username=%s addr=%s", key, remote_addr)
+    if second_factor.required(user):
+        return LoginResult(user, None, "setup")
     audit.record("login_ok", user=user)
     return LoginResult(user, None)
+
+
+def _signed_in(user: User, keys: dict[str, str], now, attempts: int = 1):
+    with db.atomic():
+        _succeeded(keys, attempts)
+        User.update(last_login_at=now).where(User.id == user.id).execute()
+
+
+CODE_LOCKED = "尝试次数过多，账号已暂时锁定，请 15 分钟后重新登录。"
+CODE_WRONG = "验证码不正确。请输入身份验证器里当前显示的 6 位数字，或一个未用过的恢复码。"
+CODE_REUSED = "这个验证码刚刚用过。请等身份验证器显示下一个验证码（每 30 秒更新）后再输入。"
+
+
+def check_second_factor(user: User, code: str, remote_addr: str = "", *,
+                        signing_in: bool = True) -> tuple[str | None, str | None]:
+    """A code typed after the password (or, signed in, to change a second-factor setting),
+    throttled like the password on the same counters: (how, None) with how "totp" or
+    "recovery", or (None, the message to show)."""
+    now = utcnow()
+    keys = throttle_keys(user.username.lower(), remote_addr or "-")
+    full = reserve_attempt(keys, now)
+    if full:
+        log.warning("second factor refused (locked) username=%s addr=%s", user.username, remote_addr)
+        audit.record("lockout", user=user, detail=f"锁定期间的两步验证被拒绝（{LOCKED_BY[full]}）")
+        return None, CODE_LOCKED
+    how = second_factor.check(user, code)
+    if how in (None, "reused"):
+        counter = LoginThrottle.get_or_none(LoginThrottle.key == keys["ua"])
+        log.warning("second factor failed username=%s addr=%s failures=%s", user.username, remote_addr,
+                    counter.failures if counter else "?")
+        audit.record("login_failed", user=user,
+                     detail="两步验证码已用过" if how == "reused" else "两步验证码错误")
+        if counter and counter.locked_until:
+            audit.record("lockout", user=user,
+                         detail=f"连续失败 {counter.failures} 次，锁定至 {counter.locked_until:%Y-%m-%d %H:%M} (UTC)")
+            return None, CODE_LOCKED
+        return None, CODE_REUSED if how == "reused" else CODE_WRONG
+    if not signing_in:
+        with db.atomic():
+            _succeeded(keys)
+        return how, None
+    _signed_in(user, keys, now, attempts=2)  # the password's attempt and this one
+    log.info("login ok (second factor: %s) username=%s addr=%s", how, user.username, remote_addr)
+    detail = (f"两步验证：恢复码（剩余 {second_factor.recovery_left(user)} 个）" if how == "recovery"
+              else "两步验证：验证码")
+    audit.record("login_ok", user=user, detail=detail)
+    return how, None
 
 
 def lift_lockout(username: str):

@@ -17,6 +17,8 @@ class OrgUnit(BaseModel):
     path = CharField(max_length=255, index=True)
     depth = IntegerField(default=0)
     active = BooleanField(default=True)
+    # Its people sign in with a second factor (admins always do, wherever they are).
+    second_factor_required = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
 
     @property

@@ -333,6 +333,7 @@
   window.addEventListener("online", sendNow);
   document.querySelectorAll("[data-outbox-send]").forEach(function (b) { b.addEventListener("click", sendNow); });
   document.querySelectorAll("[data-history-back]").forEach(function (b) { b.addEventListener("click", function () { history.back(); }); });
+  document.querySelectorAll("[data-print]").forEach(function (b) { b.addEventListener("click", function () { window.print(); }); });
   refresh().then(function () { if (navigator.onLine) sendNow(); });
   // Something is kept on this device now: ask the browser not to evict it under storage pressure.
   if (queuedKey && navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(function () {});

@@ -8,7 +8,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, totp_code
 
 CHROMIUM = os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -74,10 +74,15 @@ def landscape(browser):
     page.context.close()
 
 
-def login(page, base, username, password=PASSWORD):
+def login(page, base, username, password=PASSWORD, second_factor=None):
+    """Sign in through the form; `second_factor`: the user's TOTP secret, when they have one."""
     page.goto(base + "/login")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     # The password check is deliberately slow (scrypt, N = 2^17): allow for a busy machine.
     page.get_by_role("button", name="登录").click(no_wait_after=True)
+    if second_factor:
+        page.wait_for_url(base + "/login/code", timeout=60000)
+        page.get_by_label("验证码").fill(totp_code(second_factor))
+        page.get_by_role("button", name="验证并登录").click()
     page.wait_for_url(base + "/", timeout=60000)

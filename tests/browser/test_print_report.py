@@ -7,18 +7,19 @@ from playwright.sync_api import expect
 from crm.common.timeutil import local_today
 from crm.meetings.models import Meeting
 from tests.browser.conftest import login
+from tests.conftest import enrol_second_factor
 
 pytestmark = pytest.mark.browser
 
 
-def test_monthly_report_prints_clean(portrait, server, make, tmp_path):
+def test_monthly_report_prints_clean(portrait, server, app, make, tmp_path):
     root = make.root()
     town = make.org("瀛海镇总工会", parent=root)
-    make.user("admin", org=root, username="boss", name="管理员")
+    secret, _ = enrol_second_factor(app, make.user("admin", org=root, username="boss", name="管理员"))
     first = local_today().replace(day=1)
     Meeting.create(kind="staff", org_unit=town, held_on=first + timedelta(days=1), summary="会")
     page = portrait
-    login(page, server, "boss")
+    login(page, server, "boss", second_factor=secret)
     page.goto(f"{server}/reports/monthly")
     expect(page.locator(".report h2")).to_contain_text("工作月度通报")
     page.emulate_media(media="print")

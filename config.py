@@ -13,7 +13,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
+from crm import resources
+
 
 # Secrets that must never run a real deployment (`crm serve` refuses them).
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "test", "development",
@@ -64,7 +65,7 @@ class Config:
 
     def __init__(self, environ=None):
         env = os.environ if environ is None else environ
-        self.INSTANCE_DIR = Path(env.get("CRM_INSTANCE_DIR") or ROOT / "instance")
+        self.INSTANCE_DIR = Path(env.get("CRM_INSTANCE_DIR") or resources.INSTANCE_DIR)
         self.DATABASE_URL = env.get("CRM_DATABASE_URL") or f"sqlite:///{self.INSTANCE_DIR / 'crm.db'}"
         self.UPLOAD_DIR = env.get("CRM_UPLOAD_DIR") or str(self.INSTANCE_DIR / "uploads")
         self.ENV = env.get("CRM_ENV", self.ENV)

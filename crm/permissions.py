@@ -46,7 +46,7 @@ def require(rule: str):
     """Abort 403 unless the current user passes the rule (for actions, not for record lookups)."""
     if not can(rule):
         from crm.audit import services as audit
-        from crm.security import log
+        from crm.common.log import log
         log.warning("denied rule=%s user=%s", rule, getattr(current_user, "username", None))
         audit.record("denied", detail=f"无权操作：{rule}")
         abort(403)
@@ -97,7 +97,7 @@ def get_or_404(model, pk, user, org_field=None, query=None):
     record = scoped(model, user, org_field, query).where(model.id == pk).first()
     if record is None:
         from crm.audit import services as audit
-        from crm.security import log
+        from crm.common.log import log
         log.info("not found or out of scope model=%s id=%s user=%s", model.__name__, pk,
                  getattr(user, "username", None))
         audit.record("denied", user=user, target=(model._meta.table_name[:20], pk),

@@ -1,11 +1,10 @@
 """Schema migrations: numbered files in migrations/, applied by peewee's Runner."""
-from pathlib import Path
-
 from playhouse.migrations import Runner
 
+from crm import resources
 from crm.db import db
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = resources.MIGRATIONS_DIR
 
 
 def runner() -> Runner:

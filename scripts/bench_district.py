@@ -13,7 +13,7 @@ counted with a handler on the "peewee" logger (peewee logs every statement there
 hello-world route registered on the same app, behind the same hooks, is measured the same way as
 the floor, so each figure can also be read as a multiple of it. Once the app is created the
 objects loaded so far are frozen out of the garbage collector, as `crm serve` does in each worker
-(crm.cli_commands.settle).
+(crm.cli.serve.settle).
 
 Search terms are taken from the names: the commonest 2-character word (many matches) and a
 4-character brand-and-trade pair matching 1-20 files; the credit-code searches use the first 8
@@ -340,7 +340,7 @@ def main():
     from crm.db import db, is_sqlite
     app = create_app(Config(environ))
     app.add_url_rule("/__bench_hello", "bench_hello", lambda: "ok")  # the floor: before any request
-    from crm.cli_commands import settle
+    from crm.cli.serve import settle
     settle()  # as each `crm serve` worker does once the app is loaded
 
     started_at = datetime.now(timezone.utc)

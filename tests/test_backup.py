@@ -18,7 +18,8 @@ import pytest
 from werkzeug.datastructures import FileStorage
 
 from config import TestConfig
-from crm import backup, create_app
+from crm import create_app
+from crm.ops import backup, common, pg_restore, postgres, sqlite
 from crm.db import bind, db
 from crm.enterprises.search import BACKEND_INDEXES
 from tests.conftest import BASE_PG_URL, PG_URL, login_as
@@ -146,7 +147,7 @@ def _check_instance(url, uploads, world, manifest, tmp_path):
 
 
 def test_trgm_indexes_known():
-    assert set(backup.PG_TRGM_INDEXES) == BACKEND_INDEXES["postgresql"]
+    assert set(common.PG_TRGM_INDEXES) == BACKEND_INDEXES["postgresql"]
 
 
 # ---- SQLite --------------------------------------------------------------------------------
@@ -160,7 +161,7 @@ def test_sqlite_backup_while_writing_and_restore(app, world, tmp_path):
     copy = sqlite3.connect(dest / "crm.db")
     try:
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        tables = backup._sqlite_tables(copy)
+        tables = sqlite.table_names(copy)
         assert set(tables) == set(manifest["tables"]) and "enterprise_fts" not in tables
         for table in tables:
             assert copy.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] == manifest["tables"][table]
@@ -280,7 +281,7 @@ def _admin_sql(*statements, autocommit_url=None):
 def loads(monkeypatch):
     """The replays a restore makes: (database, from schema, to schema)."""
     seen = []
-    real = backup._pg_load
+    real = pg_restore.load
 
     def spy(pg, dump, source, target, *args, **kwargs):
         seen.append((pg.dbname, source, target))
@@ -307,7 +308,7 @@ def test_postgres_backup_while_writing_and_restore_to_another_schema(app, world,
         target.close()
         restored = backup.restore(_pg_url(schema), tmp_path / "up", dest)
         assert restored["tables"] == manifest["tables"]
-        base = backup._PG(BASE_PG_URL).dbname
+        base = postgres.PG(BASE_PG_URL).dbname
         assert [(d == base, a, b) for d, a, b in loads] == [
             (False, manifest["schema"], schema), (True, schema, schema)]  # renamed in a staging database
         assert loads[0][0].startswith("crm_restore_")

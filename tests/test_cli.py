@@ -192,7 +192,7 @@ def test_a_worker_settles_what_it_loaded_out_of_the_collectors_reach():
     """crm serve's workers (gunicorn post_worker_init) freeze what loading the app made, so full
     collections during requests do not walk it again."""
     import gc
-    from crm.cli_commands import settle
+    from crm.cli.serve import settle
     try:
         settle()
         assert gc.get_freeze_count() > 10_000

@@ -8,6 +8,7 @@ from peewee import fn
 from werkzeug.security import check_password_hash
 
 from crm import demo
+from crm.demo import vocabulary
 from crm.auth.models import User
 from crm.auth.services import password_problem
 from crm.common.errors import ServiceError
@@ -25,7 +26,7 @@ TOWN_LEVEL = ("town", "street", "industrial_park")
 
 def test_demo_password_is_acceptable(app):
     with app.app_context():
-        for username, *_ in demo.USERS:
+        for username, *_ in vocabulary.USERS:
             assert password_problem(demo.DEMO_PASSWORD, username) is None
 
 
@@ -132,7 +133,7 @@ def _tracks():
 def _check_field_work():
     """A year of field work with the figures of PRODUCT.md section 12."""
     from crm.compliance.calendar import third_thursday
-    from crm.demo_fieldwork import report_span
+    from crm.demo.fieldwork import report_span
     from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers
     from crm.trainings.models import Training
     from crm.visits.models import Visit
@@ -227,7 +228,7 @@ def _check_reports():
     from crm.compliance.calendar import Period
     from crm.compliance.views import grid_rows
     from crm.dashboard.queries import figures
-    from crm.demo_fieldwork import report_span
+    from crm.demo.fieldwork import report_span
     from crm.reports.monthly import build
     today = local_today()
     start, end = report_span(today)

@@ -12,7 +12,7 @@ from tests.conftest import login_as
 
 def test_a_small_district_is_consistent(app):
     from crm.auth.models import User
-    from crm.demo_district import load_district
+    from crm.demo.district import load_district
     with app.app_context():
         sizes = load_district(seed=7, scale=0.003, log=lambda *a: None)
     assert Enterprise.select().count() == sizes["enterprises"] == 300

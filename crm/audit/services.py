@@ -8,7 +8,7 @@ from crm.audit.models import AuditEvent
 from crm.common.text import safe_text
 from crm.common.timeutil import utcnow
 from crm.db import db
-from crm.security import log
+from crm.common.log import log
 
 _PURGED = {}
 

@@ -13,7 +13,7 @@ from crm.common.errors import ServiceError
 from crm.common.timeutil import utcnow
 from crm.db import db
 from crm.org.models import OrgUnit
-from crm.security import log
+from crm.common.log import log
 
 COMMON_PASSWORDS = {
     "1234567890", "12345678910", "0123456789", "qwertyuiop", "password123", "password1234",

@@ -1,7 +1,7 @@
 """Inline SVG bar and line charts, drawn on the server.
 
 No JavaScript, no chart library, no inline ``style=`` and no ``<style>`` element, so
-the output passes the strict CSP in crm/security.py (``style-src 'self'``).  Colours,
+the output passes the strict CSP in crm/web/headers.py (``style-src 'self'``).  Colours,
 strokes and font sizes are SVG presentation attributes; the font family and the
 hover/focus effects come from the ``.chart`` rules at the end of crm/static/app.css.
 

@@ -3,11 +3,12 @@ import csv
 from pathlib import Path
 
 from crm.common.errors import ServiceError
+from crm.common.text import safe_text
 from crm.db import db
 from crm.org.models import ORG_KINDS, OrgUnit
-from crm.common.text import safe_text
+from crm.resources import DATA_DIR
 
-DAXING_CSV = Path(__file__).resolve().parent.parent / "data" / "daxing_org_units.csv"
+DAXING_CSV = DATA_DIR / "daxing_org_units.csv"
 
 
 def _segment(unit_id: int) -> str:

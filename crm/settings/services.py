@@ -75,7 +75,7 @@ def save(changes: dict, user) -> list[str]:
             if not updated:
                 Setting.create(key=d.key, value=str(value), updated_by=user)
     if changed:
-        from crm.security import log
+        from crm.common.log import log
         log.info("settings changed by=%s %s", user.username,
                  ", ".join(f"{d.key}={v}" for d, v in changed))
     return [d.label for d, _ in changed]

@@ -15,11 +15,12 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
 from crm.common.forms import take_form_errors
+from crm.resources import STATIC_DIR
 from crm.sync import services
 from crm.sync.models import FormSubmission
 
 bp = Blueprint("sync", __name__)
-STATIC = Path(__file__).resolve().parent.parent / "static"
+STATIC = STATIC_DIR
 OUTBOX_HEADER = "X-CRM-Outbox"
 WARM_HEADER = "X-CRM-Warm"
 

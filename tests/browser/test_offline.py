@@ -263,12 +263,21 @@ def test_another_login_on_the_same_tablet_sees_none_of_my_queue(portrait, server
     page.context.set_offline(False)
     # Logging out asks first; 取消 keeps both the login and the queue.
     page.goto(f"{server}/")
+    page.wait_for_load_state("load")  # Bootstrap's script, which opens the menus
     if page.locator(".navbar-toggler").is_visible():  # the portrait tablet's menu
         page.locator(".navbar-toggler").click()
-    page.locator(".navbar .dropdown-toggle").last.click()
+        expect(page.locator(".navbar-collapse.show")).to_be_visible()
+    logout = page.get_by_role("button", name="退出登录")
+    for _ in range(5):  # a tap while the menu still slides open can close it again
+        page.locator(".navbar .dropdown-toggle").last.click()
+        try:
+            expect(logout).to_be_visible(timeout=2000)
+            break
+        except AssertionError:
+            continue
     messages = []
     page.once("dialog", lambda d: (messages.append(d.message), d.dismiss()))
-    page.get_by_role("button", name="退出登录").click(no_wait_after=True)
+    logout.click(no_wait_after=True)
     for _ in range(100):
         if messages:
             break

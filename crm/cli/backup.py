@@ -1,9 +1,11 @@
-"""`crm backup DEST` and `crm restore SRC` (see crm/backup.py for what they guarantee)."""
+"""`crm backup DEST` and `crm restore SRC` (see crm/ops for what they guarantee)."""
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from crm.cli_commands import friendly
+from crm.audit import services as audit
+from crm.cli.common import friendly
+from crm.ops import backup
 
 
 @click.command("backup", help="Copy the database and the uploaded photos into DEST (a new or empty "
@@ -12,10 +14,8 @@ from crm.cli_commands import friendly
 @with_appcontext
 @friendly
 def backup_command(dest):
-    from crm import backup
     config = current_app.config
     manifest = backup.backup(config["DATABASE_URL"], config["UPLOAD_DIR"], dest)
-    from crm.audit import services as audit
     audit.record("backup", username="命令行", detail=f"{dest}：{backup.summary(manifest)}")
     click.echo(f"已备份到 {dest}：{backup.summary(manifest)}，用时 {manifest['seconds']:.2f} 秒")
 
@@ -26,10 +26,8 @@ def backup_command(dest):
 @with_appcontext
 @friendly
 def restore_command(src):
-    from crm import backup
     config = current_app.config
     manifest = backup.restore(config["DATABASE_URL"], config["UPLOAD_DIR"], src)
-    from crm.audit import services as audit
     audit.record("restore", username="命令行", detail=f"{src}：{backup.summary(manifest)}")
     click.echo(f"已从 {src} 恢复：{backup.summary(manifest)}（备份时间 {manifest['created_at']}），"
                f"用时 {manifest['seconds']:.2f} 秒")

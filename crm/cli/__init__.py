@@ -1,18 +1,23 @@
-"""The `crm` command: serve, db, user, demo."""
+"""The `crm` command: serve, db, user, demo, import, stats, backup, restore. One module per
+command group; crm.cli.common holds what they share."""
 import sys
 
 import click
 from flask.cli import FlaskGroup
 
+from crm.cli import backup, db, demo, imports, serve, stats, user
+
+COMMANDS = [db.db_group, user.user_group, demo.demo_group, serve.serve, imports.import_group,
+            stats.stats_group, backup.backup_command, backup.restore_command]
+
 
 def register(app):
-    from crm import cli_commands
-    for command in cli_commands.COMMANDS:
+    for command in COMMANDS:
         app.cli.add_command(command)
 
 
 def _create_app():
-    from crm import create_app
+    from crm import create_app  # local: crm.create_app registers these commands
     return create_app()
 
 

@@ -1,4 +1,4 @@
-"""A year of field work for the demo, shaped like PRODUCT.md section 12:
+"""A year of field work for the demo, shaped like a real unit's year:
 
 - 高米店 (its service station): 26 "双沟通" meetings this year, 292 couriers and riders joining;
 - 瀛海: a staff meeting every Thursday at 首航超市 or 环宇坊 with a bank issuing mutual-aid cards,
@@ -18,8 +18,8 @@ March (so a fresh demo always shows a year's worth).
 import random
 from datetime import date, timedelta
 
-from crm.compliance.calendar import third_thursday
 from crm.activities.services import create_activity
+from crm.compliance.calendar import third_thursday
 from crm.enterprises.models import Enterprise
 from crm.fieldwork.choices import NEED_CATEGORIES
 from crm.founding import stages
@@ -27,6 +27,7 @@ from crm.founding.models import FoundingEvent
 from crm.meetings.services import create_meeting, create_point
 from crm.needs.models import Need
 from crm.needs.services import update_need
+from crm.org.models import OrgUnit
 from crm.trainings.services import create_training
 from crm.visits.services import create_visit
 
@@ -124,7 +125,6 @@ class _FieldWork:
 
     def enterprises(self, code, where=None, subtree=True):
         unit = self.units[code]
-        from crm.org.models import OrgUnit
         query = Enterprise.select().join(OrgUnit).where(Enterprise.archived == False)  # noqa: E712
         query = query.where(OrgUnit.path.startswith(unit.path)) if subtree else query.where(Enterprise.org_unit == unit.id)
         if where is not None:

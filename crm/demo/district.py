@@ -1,4 +1,4 @@
-"""The district-scale data set (issue 8): Daxing's org units, 300 users, 100,000 enterprises with
+"""The district-scale data set (for benchmarks): Daxing's org units, 300 users, 100,000 enterprises with
 their contacts and founding tracks, 1,000,000 visits over three years, 30,000 meetings, 20,000
 trainings, 100,000 needs and 200,000 follow-ups — reproducible from a seed, written with batched
 inserts (explicit ids, so references need no lookups), into an empty database.
@@ -13,13 +13,27 @@ from datetime import date, datetime, timedelta
 
 from peewee import AutoField
 
+from crm.auth.models import User
+from crm.common.errors import ServiceError
 from crm.common.text import nfkc, normalise_name
 from crm.common.timeutil import local_today
 from crm.db import db, is_postgres
-from crm.demo import (BRANDS, DELIVERY, EXPRESS, GIVEN, MOBILE_PREFIXES, PLACES, SHOP_PREFIXES, SHOPS, SURNAMES,
-                      TARGETS, TRADES, WEIGHTS)
+from crm.demo.firms import is_empty
+from crm.demo.vocabulary import (BRANDS, DELIVERY, DEMO_PASSWORD, EXPRESS, GIVEN, MOBILE_PREFIXES, PLACES,
+                                 SHOP_PREFIXES, SHOPS, SURNAMES, TARGETS, TRADES, USERS, WEIGHTS)
 from crm.enterprises import creditcode
+from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
+from crm.followups.models import FollowUp
 from crm.founding import stages
+from crm.founding.models import FoundingEvent
+from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers
+from crm.models import MODELS
+from crm.needs.models import Need
+from crm.org.models import OrgUnit
+from crm.org.services import load_tree_csv
+from crm.stats.services import rebuild
+from crm.trainings.models import Training, TrainingEnterprise
+from crm.visits.models import Visit, VisitVisitor
 
 SIZES = {"users": 300, "enterprises": 100_000, "visits": 1_000_000, "meetings": 30_000, "trainings": 20_000,
          "followups": 200_000, "needs": 100_000}
@@ -61,8 +75,6 @@ class District:
 
     # ---- the parts -------------------------------------------------------------------------
     def run(self):
-        from crm.org.models import OrgUnit
-        from crm.org.services import load_tree_csv
         started = time.perf_counter()
         with db.atomic():
             load_tree_csv()
@@ -78,15 +90,12 @@ class District:
 
     def aggregates(self):
         """The dashboard's and reports' aggregates, so the first page is as quick as the next."""
-        from crm.stats.services import rebuild
         rebuild()
 
     def users(self):
         from werkzeug.security import generate_password_hash
 
         from config import Config
-        from crm.auth.models import User
-        from crm.demo import DEMO_PASSWORD, USERS
         hashed = generate_password_hash(DEMO_PASSWORD, method=Config.PASSWORD_HASH_METHOD)
         rows, self.staff, uid = [], {c: [] for c in self.field_units}, 0
         for username, name, role, code in USERS:  # the usual demo logins first
@@ -127,8 +136,6 @@ class District:
             "enterprise", industry
 
     def enterprises(self):
-        from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
-        from crm.founding.models import FoundingEvent
         rng, n = self.rng, self.sizes["enterprises"]
         weights = [WEIGHTS.get(c, 5) for c in self.field_units]
         targets = [t for t, _ in TARGETS]
@@ -207,7 +214,6 @@ class District:
                         X.source], changes)
 
     def visits(self):
-        from crm.visits.models import Visit, VisitVisitor
         rng, n, total = self.rng, self.sizes["enterprises"], self.sizes["visits"]
         self.last_contact = [None] * (n + 1)
         hot = list(range(1, 11))  # ten files with a long history (300 visits each at full size)
@@ -232,7 +238,6 @@ class District:
         self.insert(W, [W.id, W.visit, W.user], visitors)
 
     def meetings(self):
-        from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers
         rng, n = self.rng, self.sizes["enterprises"]
         by_unit = {}
         for ent in range(1, n + 1):
@@ -266,7 +271,6 @@ class District:
         self.insert(P, [P.id, P.meeting, P.enterprise], parts)
 
     def trainings(self):
-        from crm.trainings.models import Training, TrainingEnterprise
         rng, n = self.rng, self.sizes["enterprises"]
         rows, links = [], []
         for tid in range(1, self.sizes["trainings"] + 1):
@@ -281,7 +285,6 @@ class District:
         self.insert(L, [L.id, L.training, L.enterprise], links)
 
     def needs(self):
-        from crm.needs.models import Need
         rng = self.rng
 
         def rows():
@@ -297,7 +300,6 @@ class District:
                         N.resolution, N.version, N.archived, N.created_at, N.updated_at], rows())
 
     def followups(self):
-        from crm.followups.models import FollowUp
         rng, n = self.rng, self.sizes["enterprises"]
 
         def rows():
@@ -320,7 +322,6 @@ class District:
 
     def finish(self):
         """Each file's last contact; PostgreSQL sequences past the explicit ids."""
-        from crm.enterprises.models import Enterprise
         pairs = [(ent, day) for ent, day in enumerate(self.last_contact) if day is not None]
         for start in range(0, len(pairs), 500):
             chunk = pairs[start:start + 500]
@@ -328,7 +329,6 @@ class District:
                 ids = [e for e, d in chunk if d == day]
                 Enterprise.update(last_contact_on=day).where(Enterprise.id.in_(ids)).execute()
         if is_postgres():
-            from crm.models import MODELS
             for model in MODELS:
                 if not isinstance(model._meta.primary_key, AutoField):
                     continue  # composite keys (the aggregates) have no sequence
@@ -339,8 +339,6 @@ class District:
 
 def load_district(seed: int = 2026, scale: float = 1.0, log=print):
     """Into an empty database only (ids are assigned here)."""
-    from crm.common.errors import ServiceError
-    from crm.demo import is_empty
     if not is_empty():
         raise ServiceError("数据库中已有用户或企业档案，区级数据集只能装入空数据库")
     sizes = {k: max(1, int(v * scale)) if k != "users" else max(40, int(v * min(1.0, scale * 10)))

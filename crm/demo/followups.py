@@ -5,8 +5,7 @@ import random
 from datetime import date, timedelta
 
 from crm.enterprises.models import Enterprise
-from crm.followups import services
-from crm.followups import suggestions
+from crm.followups import services, suggestions
 from crm.needs.models import Need
 from crm.org.models import OrgUnit
 from crm.visits.models import Visit

@@ -1,11 +1,16 @@
 """`crm import enterprises FILE`: the ledger import from the command line (large files, scripts)."""
 import time
+from collections import Counter
 
 import click
 from flask.cli import with_appcontext
 
-from crm.cli_commands import _connect, _require_schema, friendly
+from crm.auth.models import User
+from crm.cli.common import connect, friendly, require_schema
 from crm.common.errors import ServiceError
+from crm.imports import services
+from crm.imports.analyse import OUTCOMES
+from crm.org.models import OrgUnit
 
 
 @click.group("import", help="Import data: enterprises.")
@@ -23,14 +28,8 @@ def import_group():
 @with_appcontext
 @friendly
 def import_enterprises(path, org_name, username, skip_duplicates, valid_only, dry_run):
-    from collections import Counter
-
-    from crm.auth.models import User
-    from crm.imports import services
-    from crm.imports.analyse import OUTCOMES
-    from crm.org.models import OrgUnit
-    _connect()
-    _require_schema()
+    connect()
+    require_schema()
     if username:
         user = User.get_or_none(User.username == username, User.active == True)  # noqa: E712
         if user is None:

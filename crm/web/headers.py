@@ -1,9 +1,5 @@
-"""Security headers on every response (error pages included) and the security log."""
-import logging
-
+"""Security headers on every response (error pages included)."""
 from flask import request
-
-log = logging.getLogger("crm.security")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "font-src 'self'; connect-src 'self'; form-action 'self'; object-src 'none'; "

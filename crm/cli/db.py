@@ -1,0 +1,29 @@
+"""`crm db upgrade` and `crm db status`: the numbered migrations in migrations/."""
+import click
+from flask.cli import with_appcontext
+
+from crm import schema
+from crm.cli.common import connect, friendly
+
+
+@click.group("db", help="Database schema: upgrade, status.")
+def db_group():
+    pass
+
+
+@db_group.command("upgrade", help="Apply every pending migration.")
+@with_appcontext
+@friendly
+def db_upgrade():
+    connect()
+    applied = schema.upgrade()
+    click.echo("已是最新，无需升级。" if not applied else "已应用迁移：" + ", ".join(applied))
+
+
+@db_group.command("status", help="List migrations and whether each is applied.")
+@with_appcontext
+@friendly
+def db_status():
+    connect()
+    for name, applied in schema.status():
+        click.echo(f"{name:40s} {'applied ' + applied.strftime('%Y-%m-%d %H:%M') if applied else 'pending'}")

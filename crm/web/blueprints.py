@@ -1,0 +1,22 @@
+"""Every blueprint of the app, in the order they are registered."""
+from crm.activities.views import bp as activities
+from crm.admin.views import bp as admin
+from crm.audit.views import bp as audit
+from crm.auth.views import bp as auth
+from crm.compliance.views import bp as compliance
+from crm.dashboard.views import bp as dashboard
+from crm.enterprises.views import bp as enterprises
+from crm.followups.views import bp as followups
+from crm.founding.views import bp as founding
+from crm.home.views import bp as home
+from crm.imports.views import bp as imports
+from crm.meetings.views import bp as meetings
+from crm.needs.views import bp as needs
+from crm.photos.views import bp as photos
+from crm.reports.views import bp as reports
+from crm.sync.views import bp as sync
+from crm.trainings.views import bp as trainings
+from crm.visits.views import bp as visits
+
+BLUEPRINTS = [auth, home, admin, enterprises, founding, visits, photos, needs, meetings, trainings,
+              activities, followups, compliance, dashboard, reports, imports, audit, sync]

@@ -25,8 +25,8 @@ SQLITE_PRAGMAS = {
 
 
 # Connections are kept open between requests, one per thread at a time (a request's connection goes
-# back to the pool at its end, a transaction left open rolled back): opening one cost 1.2 ms on
-# SQLite and 5 ms on PostgreSQL per request. Closed after `stale_timeout` seconds; a thread waits up to
+# back to the pool at its end, a transaction left open rolled back) instead of one opened per
+# request (docs/performance.md). Closed after `stale_timeout` seconds; a thread waits up to
 # `timeout` seconds for one when all `max_connections` are in use.
 POOL = {"max_connections": 32, "stale_timeout": 300, "timeout": 10}
 

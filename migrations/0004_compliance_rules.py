@@ -1,5 +1,5 @@
 """The 双沟通 rules as data: RuleSetting rows (a rule's target and whether it applies, for one
-unit or district-wide, from a date on), seeded with the defaults of PRODUCT.md section 11.
+unit or district-wide, from a date on), seeded with the district's default rules.
 
 Generated with playhouse.migrations.template() from the models, plus the seed rows.
 """
@@ -31,7 +31,7 @@ def up(migrator, db):
             table_name = 'rule_setting'
             indexes = ((('rule', 'org_unit', 'effective_from'), False),)
     db.create_tables([RuleSetting])
-    # The defaults of PRODUCT.md section 11, district-wide, since always (kept as data: an admin
+    # The default rules, district-wide, since always (kept as data: an admin
     # adds a row to change a target from a date on).
     import datetime
     defaults = [("staff_weekly", True, 4), ("enterprise_half_month", True, 2),
@@ -40,7 +40,7 @@ def up(migrator, db):
     now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
     for rule, enabled, target in defaults:
         RuleSetting.create(rule=rule, org_unit=None, enabled=enabled, target=target,
-                           effective_from=datetime.date(2000, 1, 1), note="默认（PRODUCT.md 第11节）",
+                           effective_from=datetime.date(2000, 1, 1), note="默认规则",
                            created_at=now)
 
 

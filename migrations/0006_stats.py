@@ -1,4 +1,4 @@
-"""The aggregates of crm/stats (issue 8): UnitStat (per org unit, month and metric), StageStay
+"""The aggregates of crm/stats: UnitStat (per org unit, month and metric), StageStay
 (days spent in each founding stage) and FirmStat (what each firm adds), and an index for a
 month's founding moves in date order. The aggregates start empty: readers fill the cells they need
 from the records, writers keep the computed ones current (`crm stats rebuild` recomputes all).

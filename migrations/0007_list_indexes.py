@@ -1,4 +1,4 @@
-"""Indexes for the enterprise list at district scale (issue 8).
+"""Indexes for the enterprise list at district scale.
 
 - One per sort of the list, ending in `archived`: a page is read in sort order from the index
   alone, so a deep page skips index entries, not rows. 职工人数 sorts blanks last on both backends

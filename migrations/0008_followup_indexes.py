@@ -1,4 +1,4 @@
-"""Indexes for the follow-up pages at district scale (issue 8): partial indexes over the open tasks
+"""Indexes for the follow-up pages at district scale: partial indexes over the open tasks
 (per person and by due date) and over the done ones by completion date, which the team board, my
 tasks, the navigation badge and the open list read instead of the whole history; and the closed
 lists (newest first) and the list of every task (by due date). Also enterprise.union_term_end,

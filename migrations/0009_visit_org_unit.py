@@ -1,4 +1,4 @@
-"""Each visit carries its enterprise's org unit (issue 8): a unit's visits, newest first, are read
+"""Each visit carries its enterprise's org unit: a unit's visits, newest first, are read
 from one index (org_unit, archived, visited_on, id) instead of gathering the unit's enterprises'
 visits and sorting them. Filled here from the enterprises; kept by the visit and enterprise
 services afterwards. And (visited_on, id, archived): the whole district's ledger pages skip

@@ -1,8 +1,8 @@
-"""The district's dashboard groups the aggregates of every unit (issue 8): unit_stat's index
+"""The district's dashboard groups the aggregates of every unit: unit_stat's index
 (month, metric) becomes (month, metric, org_unit_id, value) and stage_stay gets (stage, days,
 org_unit_id, count), so that the figures, the 12-month trends and the stage medians stream in
 group order from an index instead of sorting the rows the primary keys give in unit order
-(SQLite, the district's 29 units: trends 9 → 2 ms, medians 32 → 11 ms). Declared in
+(docs/performance.md). Declared in
 crm/stats/models.py (the names are the models'); crm/stats/queries.py chooses them for scopes of
 many units."""
 from peewee import *

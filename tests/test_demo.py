@@ -131,7 +131,7 @@ def _tracks():
 
 
 def _check_field_work():
-    """A year of field work with the figures of PRODUCT.md section 12."""
+    """A year of field work with the figures of a real unit's year."""
     from crm.compliance.calendar import third_thursday
     from crm.demo.fieldwork import report_span
     from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers
@@ -222,7 +222,7 @@ def _check_followups():
 
 def _check_reports():
     """The district grid shows a mix of met and missed months; 高米店's station has the yearly
-    totals of PRODUCT.md section 12 on its dashboard; the monthly report builds for the district."""
+    totals of a real unit's year on its dashboard; the monthly report builds for the district."""
     from collections import Counter
 
     from crm.compliance.calendar import Period

@@ -1,4 +1,4 @@
-"""The enterprise list at district scale (issue 8): pages read in sort order from the sort's index
+"""The enterprise list at district scale: pages read in sort order from the sort's index
 above the count cap, the same rows as plain offset paging, a fixed number of queries, 2-character
 search served by the index, and "no visit this quarter" counted without reading every visit."""
 import itertools
@@ -50,7 +50,7 @@ def firms(app, make):
 
 
 def reference(user, a, size):
-    """What plain offset paging over the filtered query gives (the list before issue 8)."""
+    """What plain offset paging over the filtered query gives (the list before it read along its index)."""
     base = queries.filtered(user, a)
     ids = [r.id for r in base.select(Enterprise.id).order_by(*queries.SORTS[a.sort][1]())
            .limit(size).offset((a.page - 1) * size)]

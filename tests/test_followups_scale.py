@@ -1,4 +1,4 @@
-"""The follow-up pages at district scale (issue 8): a fixed number of SQL statements per page
+"""The follow-up pages at district scale: a fixed number of SQL statements per page
 whatever the data, suggestion counts capped ("99+") while the lists stay complete and scoped, the
 home page's 我的任务 showing the first tasks of each group with the group's count, the board's
 figures from its two grouped queries, and (SQLite) no page reading a big table from end to end."""

@@ -58,8 +58,8 @@ def serve(host, port, workers, demo, demo_count):
 def settle(worker=None):
     """Once a worker has loaded the app: move everything loaded so far (modules, the app, its
     templates) out of the garbage collector's reach. It is kept for the process's life anyway;
-    otherwise every full collection walks it again — 15–20 ms now and then in a request that
-    allocates much (a page of 300 people, the district's dashboard)."""
+    otherwise every full collection walks it again, now and then in a request that allocates
+    much (a page of 300 people, the district's dashboard; see docs/performance.md)."""
     gc.collect()
     gc.freeze()
 

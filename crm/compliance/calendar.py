@@ -1,4 +1,4 @@
-"""The calendar of the 双沟通 rules (PRODUCT.md section 11), as plain date arithmetic.
+"""The calendar of the 双沟通 rules (docs/rules.md), as plain date arithmetic.
 
 - A week runs Monday to Sunday and belongs to the month that holds its Thursday (the ISO rule).
 - A month has two half-months: days 1–15 and 16 to the end.

@@ -1,4 +1,4 @@
-"""The 双沟通 rules (PRODUCT.md section 11): defined once here, their targets kept as data
+"""The 双沟通 rules (docs/rules.md): defined once here, their targets kept as data
 (RuleSetting) that an admin changes per unit from a date on."""
 from dataclasses import dataclass
 

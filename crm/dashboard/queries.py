@@ -2,7 +2,7 @@
 list behind it, and 12-month trends, read from the aggregates of crm/stats (a fixed number of
 queries over a few thousand rows, whatever the number of records).
 
-Definitions (PRODUCT.md section 7):
+Definitions (docs/rules.md):
 - 在档企业: files not archived; 有效企业 (the denominators): also 经营状态 正常 and not 已注销/迁出;
 - 已建会: 上级已批复 or 已取得工会法人资格; 建会率 = 已建会 ÷ 有效企业 (also for firms with ≥ 25 workers);
 - 新建工会: 工会成立日期 in the period;

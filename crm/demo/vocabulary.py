@@ -13,7 +13,7 @@ class DemoLogin:
     org_name: str
 
 
-# (username, name, role, org unit code). Each password hash costs ~0.5 s by design: keep it short.
+# (username, name, role, org unit code). Each password hash is slow by design: keep it short.
 USERS = (
     ("admin", "区总工会管理员", "admin", "daxing"),
     ("leader", "区总工会领导", "viewer", "daxing"),

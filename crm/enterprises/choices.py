@@ -1,4 +1,4 @@
-"""The enterprise file's enum-like fields (PRODUCT.md section 3), defined once with their labels."""
+"""The enterprise file's enum-like fields, defined once with their labels."""
 from crm.common.choices import Choices
 
 # GB/T 4754-2017 sections A–T.
@@ -30,5 +30,5 @@ UNION_FORMS = Choices(("single", "单独建会"), ("joint", "联合建会"), ("r
 STATUSES = Choices(("normal", "正常"), ("suspended", "停业"), ("moved_out", "已迁出"),
                    ("deregistered", "已注销"))
 
-# Suggestions for 所在楼宇/商圈 before any file names one (PRODUCT.md section 3 and 12).
+# Suggestions for 所在楼宇/商圈 before any file names one.
 AREA_SEEDS = ("环宇坊", "瀛嘉汇", "众美城MIMO公馆", "朗苑社区", "首航超市")

@@ -1,4 +1,4 @@
-"""The enterprise file's fields: their Chinese labels (PRODUCT.md section 3) and how a stored
+"""The enterprise file's fields: their Chinese labels and how a stored
 value is shown. The form, the change log (变更记录) and the conflict page all read this."""
 from crm.common.timeutil import fmt_date
 from crm.enterprises.choices import CATEGORIES, INDUSTRIES, KINDS, PARTY_ORG, STATUSES, UNION_FORMS

@@ -1,4 +1,4 @@
-"""Substring search that works for Chinese (DESIGN.md convention 6).
+"""Substring search that works for Chinese.
 
 Every file keeps a lower-cased `search_text` (name, codes, address, area, contacts).
 - SQLite: terms of 3+ characters go through the FTS5 trigram index `enterprise_fts`;
@@ -135,8 +135,8 @@ def plan(term: str, limit: int) -> Plan | None:
             if _code_like(word):
                 # A code's beginning (a pasted prefix): the files whose credit code starts with it
                 # all match, so past `limit` of them (counted on the code's index) it is a common
-                # word; the phrase is counted in the index only otherwise (for 91110115, the
-                # district's prefix: 3 instead of 26 ms). CASE counts the phrase only when needed.
+                # word; the phrase is counted in the index only otherwise (91110115, the district's
+                # prefix, is one). CASE counts the phrase only when needed.
                 code = word.upper()
                 parts.append(f"SELECT {i}, CASE WHEN (SELECT COUNT(*) FROM (SELECT 1 FROM enterprise WHERE "
                              f"credit_code >= ? AND credit_code < ? LIMIT ?)) > ? THEN ? ELSE {phrase} END, NULL")

@@ -1,4 +1,4 @@
-"""Field-work vocabularies (PRODUCT.md section 5), defined once with their Chinese labels."""
+"""Field-work vocabularies, defined once with their Chinese labels."""
 from crm.common.choices import Choices
 
 VISIT_KINDS = Choices(("door", "上门走访"), ("one_on_one", "一对一企业沟通会"), ("phone", "电话"),

@@ -1,4 +1,4 @@
-"""Contact with an enterprise: a visit, or taking part in a meeting (PRODUCT.md section 11.4).
+"""Contact with an enterprise: a visit, or taking part in a meeting (docs/rules.md).
 
 Each enterprise keeps the date of its last contact (for "not contacted in N days" and coverage),
 and a file still at 未接触 moves to 已走访宣传 when it is first contacted, as a founding event

@@ -1,4 +1,4 @@
-"""建会进度: the founding stages and side states (PRODUCT.md section 4). The one definition in code."""
+"""建会进度: the founding stages and side states (docs/rules.md). The one definition in code."""
 from dataclasses import dataclass, field
 
 from crm.common.choices import Choices

@@ -42,7 +42,7 @@ def _sheet(wb, name, title, headers, rows, total=None, states=None):
         ws.append([xlsx_value(v) for v in total])
         for cell in next(ws.iter_rows(min_row=ws.max_row, max_row=ws.max_row, max_col=len(headers))):
             cell.font = Font(bold=True)
-    framed = ws.max_row <= FRAMED_ROWS  # borders on every cell cost ~1 ms a row: long lists go plain
+    framed = ws.max_row <= FRAMED_ROWS  # borders on every cell are slow to write: long lists go plain
     wrap = Alignment(vertical="center", wrap_text=True)
     for cells in ws.iter_rows(min_row=3, max_row=ws.max_row, max_col=len(headers)):
         for cell in cells:

@@ -1,5 +1,5 @@
 """Aggregates kept beside the records they count, so the dashboard and the reports read a few
-thousand rows instead of a million visits (issue 8).
+thousand rows instead of a million visits.
 
 UnitStat holds, per org unit (its own records, not its subtree) and month, one integer per
 metric; StageStay the histogram of days its firms spent in each founding stage (for the medians).

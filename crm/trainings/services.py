@@ -2,7 +2,7 @@
 transaction, once per form key), editing it against its version, archiving it.
 
 A training is not a contact: it moves no founding stage and no last-contact date (only visits
-and meetings count, PRODUCT.md section 11.4). It shows on each served enterprise's timeline
+and meetings count, docs/rules.md). It shows on each served enterprise's timeline
 through TrainingEnterprise."""
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 

@@ -42,7 +42,7 @@ def ledger(user, a: LedgerArgs):
     """The filtered visits, newest first, without their enterprises (a page's ids are picked from
     the (org_unit, archived, visited_on, id) index alone); with_firms() reads what rows show.
     The units are written in as values: a unit with few visits is then read by its index on
-    PostgreSQL too (with a subquery it walked the district's million visits by date: 1.6 s)."""
+    PostgreSQL too (with a subquery it walked the district's million visits by date)."""
     query = scoped(Visit, user, listed=True)
     query = query.where(Visit.archived == (a.archived == "1"))
     units = a.unit_ids(listed=True)

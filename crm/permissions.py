@@ -7,8 +7,12 @@ from flask import abort
 from flask_login import current_user
 from peewee import SQL
 
+from crm.audit import services as audit
+from crm.common.log import log
 from crm.common.numbers import to_id
+from crm.enterprises.models import Enterprise
 from crm.org.models import OrgUnit
+from crm.org.queries import subtree_ids
 
 EDIT_ROLES = {"staff", "supervisor", "admin"}
 
@@ -45,8 +49,6 @@ def can(rule: str, user=None) -> bool:
 def require(rule: str):
     """Abort 403 unless the current user passes the rule (for actions, not for record lookups)."""
     if not can(rule):
-        from crm.audit import services as audit
-        from crm.common.log import log
         log.warning("denied rule=%s user=%s", rule, getattr(current_user, "username", None))
         audit.record("denied", detail=f"无权操作：{rule}")
         abort(403)
@@ -58,7 +60,6 @@ def scope_org_ids(user):
     """A subquery of the org-unit ids the user may see, or None for everything (admin)."""
     if user.role == "admin":
         return None
-    from crm.org.queries import subtree_ids
     return subtree_ids(user.org_unit)
 
 
@@ -79,7 +80,6 @@ def scoped(model, user, org_field=None, query=None, listed=False):
 def visible_enterprises(user):
     """A condition: the enterprise is in the user's scope (for records that list enterprises of
     other units: their names are shown only to users who may see those files)."""
-    from crm.enterprises.models import Enterprise
     ids = scope_org_ids(user)
     return SQL("1 = 1") if ids is None else Enterprise.org_unit.in_(ids)
 
@@ -96,8 +96,6 @@ def get_or_404(model, pk, user, org_field=None, query=None):
         abort(404)
     record = scoped(model, user, org_field, query).where(model.id == pk).first()
     if record is None:
-        from crm.audit import services as audit
-        from crm.common.log import log
         log.info("not found or out of scope model=%s id=%s user=%s", model.__name__, pk,
                  getattr(user, "username", None))
         audit.record("denied", user=user, target=(model._meta.table_name[:20], pk),

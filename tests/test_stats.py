@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from crm.activities.services import create_activity
-from crm.common import timeutil
+from crm.common import signals, timeutil
 from crm.dashboard import queries as dashboard
 from crm.db import db, is_sqlite
 from crm.enterprises import services as ent_services
@@ -143,7 +143,7 @@ def test_many_firms_at_once_recompute_their_units(app, town, monkeypatch):
     """An import changes thousands of files in one transaction: their units' cells are recomputed."""
     monkeypatch.setattr(stats, "BULK", 1)
     admin = town["admin"]
-    with db.atomic(), stats.deferred():
+    with db.atomic(), signals.batch():
         for name in ("甲一", "乙一"):
             ent = Enterprise.get_by_id(town[name].id)
             ent_services.update_enterprise(ent.id, {"is_key": True, "employees": 80}, admin, ent.version)

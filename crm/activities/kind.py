@@ -4,7 +4,7 @@ from crm.enterprises.models import Enterprise
 from crm.fieldwork.choices import PARTNERS, SERVICES, TARGET_GROUPS, labels
 from crm.fieldwork.registry import Kind, register
 from crm.org.models import OrgUnit
-from crm.permissions import get_or_404
+from crm.permissions import get_or_404, in_scope, scoped
 
 
 def get_activity_or_404(record_id, user) -> ServiceActivity:
@@ -30,5 +30,31 @@ def snapshot(a: ServiceActivity) -> dict:
             "服务企业": enterprise_names(a.id), "内容摘要": a.summary}
 
 
+def timeline_keys(ent_id):
+    return (ServiceActivity.select(ServiceActivity.id, ServiceActivity.held_on, ServiceActivity.created_at)
+            .join(ActivityEnterprise).where(ActivityEnterprise.enterprise == ent_id,
+                                            ServiceActivity.archived == False).tuples())  # noqa: E712
+
+
+def timeline_items(ent, user, ids):
+    out = {}
+    for a in (ServiceActivity.select(ServiceActivity, OrgUnit).join(OrgUnit)
+              .where(ServiceActivity.id.in_(ids))):
+        if not in_scope(user, a.org_unit):
+            out[a.id] = {"title": "服务活动", "who": a.org_unit.name, "endpoint": None, "args": {}}
+            continue
+        out[a.id] = {"title": a.title, "detail": labels(SERVICES, a.services), "who": a.org_unit.name,
+                     "endpoint": "activities.show", "args": {"record_id": a.id}}
+    return out
+
+
+def recent(user, limit, among_latest=None):
+    """The 服务活动 the user recorded, newest first."""
+    query = (scoped(ServiceActivity, user).where(ServiceActivity.created_by == user.id, ServiceActivity.archived == False)  # noqa: E712
+             .order_by(ServiceActivity.held_on.desc(), ServiceActivity.id.desc()).limit(limit))
+    return [(r.held_on, "服务活动", r.title, "activities.show", r.id) for r in query]
+
+
 KIND = register(Kind("activity", "服务活动", ServiceActivity, get_activity_or_404, "activities.show",
-                     snapshot))
+                     snapshot, timeline_label="服务活动", timeline_keys=timeline_keys,
+                     timeline_items=timeline_items, recent=recent))

@@ -2,10 +2,11 @@
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
-from crm.common.numbers import coerce_id
 from crm.auth.models import ROLES
 from crm.common.forms import BaseForm, strip_filter
+from crm.common.numbers import coerce_id
 from crm.org.models import ORG_KINDS
+from crm.settings.services import DEFINITIONS
 
 # The "no parent" choice of the parent picker (only offered while the tree has no root).
 NO_PARENT = 0
@@ -68,7 +69,6 @@ def settings_form_class():
     from wtforms import IntegerField
     from wtforms.validators import InputRequired, NumberRange
 
-    from crm.settings.services import DEFINITIONS
 
     class SettingsForm(BaseForm):
         pass

@@ -7,17 +7,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required, login_user
 from peewee import fn
 
-from crm.admin.forms import (NO_PARENT, MoveOrgUnitForm, OrgUnitForm, PasswordResetForm,
-                             RenameOrgUnitForm, UserCreateForm, UserEditForm)
+from crm.admin.forms import (NO_PARENT, MoveOrgUnitForm, OrgUnitForm, PasswordResetForm, RenameOrgUnitForm,
+                             UserCreateForm, UserEditForm, field_name, settings_form_class)
 from crm.auth import second_factor
 from crm.auth import services as auth_services
 from crm.auth.models import ROLES, User
 from crm.common.errors import ServiceError
-from crm.org import services as org_services
-from crm.org.queries import unit_choices
-from crm.org.models import OrgUnit
-from crm.permissions import require
 from crm.common.numbers import arg_id
+from crm.org import services as org_services
+from crm.org.models import OrgUnit
+from crm.org.queries import unit_choices
+from crm.permissions import require
+from crm.settings import services as settings_services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -312,8 +313,6 @@ def user_reset_2fa(user_id):
 def settings():
     """系统设置: the thresholds of the follow-up suggestions."""
     require("manage_system")
-    from crm.admin.forms import field_name, settings_form_class
-    from crm.settings import services as settings_services
     form = settings_form_class()()
     current = settings_services.values()
     if request.method == "GET":

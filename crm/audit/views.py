@@ -6,6 +6,7 @@ from crm.audit import queries
 from crm.audit.models import KINDS
 from crm.common.timeutil import fmt_dt
 from crm.db import stream_batches
+from crm.fieldwork.ledger import xlsx_response
 from crm.permissions import require
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
@@ -26,7 +27,6 @@ def index():
 @login_required
 def export():
     require("manage_system")
-    from crm.fieldwork.ledger import xlsx_response
     args = queries.AuditArgs.from_request(request.args)
 
     def rows():

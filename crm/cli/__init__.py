@@ -6,6 +6,7 @@ import click
 from flask.cli import FlaskGroup
 
 from crm.cli import backup, db, demo, imports, serve, stats, user
+from crm.web.factory import build
 
 COMMANDS = [db.db_group, user.user_group, demo.demo_group, serve.serve, imports.import_group,
             stats.stats_group, backup.backup_command, backup.restore_command]
@@ -17,8 +18,9 @@ def register(app):
 
 
 def _create_app():
-    from crm import create_app  # local: crm.create_app registers these commands
-    return create_app()
+    app = build()
+    register(app)
+    return app
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,

@@ -23,6 +23,7 @@ from crm.compliance.services import Settings
 from crm.db import db
 from crm.meetings.models import Meeting
 from crm.org.models import OrgUnit
+from crm.permissions import visible_org_units
 from crm.stats import queries as stats
 from crm.stats.facts import as_date
 
@@ -60,7 +61,6 @@ class Check:
 def town_units(user):
     """The units the rules are checked for in the user's scope: the town-level units (镇、街道、
     产业基地); for someone whose unit is below that, their own unit."""
-    from crm.permissions import visible_org_units
     units = visible_org_units(user)
     towns = [u for u in units if u.kind in TOWN_KINDS]
     if towns:

@@ -3,13 +3,14 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from crm.charts.svg import bar_chart, line_chart
+from crm.common.numbers import to_id, to_int
 from crm.common.timeutil import local_today
+from crm.compliance.calendar import month_period
 from crm.dashboard import queries
 from crm.followups.queries import board
 from crm.founding import stages
 from crm.org.models import OrgUnit
 from crm.permissions import in_scope, visible_org_units
-from crm.common.numbers import to_id, to_int
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -62,7 +63,6 @@ def index():
     def month_link(endpoint, **extra):
         def href(label):
             y, m = (int(x) for x in label.split("-"))
-            from crm.compliance.calendar import month_period
             p = month_period(y, m)
             return url_for(endpoint, org=org, date_from=p.start.isoformat(), date_to=p.end.isoformat(), **extra)
         return href

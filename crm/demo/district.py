@@ -12,7 +12,9 @@ import time
 from datetime import date, datetime, timedelta
 
 from peewee import AutoField
+from werkzeug.security import generate_password_hash
 
+from config import Config
 from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.text import nfkc, normalise_name
@@ -93,9 +95,6 @@ class District:
         rebuild()
 
     def users(self):
-        from werkzeug.security import generate_password_hash
-
-        from config import Config
         hashed = generate_password_hash(DEMO_PASSWORD, method=Config.PASSWORD_HASH_METHOD)
         rows, self.staff, uid = [], {c: [] for c in self.field_units}, 0
         for username, name, role, code in USERS:  # the usual demo logins first

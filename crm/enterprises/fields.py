@@ -3,6 +3,7 @@ value is shown. The form, the change log (变更记录) and the conflict page al
 from crm.common.timeutil import fmt_date
 from crm.enterprises.choices import CATEGORIES, INDUSTRIES, KINDS, PARTY_ORG, STATUSES, UNION_FORMS
 from crm.founding import stages
+from crm.org.models import OrgUnit
 
 LABELS = {
     "name": "企业名称",
@@ -60,7 +61,6 @@ def display(name: str, value) -> str:
     if name == "is_key" or isinstance(value, bool):
         return "是" if value else "否"
     if name == "org_unit":
-        from crm.org.models import OrgUnit
         if isinstance(value, OrgUnit):
             return value.name
         unit = OrgUnit.get_or_none(OrgUnit.id == value)

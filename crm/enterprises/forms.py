@@ -2,13 +2,13 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectF
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from crm.common.numbers import coerce_id
 from crm.common.forms import BaseForm, strip_filter
+from crm.common.numbers import coerce_id
 from crm.enterprises import creditcode
 from crm.enterprises.choices import CATEGORIES, INDUSTRIES, KINDS, PARTY_ORG, STATUSES, UNION_FORMS
+from crm.enterprises.fields import EDITABLE
 from crm.enterprises.fields import LABELS as L
-from crm.enterprises.validation import (credit_code_problem, normalise_phone, phone_problem,
-                                        union_code_problem)
+from crm.enterprises.validation import credit_code_problem, normalise_phone, phone_problem, union_code_problem
 from crm.founding import stages
 from crm.sync.forms import KeyedForm
 
@@ -75,7 +75,6 @@ class EnterpriseForm(BaseForm):
     confirm_duplicate = HiddenField(default="")
 
     def service_data(self):
-        from crm.enterprises.fields import EDITABLE
         return {name: getattr(self, name).data for name in EDITABLE}
 
 

@@ -5,17 +5,18 @@ from datetime import date, timedelta
 from flask import current_app
 from peewee import JOIN, SQL, NodeList, fn
 
+from crm.auth.models import User
 from crm.common.choices import Choices
+from crm.common.numbers import arg_id, arg_page
 from crm.common.timeutil import local_today
 from crm.db import db, is_sqlite
 from crm.enterprises import search
 from crm.enterprises.choices import AREA_SEEDS, CATEGORIES, INDUSTRIES, STATUSES
-from crm.enterprises.models import Contact, Enterprise, employees_key
+from crm.enterprises.models import Contact, Enterprise, EnterpriseChange, employees_key
 from crm.founding import stages
 from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
 from crm.permissions import scope_org_ids, scoped
-from crm.common.numbers import arg_id, arg_page
 
 SORTS = {
     "updated": ("最近更新", lambda: [Enterprise.updated_at.desc(), Enterprise.id.desc()]),
@@ -131,22 +132,29 @@ def _unit_of(a: ListArgs):
     return OrgUnit.get_or_none(OrgUnit.id == a.org) if a.org else None
 
 
+class Extensions:
+    """What the list takes from the features above it, set when they are imported:
+    visited_between(start, end), the condition "the file has an unarchived visit between these
+    days" (crm.visits.kind)."""
+    visited_between = None
+
+
+EXTENSIONS = Extensions()
+
+
 def _not_visited(col, part=None):
     """No (unarchived) visit this quarter. `part` splits the files for counting: "quiet", no
     contact since the quarter began (last_contact_on, which crm.fieldwork.contact keeps at or
     after every unarchived visit, so no visit to look for), or "recent" (checked); None: all."""
-    from crm.compliance.calendar import quarter_of
-    from crm.visits.models import Visit
     today = local_today()
-    q = quarter_of(today.year, today.month)
+    first = 3 * ((today.month - 1) // 3) + 1
+    start = date(today.year, first, 1)
+    end = date(today.year + (first == 10), (first + 3) % 12, 1) - timedelta(days=1)
     last = col(Enterprise.last_contact_on)
     if part == "quiet":
-        return last.is_null() | (last < q.start)
-    # One index seek per file (visit: enterprise, visited_on), not every visit of the quarter.
-    not_visited = ~fn.EXISTS(Visit.select(SQL("1")).where(Visit.enterprise == Enterprise.id,
-                                                          Visit.visited_on.between(q.start, q.end),
-                                                          Visit.archived == False))  # noqa: E712
-    return (last >= q.start) & not_visited if part == "recent" else not_visited
+        return last.is_null() | (last < start)
+    not_visited = ~EXTENSIONS.visited_between(start, end)
+    return (last >= start) & not_visited if part == "recent" else not_visited
 
 
 def filtered(user, a: ListArgs, plan=None, *, unit=_ANY_UNIT, walk=False, ids="index", visit_part=None):
@@ -327,8 +335,6 @@ def contacts_of(ent):
 
 
 def history(ent, limit=None, offset=0):
-    from crm.auth.models import User
-    from crm.enterprises.models import EnterpriseChange
     query = (EnterpriseChange.select(EnterpriseChange, User).join(User, JOIN.LEFT_OUTER)
              .where(EnterpriseChange.enterprise == ent.id)
              .order_by(EnterpriseChange.at.desc(), EnterpriseChange.id.desc()))

@@ -3,16 +3,16 @@ from datetime import date
 
 from peewee import IntegrityError
 
+from crm.common import signals
 from crm.common.errors import ServiceError
 from crm.common.text import clean, nfkc, normalise_name
 from crm.common.timeutil import local_today, utcnow
 from crm.db import db
 from crm.enterprises import creditcode, fields
 from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
-from crm.enterprises.validation import (credit_code_problem, normalise_phone, phone_problem,
-                                        union_code_problem)
+from crm.enterprises.validation import credit_code_problem, normalise_phone, phone_problem, union_code_problem
 from crm.founding import stages
-from crm.stats import services as stats
+from crm.founding.models import FoundingEvent
 from crm.sync import services as submissions
 
 
@@ -139,11 +139,11 @@ def create_enterprise(data: dict, user, *, contact: dict | None = None,
         ent.search_text = _search_text(ent, contacts)
         Enterprise.update(search_text=ent.search_text).where(Enterprise.id == ent.id).execute()
         _record(ent.id, user, 1, "created", "", values["name"], source)
-        from crm.founding.models import FoundingEvent
         FoundingEvent.create(enterprise=ent, from_stage=None, to_stage=initial_stage,
                              kind="initial", occurred_on=initial_stage_on or local_today(),
                              user=user, note="建档时的建会进度")
-        stats.firm_changed([ent.id], days=[ent.union_founded_on], since=initial_stage_on or local_today())
+        signals.firms_changed.send("enterprise", ids=[ent.id], days=[ent.union_founded_on],
+                                   since=initial_stage_on or local_today())
         return ent
 
     try:
@@ -200,12 +200,10 @@ def update_enterprise(ent_id: int, data: dict, user, expected_version: int,
             for name, (old, new) in changes.items():
                 _record(ent_id, user, version, name, old, new, source)
             if "org_unit" in changes:  # its visits and follow-ups are seen where the firm now belongs
-                from crm.followups import services as followups
-                from crm.visits import services as visits
-                visits.firm_moved(ent_id, changes["org_unit"][1])
-                followups.firm_moved(ent_id, changes["org_unit"][1])
+                signals.firm_moved.send("enterprise", ent_id=ent_id, unit_id=changes["org_unit"][1])
             if changes.keys() & COUNTED:
-                stats.firm_changed([ent_id], all_years=bool(changes.keys() & COUNTED_EVERY_YEAR))
+                signals.firms_changed.send("enterprise", ids=[ent_id],
+                                           all_years=bool(changes.keys() & COUNTED_EVERY_YEAR))
     except IntegrityError as exc:
         raise _unique_code_error(exc) or exc
     return Enterprise.get_by_id(ent_id)
@@ -227,10 +225,9 @@ def set_archived(ent: Enterprise, user, archived: bool, reason: str = "") -> Ent
                                 old_value="已归档" if current.archived else "在档",
                                 new_value=("已归档：" + reason) if archived else "恢复在档",
                                 source="edit")
-        if archived:  # nobody can visit an archived file: its open follow-ups end with it
-            from crm.followups.services import cancel_for_archived_file
-            cancel_for_archived_file(ent.id, user, reason)
-        stats.firm_changed([ent.id], all_years=True)
+        if archived:  # nobody can visit an archived file: what is open for it ends with it
+            signals.firm_archived.send("enterprise", ent_id=ent.id, user=user, reason=reason)
+        signals.firms_changed.send("enterprise", ids=[ent.id], all_years=True)
     return Enterprise.get_by_id(ent.id)
 
 

@@ -1,18 +1,24 @@
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from crm.audit import services as audit
 from crm.common.errors import ServiceError
+from crm.common.numbers import arg_page, to_int
 from crm.common.timeutil import local_today, utcnow
 from crm.enterprises import queries, services
 from crm.enterprises.choices import CATEGORIES, INDUSTRIES, STATUSES
 from crm.enterprises.forms import ArchiveForm, ContactForm, EnterpriseForm, NewEnterpriseForm
 from crm.enterprises.models import Contact, Enterprise
-from crm.founding import stages
-from crm.org.queries import unit_choices
+from crm.fieldwork.ledger import xlsx_response
+from crm.fieldwork.timeline import timeline
+from crm.followups import queries as followup_queries
 from crm.founding import queries as founding_queries
+from crm.founding import stages
+from crm.imports import export as ledger
+from crm.needs.queries import open_for
+from crm.org.queries import unit_choices
 from crm.permissions import get_or_404, in_scope, require, visible_org_units
 from crm.sync import views as sync
-from crm.common.numbers import arg_page, to_int
 
 bp = Blueprint("enterprises", __name__, url_prefix="/enterprises")
 
@@ -56,8 +62,6 @@ def index():
 @login_required
 def export():
     """导出 Excel: exactly the listed (filtered) files, in the layout the importer reads."""
-    from crm.fieldwork.ledger import xlsx_response
-    from crm.imports import export as ledger
     args = queries.ListArgs.from_request(request.args)
     query = queries.filtered(current_user, args).order_by(Enterprise.org_unit, Enterprise.id)
     return xlsx_response("企业台账", "企业台账", ledger.COLUMNS, ledger.rows(query))
@@ -118,9 +122,6 @@ def create():
 @login_required
 def show(ent_id):
     ent = get_enterprise_or_404(ent_id)
-    from crm.fieldwork.timeline import timeline
-    from crm.followups import queries as followup_queries
-    from crm.needs.queries import open_for
     tl_page = arg_page(request.args, "tl_page")
     contacts = queries.contacts_of(ent)
     _phones_read(ent, contacts)
@@ -136,7 +137,6 @@ def _phones_read(ent, contacts):
     """The file shows its contacts' full numbers: that reading is in the audit log."""
     shown = [c.name for c in contacts if c.phone]
     if shown:
-        from crm.audit import services as audit
         audit.record("phone_read", target=("enterprise", ent.id), detail=f"{ent.name}：" + "、".join(shown))
 
 

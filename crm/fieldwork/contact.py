@@ -6,10 +6,9 @@ with the record as its evidence.
 """
 from datetime import date
 
-from peewee import fn
-
 from crm.common.errors import ServiceError
 from crm.enterprises.models import Enterprise
+from crm.fieldwork import registry
 from crm.founding import services as founding
 from crm.founding import stages
 
@@ -37,20 +36,17 @@ def contacted(ent_ids, on_date: date, user, kind: str, record_id: int, evidence:
 
 
 def recompute(ent_ids):
-    """Last contact dates from the records that still count (after an archive or an edit)."""
-    from crm.meetings.models import Meeting, MeetingEnterprise
-    from crm.visits.models import Visit
+    """Last contact dates from the records that still count (after an archive or an edit): the
+    latest of each kind that counts as contact (its `contact_days`)."""
     ids = list(dict.fromkeys(i for i in ent_ids if i))
     if not ids:
         return
     last = dict.fromkeys(ids)
-    visits = (Visit.select(Visit.enterprise, fn.MAX(Visit.visited_on).alias("d"))
-              .where(Visit.enterprise.in_(ids), Visit.archived == False)  # noqa: E712
-              .group_by(Visit.enterprise).tuples())
-    meetings = (MeetingEnterprise.select(MeetingEnterprise.enterprise, fn.MAX(Meeting.held_on).alias("d"))
-                .join(Meeting).where(MeetingEnterprise.enterprise.in_(ids), Meeting.archived == False)  # noqa: E712
-                .group_by(MeetingEnterprise.enterprise).tuples())
-    for ent_id, day in list(visits) + list(meetings):
+    found = []
+    for kind in registry.KINDS.values():
+        if kind.contact_days is not None:
+            found += list(kind.contact_days(ids))
+    for ent_id, day in found:
         if isinstance(day, str):
             day = date.fromisoformat(day)
         if day and (last[ent_id] is None or day > last[ent_id]):

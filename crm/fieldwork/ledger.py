@@ -12,11 +12,12 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from crm.audit import services as audit
+from crm.common.numbers import arg_id, arg_page
+from crm.common.text import safe_text
 from crm.common.timeutil import local_today
 from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
-from crm.common.numbers import arg_id, arg_page
-from crm.common.text import safe_text
 
 
 @dataclass
@@ -123,7 +124,6 @@ def _text_cell(ws, value):
 def _audited(title: str, count: int):
     """An export of personal data is in the audit log: who, which list, its filter, how many rows."""
     from flask import request
-    from crm.audit import services as audit
     query = request.query_string.decode("utf-8", "replace")[:500]
     audit.record("export", detail=f"{title}：{count} 行" + (f"；筛选 {query}" if query else ""))
 

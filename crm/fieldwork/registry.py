@@ -1,7 +1,6 @@
 """The kinds of field-work record. Photos, history, the timeline and the ledgers look a record
 up through here, so each of them is written once for all kinds."""
 from dataclasses import dataclass
-from importlib import import_module
 from typing import Callable
 
 
@@ -13,6 +12,16 @@ class Kind:
     get_or_404: Callable  # (record_id, user) -> record, 404 when out of scope
     endpoint: str  # the record's page: url_for(endpoint, record_id=…)
     snapshot: Callable  # record -> {field label: shown value}, for the history
+    # What the file's timeline shows of the kind: its label there, the (id, day, created_at) of
+    # an enterprise's records, and the items of some of them, {id: {title, detail, who, endpoint,
+    # args}}, as (ent, user, ids) -> dict.
+    timeline_label: str = ""
+    timeline_keys: Callable | None = None
+    timeline_items: Callable | None = None
+    # A kind that counts as contact with a file: (enterprise ids) -> [(enterprise id, latest day)].
+    contact_days: Callable | None = None
+    # The home page's latest work: (user, limit) -> [(day, label, title, endpoint, id)].
+    recent: Callable | None = None
 
 
 KINDS: dict[str, Kind] = {}
@@ -24,13 +33,4 @@ def register(kind: Kind) -> Kind:
 
 
 def get(key: str) -> Kind:
-    _load()
     return KINDS[key]
-
-
-def _load():
-    """Import every feature that registers a kind (idempotent)."""
-    if len(KINDS) >= 6:  # visit, meeting, point, training, activity, need
-        return
-    for feature in ("activities", "meetings", "needs", "trainings", "visits"):
-        import_module(f"crm.{feature}.kind")

@@ -1,11 +1,12 @@
 """Writes every field-work record shares: create once per form key, save an edit against the
 version it was made on (recording each changed field), archive and restore."""
+from crm.auth.models import User
+from crm.common import signals
 from crm.common.errors import ServiceError
 from crm.common.timeutil import utcnow
 from crm.db import db
 from crm.fieldwork import registry
 from crm.fieldwork.models import RecordChange
-from crm.stats import services as stats
 from crm.sync import services as submissions
 
 
@@ -35,9 +36,9 @@ def create_once(kind_key: str, sent, user, build, data=None):
     model = registry.get(kind_key).model
 
     def counted():
-        with stats.deferred():
+        with signals.batch():
             record = build()
-            stats.record_changed({}, stats.scope_of(record))
+            signals.record_changed.send(kind_key, record=record)
         return record
 
     return submissions.once(kind_key, submissions.as_sent(sent, data), user, counted,
@@ -50,14 +51,14 @@ def save_edit(kind_key: str, record_id: int, user, expected_version: int, apply,
     StaleRecord; nothing is written then."""
     kind = registry.get(kind_key)
     model = kind.model
-    with db.atomic(), stats.deferred():
+    with db.atomic(), signals.batch():
         current = model.get_by_id(record_id)
         if current.archived:
             raise ServiceError("这条记录已归档，不能修改；如需修改请先恢复", None)
         if current.version != expected_version:
             raise StaleRecord(kind, current, mine)
         before = kind.snapshot(current)
-        counted_in = stats.scope_of(current)
+        signals.record_changing.send(kind_key, record=current)
         apply(current)
         after = kind.snapshot(model.get_by_id(record_id))
         changed = [(label, before.get(label, ""), value) for label, value in after.items()
@@ -72,7 +73,7 @@ def save_edit(kind_key: str, record_id: int, user, expected_version: int, apply,
         for label, old, new in changed:
             RecordChange.create(kind=kind_key, record_id=record_id, user=user, version=version,
                                 field=label, old_value=old, new_value=new)
-        stats.record_changed(counted_in, stats.scope_of(model.get_by_id(record_id)))
+        signals.record_changed.send(kind_key, record=model.get_by_id(record_id))
     return model.get_by_id(record_id)
 
 
@@ -84,12 +85,12 @@ def set_archived(kind_key: str, record, user, archived: bool, reason: str = "", 
     reason = (reason or "").strip()
     if archived and not reason:
         raise ServiceError("请填写归档原因", "reason")
-    with db.atomic(), stats.deferred():
+    with db.atomic(), signals.batch():
         current = model.get_by_id(record.id)
         if current.archived == archived:
             return current
         version = current.version + 1
-        counted_in = stats.scope_of(current)
+        signals.record_changing.send(kind_key, record=current)
         model.update(archived=archived, archived_at=utcnow() if archived else None,
                      archived_by=user if archived else None, version=version,
                      updated_at=utcnow(), updated_by=user).where(model.id == record.id).execute()
@@ -99,12 +100,11 @@ def set_archived(kind_key: str, record, user, archived: bool, reason: str = "", 
         current = model.get_by_id(record.id)
         if after is not None:
             after(current)
-        stats.record_changed(counted_in, stats.scope_of(current))
+        signals.record_changed.send(kind_key, record=current)
     return current
 
 
 def history(kind_key: str, record_id: int):
-    from crm.auth.models import User
     from peewee import JOIN
     return list(RecordChange.select(RecordChange, User).join(User, JOIN.LEFT_OUTER)
                 .where(RecordChange.kind == kind_key, RecordChange.record_id == record_id)

@@ -7,6 +7,7 @@ from crm.common.errors import ServiceError
 from crm.common.timeutil import utcnow
 from crm.db import db
 from crm.fieldwork import registry
+from crm.fieldwork.forms import ArchiveRecordForm
 from crm.fieldwork.models import RecordChange
 from crm.fieldwork.services import StaleRecord
 from crm.permissions import require
@@ -92,7 +93,6 @@ def post_edit(form, kind: str, record, update):
 
 
 def archive_or_restore(set_archived, record, endpoint: str, archive: bool):
-    from crm.fieldwork.forms import ArchiveRecordForm
     if archive:
         form = ArchiveRecordForm()
         if not form.validate_on_submit():

@@ -7,15 +7,17 @@ from datetime import date, timedelta
 from peewee import JOIN, SQL, Case, NodeList, fn
 
 from crm.auth.models import User
+from crm.common.numbers import arg_id, arg_page
 from crm.common.timeutil import local_today
 from crm.db import plain
 from crm.enterprises.models import Enterprise
 from crm.followups.models import DONE_SQL, OPEN, OPEN_SQL, PRIORITIES, STATUSES, FollowUp
+from crm.followups.services import ASSIGNEE_ROLES
 from crm.founding import stages
 from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
 from crm.permissions import scoped
-from crm.common.numbers import arg_id, arg_page
+from crm.visits.models import Visit
 
 PRIORITY_ORDER = Case(FollowUp.priority, (("high", 0), ("medium", 1)), 2)
 DUE_FILTERS = (("overdue", "已逾期"), ("today", "今天到期"), ("week", "本周到期"), ("later", "以后"))
@@ -128,7 +130,6 @@ class BoardRow:
 def board(actor, today: date | None = None, unit_ids=None) -> list[BoardRow]:
     """团队任务: per active 走访干部/主管 of the scope (and anyone else holding open tasks there):
     open, due this week (today to Sunday), overdue, done this month."""
-    from crm.followups.services import ASSIGNEE_ROLES
     today = today or local_today()
     end, start = week_end(today), month_start(today)
     # Two grouped queries, each read from its partial index alone (models.py): the open tasks by
@@ -256,3 +257,21 @@ def of_need(need_id: int):
 
 def status_label(key):
     return STATUSES.label(key)
+
+
+def firms_to_visit(user, limit=10):
+    """记录走访 from the home page, before any search: the firms of my open tasks (soonest due
+    first), then the firms I visited last — active files in my scope, each once."""
+    firms = (scoped(Enterprise, user)
+             .select(Enterprise.id, Enterprise.name, Enterprise.stage, OrgUnit.name.alias("unit"))
+             .join(OrgUnit, on=(Enterprise.org_unit == OrgUnit.id))
+             .where(Enterprise.archived == False))  # noqa: E712
+    task_ids = [r[0] for r in FollowUp.select(FollowUp.enterprise).where(
+        FollowUp.assignee == user.id, FollowUp.status.in_(OPEN), FollowUp.enterprise.is_null(False))
+        .order_by(FollowUp.due_on).limit(limit * 3).tuples()]
+    recent_ids = [r[0] for r in Visit.select(Visit.enterprise).where(Visit.created_by == user.id)
+                  .order_by(Visit.visited_on.desc(), Visit.id.desc()).limit(limit * 3).tuples()]
+    tasks = list(dict.fromkeys(task_ids))[:limit]
+    recent = [i for i in dict.fromkeys(recent_ids) if i not in tasks][:limit]
+    found = {e.id: e for e in firms.where(Enterprise.id.in_(tasks + recent or [0])).objects()}
+    return [found[i] for i in tasks if i in found], [found[i] for i in recent if i in found]

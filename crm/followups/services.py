@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from crm.auth.models import User
+from crm.common import signals
 from crm.common.errors import ServiceError
 from crm.common.text import clean
 from crm.common.timeutil import local_today, utcnow
 from crm.db import db
 from crm.enterprises.models import Enterprise
 from crm.fieldwork.models import RecordChange
+from crm.fieldwork.services import history as record_history
 from crm.followups.models import OPEN, PRIORITIES, STATUSES, FollowUp
+from crm.org.models import OrgUnit
 from crm.permissions import in_scope, scope_org_ids
 from crm.sync import services as submissions
 
@@ -47,7 +50,6 @@ def assignable_users(actor, enterprise: Enterprise | None = None):
     if actor.role == "staff":
         users = [actor]
     elif actor.role in ("supervisor", "admin"):
-        from crm.org.models import OrgUnit
         # What the pickers show (the unit beside each name) and the checks read: a district's
         # list has some 300 people.
         query = (User.select(User.id, User.username, User.name, User.role, User.active, User.org_unit,
@@ -113,7 +115,6 @@ def _check_common(due_on, priority, today):
 
 
 def _unit_of(task: Task, assignee: User):
-    from crm.org.models import OrgUnit
     if task.enterprise is not None:
         return task.enterprise.org_unit, task.enterprise.name
     unit = OrgUnit.get_by_id(task.org_unit_id) if task.org_unit_id else assignee.org_unit
@@ -343,6 +344,11 @@ def set_status(actor, fu: FollowUp, action: str, note: str = "", expected_versio
     return FollowUp.get_by_id(fu.id)
 
 
+@signals.visit_logged.connect
+def _visit_logged(_sender, visit=None, followup_id=None, user=None, **_):
+    complete_with_visit(followup_id, visit, user)
+
+
 def complete_with_visit(fu_id: int, visit, user) -> FollowUp | None:
     """Called inside the transaction that saves the visit logged from a follow-up: the
     follow-up is completed with the visit linked (unless it was closed meanwhile)."""
@@ -357,18 +363,21 @@ def complete_with_visit(fu_id: int, visit, user) -> FollowUp | None:
         return None
 
 
-def firm_moved(ent_id: int, unit_id: int) -> int:
+@signals.firm_moved.connect
+def firm_moved(_sender, ent_id: int, unit_id: int, **_) -> int:
     """A file moved to another unit takes its follow-ups along (they are scoped by its unit)."""
     return FollowUp.update(org_unit=unit_id).where(FollowUp.enterprise == ent_id).execute()
 
 
-def cancel_for_archived_file(ent_id: int, user, reason: str) -> int:
+@signals.firm_archived.connect
+def cancel_for_archived_file(_sender, ent_id: int, user, reason: str, **_) -> int:
     """Archiving a file cancels its open follow-ups (each with the reason in its history).
     Runs inside the archiving transaction; restoring the file does not reopen them."""
     return _close_all(FollowUp.enterprise == ent_id, user, "cancelled", f"档案已归档：{reason}")
 
 
-def complete_for_resolved_need(need_id: int, user, resolution: str) -> int:
+@signals.need_resolved.connect
+def complete_for_resolved_need(_sender, need_id: int, user, resolution: str, **_) -> int:
     """Resolving a need completes the open follow-ups made for it (in the same transaction)."""
     return _close_all(FollowUp.source_need == need_id, user, "done", f"需求已解决：{resolution}")
 
@@ -384,5 +393,4 @@ def _close_all(condition, user, status, note) -> int:
 
 
 def history(fu_id: int):
-    from crm.fieldwork.services import history as record_history
     return record_history(KIND, fu_id)

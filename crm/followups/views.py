@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from crm.auth.models import User
 from crm.common.errors import ServiceError
+from crm.common.numbers import arg_page, to_int
 from crm.common.redirects import safe_next
 from crm.common.timeutil import fmt_date, fmt_dt, local_today
 from crm.db import stream
@@ -17,13 +18,12 @@ from crm.followups import queries, services, suggestions
 from crm.followups.forms import AssignForm, EditForm, ReassignForm, StatusForm, SuggestionAssignForm
 from crm.followups.models import PRIORITIES, STATUSES, FollowUp
 from crm.founding import stages
+from crm.needs.models import Need
 from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
-from crm.needs.models import Need
-from crm.permissions import can, get_or_404, require, scoped, visible_org_units
+from crm.permissions import can, get_or_404, in_scope, require, scoped, visible_org_units
 from crm.sync import views as sync
 from crm.visits.kind import get_visit_or_404
-from crm.common.numbers import arg_page, to_int
 
 bp = Blueprint("followups", __name__)
 
@@ -59,7 +59,6 @@ def _assignee_choices(form, people):
 
 def _people_for(firms):
     """Those the current user may assign to who can see every one of `firms`."""
-    from crm.permissions import in_scope
     people = services.assignable_users(current_user)
     return [u for u in people if all(in_scope(u, f.org_unit) for f in firms)]
 

@@ -2,6 +2,7 @@
 import json
 from datetime import date
 
+from crm.common import signals
 from crm.common.errors import ServiceError
 from crm.common.timeutil import local_today, utcnow
 from crm.enterprises import fields
@@ -10,7 +11,6 @@ from crm.enterprises.services import normalise as normalise_file
 from crm.enterprises.services import validate as validate_file
 from crm.founding import stages
 from crm.founding.models import FoundingEvent
-from crm.stats import services as stats
 from crm.sync import services as submissions
 
 
@@ -98,7 +98,8 @@ def move(ent: Enterprise, to_stage: str, user, *, expected_from: str, occurred_o
         # The month's moves; the union's founding date; whether it counts as 已建会 in every year.
         founded = stages.stages_with_status("founded")
         dates = [occurred_on] + [d for d in changes.get("union_founded_on", ()) if d]
-        stats.firm_changed([ent.id], days=dates, all_years=(expected_from in founded) != (to_stage in founded))
+        signals.firms_changed.send("founding", ids=[ent.id], days=dates,
+                                   all_years=(expected_from in founded) != (to_stage in founded))
         return event
 
     return submissions.once_or_plain("stage", sent, user, build,

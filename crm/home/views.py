@@ -2,6 +2,9 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from crm.common.timeutil import local_today
+from crm.followups import queries as followups
+from crm.followups import suggestions
+from crm.followups.queries import DUE_FILTERS
 from crm.home.queries import recent_work, recently_changed, scope_summary
 from crm.permissions import can
 
@@ -17,8 +20,6 @@ TASKS_PER_GROUP = 10
 def index():
     """One home page per role: staff start with 我的任务; supervisors also see their team and
     what the suggestions propose; everyone sees the scope summary."""
-    from crm.followups import queries as followups
-    from crm.followups.queries import DUE_FILTERS
     today = local_today()
     summary = scope_summary(current_user)
     recent = recently_changed(current_user, summary["total"], limit=8)
@@ -28,7 +29,6 @@ def index():
         tasks = followups.my_buckets(current_user, today, per_bucket=TASKS_PER_GROUP)
         task_counts = followups.bucket_counts(current_user, today)
     team = followups.board(current_user, today) if current_user.role == "supervisor" else []
-    from crm.followups import suggestions
     suggested = suggestions.counts(current_user, today) if current_user.role == "supervisor" else None
     return render_template("home/index.html", summary=summary, recent=recent, work=work, tasks=tasks,
                            task_counts=task_counts, team=team, suggested=suggested, today=today,

@@ -9,16 +9,21 @@ from tempfile import SpooledTemporaryFile
 
 from flask import current_app
 
+from crm.audit import services as audit
+from crm.common import signals
 from crm.common.errors import ServiceError
 from crm.common.timeutil import utcnow
 from crm.db import db
-from crm.stats import services as stats
-from crm.enterprises import fields, services as ent_services
+from crm.enterprises import fields
+from crm.enterprises import services as ent_services
+from crm.enterprises.models import Enterprise
+from crm.fieldwork.ledger import FORMULA_START, xlsx_value
 from crm.founding import stages
 from crm.imports import reader
 from crm.imports.analyse import Analyser, Options
 from crm.imports.columns import BY_KEY
 from crm.imports.models import ImportBatch
+from crm.imports.reader import Formula
 from crm.permissions import in_scope
 
 PROGRESS_EVERY = 500
@@ -117,8 +122,6 @@ def rejected_xlsx(batch, user):
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font, PatternFill
 
-    from crm.fieldwork.ledger import FORMULA_START, xlsx_value
-    from crm.imports.reader import Formula
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("未导入的行")
     headers = headers_of(batch)
@@ -163,7 +166,7 @@ def commit(batch, user, valid_only=False, progress=None) -> ImportBatch:
     source = f"import:{batch.id}"
     counts = Counter()
     try:
-        with db.atomic(), stats.deferred():  # the aggregates are recomputed once, at the end
+        with db.atomic(), signals.batch():  # the aggregates are recomputed once, at the end
             for i, result in enumerate(analyser(batch, user), start=1):
                 counts[result.outcome] += 1
                 if result.outcome == "error" and not valid_only:
@@ -175,7 +178,6 @@ def commit(batch, user, valid_only=False, progress=None) -> ImportBatch:
                     ent_services.create_enterprise(values, user, contact=result.contact,
                                                    initial_stage=result.stage or stages.FIRST, source=source)
                 elif result.outcome == "update":
-                    from crm.enterprises.models import Enterprise
                     current = Enterprise.get_by_id(result.existing_id)
                     ent_services.update_enterprise(current.id, result.changes, user, current.version, source=source)
                 if progress is not None and i % PROGRESS_EVERY == 0:
@@ -191,7 +193,6 @@ def commit(batch, user, valid_only=False, progress=None) -> ImportBatch:
             ImportBatch.id == batch.id, ImportBatch.status != "committed").execute()
         raise
     done = ImportBatch.get_by_id(batch.id)
-    from crm.audit import services as audit
     audit.record("import", user=user, target=("import_batch", batch.id),
                  detail=f"{done.file_name}：{done.status}，新建 {done.created}，更新 {done.updated}，"
                         f"出错 {done.errors}")

@@ -10,9 +10,11 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from crm.audit import services as audit
 from crm.auth.models import User
 from crm.common.errors import ServiceError
-from crm.imports import services
+from crm.db import db
+from crm.imports import reader, services
 from crm.imports.analyse import OUTCOMES
 from crm.imports.columns import COLUMNS
 from crm.imports.forms import CommitForm, UploadForm
@@ -85,7 +87,6 @@ def mapping(batch_id):
             flash(str(exc), "error")
         else:
             return redirect(url_for(".show", batch_id=batch.id))
-    from crm.imports import reader
     try:
         sample = reader.text_sample(services.stored_file(batch), batch.header_row)
     except ServiceError as exc:
@@ -143,7 +144,6 @@ def rejected(batch_id):
         flash(str(exc), "error")
         return redirect(url_for(".show", batch_id=batch.id))
     name = f"未导入的行-{Path(batch.file_name).stem}.xlsx"
-    from crm.audit import services as audit
     audit.record("export", target=("import_batch", batch.id), detail=f"未导入的行：{batch.file_name}")
     return Response(iter(lambda: out.read(64 * 1024), b""),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -188,7 +188,6 @@ def _progress(batch):
 def _run(app, batch_id, user_id, valid_only):
     """The import in a thread with its own connection; progress goes to a small file (the import's
     own transaction is not visible to the page that polls)."""
-    from crm.db import db
     with app.app_context():
         db.connect(reuse_if_open=True)
         path = _progress_file(batch_id)

@@ -1,10 +1,13 @@
+from peewee import fn
+
 from crm.common.timeutil import fmt_date
 from crm.enterprises.models import Enterprise
 from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVELS, PARTNERS, POINT_KINDS,
                                    SERVICES, TARGET_GROUPS, labels)
 from crm.fieldwork.registry import Kind, register
 from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers, OutreachPoint
-from crm.permissions import get_or_404
+from crm.org.models import OrgUnit
+from crm.permissions import get_or_404, in_scope, scoped
 
 
 def get_meeting_or_404(record_id, user) -> Meeting:
@@ -44,6 +47,41 @@ def point_snapshot(p: OutreachPoint) -> dict:
             "常见群体": labels(TARGET_GROUPS, p.target_groups), "备注": p.notes}
 
 
-KIND = register(Kind("meeting", "沟通会", Meeting, get_meeting_or_404, "meetings.show", snapshot))
+def timeline_keys(ent_id):
+    return (Meeting.select(Meeting.id, Meeting.held_on, Meeting.created_at).join(MeetingEnterprise)
+            .where(MeetingEnterprise.enterprise == ent_id, Meeting.archived == False).tuples())  # noqa: E712
+
+
+def timeline_items(ent, user, ids):
+    out = {}
+    for m in Meeting.select(Meeting, OrgUnit).join(OrgUnit).where(Meeting.id.in_(ids)):
+        visible = in_scope(user, m.org_unit)
+        title = f"{MEETING_KINDS.label(m.kind)}（{MEETING_LEVELS.label(m.level)}）"
+        if not visible:  # a meeting of a unit outside the reader's scope: that it happened, no more
+            out[m.id] = {"title": title, "detail": "", "who": m.org_unit.name, "endpoint": None, "args": {}}
+            continue
+        title += f"：{m.title}" if m.title else ""
+        out[m.id] = {"title": title, "detail": f"{m.org_unit.name} · {m.venue}".rstrip(" ·") +
+                     (f" · 参加 {m.attendees} 人" if m.attendees else ""),
+                     "who": m.org_unit.name, "endpoint": "meetings.show", "args": {"record_id": m.id}}
+    return out
+
+
+def contact_days(ent_ids):
+    return (MeetingEnterprise.select(MeetingEnterprise.enterprise, fn.MAX(Meeting.held_on))
+            .join(Meeting).where(MeetingEnterprise.enterprise.in_(ent_ids), Meeting.archived == False)  # noqa: E712
+            .group_by(MeetingEnterprise.enterprise).tuples())
+
+
+def recent(user, limit, among_latest=None):
+    """The 沟通会 the user recorded, newest first."""
+    query = (scoped(Meeting, user).where(Meeting.created_by == user.id, Meeting.archived == False)  # noqa: E712
+             .order_by(Meeting.held_on.desc(), Meeting.id.desc()).limit(limit))
+    return [(r.held_on, "沟通会", MEETING_KINDS.label(r.kind) + (f"：{r.title or r.venue}" if (r.title or r.venue) else ""), "meetings.show", r.id) for r in query]
+
+
+KIND = register(Kind("meeting", "沟通会", Meeting, get_meeting_or_404, "meetings.show", snapshot,
+                     timeline_label="沟通会", timeline_keys=timeline_keys, timeline_items=timeline_items,
+                     contact_days=contact_days, recent=recent))
 POINT = register(Kind("point", "固定点位", OutreachPoint, get_point_or_404, "meetings.point_show",
                       point_snapshot))

@@ -2,6 +2,7 @@ from peewee import CharField, DateField, ForeignKeyField, TextField
 
 from crm.auth.models import User
 from crm.enterprises.models import Enterprise
+from crm.fieldwork.choices import NEED_CATEGORIES, NEED_STATUSES
 from crm.fieldwork.models import FieldWorkRecord
 from crm.meetings.models import Meeting
 from crm.org.models import OrgUnit
@@ -27,10 +28,8 @@ class Need(FieldWorkRecord):
 
     @property
     def status_label(self):
-        from crm.fieldwork.choices import NEED_STATUSES
         return NEED_STATUSES.label(self.status)
 
     @property
     def category_label(self):
-        from crm.fieldwork.choices import NEED_CATEGORIES
         return NEED_CATEGORIES.label(self.category)

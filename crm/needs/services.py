@@ -1,4 +1,5 @@
 """企业需求意见: raised at a visit or a meeting, then worked until resolved."""
+from crm.common import signals
 from crm.common.errors import ServiceError
 from crm.common.timeutil import local_today
 from crm.fieldwork import services as records
@@ -45,8 +46,7 @@ def update_need(need: Need, data: dict, user, expected_version: int) -> Need:
         Need.update(status=status, category=category, detail=detail, resolution=resolution,
                     resolved_on=resolved_on, resolved_by=resolved_by).where(Need.id == current.id).execute()
         if status == "resolved" and current.status != "resolved":
-            from crm.followups.services import complete_for_resolved_need
-            complete_for_resolved_need(current.id, user, resolution)
+            signals.need_resolved.send("need", need_id=current.id, user=user, resolution=resolution)
 
     mine = {"类别": NEED_CATEGORIES.label(category), "说明": detail,
             "状态": NEED_STATUSES.label(status), "解决情况": resolution}

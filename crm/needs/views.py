@@ -5,9 +5,12 @@ from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date
 from crm.db import stream
-from crm.fieldwork import ledger, services as records, views as fw
+from crm.fieldwork import ledger
+from crm.fieldwork import services as records
+from crm.fieldwork import views as fw
 from crm.fieldwork.choices import NEED_CATEGORIES, NEED_STATUSES
 from crm.fieldwork.forms import ArchiveRecordForm
+from crm.followups.queries import of_need
 from crm.needs import queries, services
 from crm.needs.forms import NeedForm
 from crm.needs.kind import get_need_or_404
@@ -86,7 +89,6 @@ def show(record_id):
 
 
 def _followups(need_id):
-    from crm.followups.queries import of_need
     return of_need(need_id)
 
 

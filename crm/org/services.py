@@ -2,6 +2,7 @@
 import csv
 from pathlib import Path
 
+from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.text import safe_text
 from crm.db import db
@@ -69,7 +70,6 @@ def move_unit(unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
 def set_active(unit: OrgUnit, active: bool) -> OrgUnit:
     """Deactivating hides a unit from pickers; its files and users stay where they are.
     A unit whose subtree still has active units or users cannot be deactivated."""
-    from crm.auth.models import User
     if not active:
         if unit.parent_id is None:
             raise ServiceError("不能停用顶级单位", "active")

@@ -16,8 +16,11 @@ from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from crm.common.errors import ServiceError
-from crm.photos.models import Photo
 from crm.common.text import safe_text
+from crm.db import db
+from crm.fieldwork import registry
+from crm.fieldwork.models import RecordChange
+from crm.photos.models import Photo
 
 MAX_BYTES = 10 * 1024 * 1024
 FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}  # MPO: a phone camera's multi-picture JPEG
@@ -215,12 +218,9 @@ def of_many(kind: str, record_ids) -> dict:
 
 def remove(photo: Photo, user):
     """Photos are archived, not deleted: the file stays for the record's history."""
-    from crm.db import db
-    from crm.fieldwork.models import RecordChange
     with db.atomic():
         Photo.update(archived=True).where(Photo.id == photo.id).execute()
         if photo.kind:
-            from crm.fieldwork import registry
             version = registry.get(photo.kind).model.get_by_id(photo.record_id).version
             RecordChange.create(kind=photo.kind, record_id=photo.record_id, user=user, version=version,
                                 field="照片", old_value=photo.original_name, new_value="（已移除）")

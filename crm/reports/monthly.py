@@ -6,6 +6,7 @@ from datetime import date
 
 from peewee import JOIN
 
+from crm.auth.models import User
 from crm.compliance import calendar as cal
 from crm.compliance.evaluate import Evaluator, district_unit, town_units
 from crm.enterprises.models import Enterprise
@@ -124,7 +125,6 @@ def _rank(rows):
 
 def _moves(scope, period, limit=None):
     """The moves of the month in the scope, in date order (the first `limit`)."""
-    from crm.auth.models import User
     units = subtree_ids(scope)
     query = (FoundingEvent.select(FoundingEvent.occurred_on, Enterprise.name, OrgUnit.name,
                                   FoundingEvent.from_stage, FoundingEvent.to_stage, User.name, FoundingEvent.note)

@@ -3,6 +3,7 @@ Reads fall back to the default; every change is logged with who made it."""
 from dataclasses import dataclass
 
 from crm.common.errors import ServiceError
+from crm.common.log import log
 from crm.common.timeutil import utcnow
 from crm.db import db
 from crm.settings.models import Setting
@@ -75,7 +76,6 @@ def save(changes: dict, user) -> list[str]:
             if not updated:
                 Setting.create(key=d.key, value=str(value), updated_by=user)
     if changed:
-        from crm.common.log import log
         log.info("settings changed by=%s %s", user.username,
                  ", ".join(f"{d.key}={v}" for d, v in changed))
     return [d.label for d, _ in changed]

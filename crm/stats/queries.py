@@ -5,6 +5,8 @@ from collections import Counter, defaultdict
 from peewee import fn
 
 from crm.db import plain
+from crm.org.models import OrgUnit
+from crm.permissions import scope_org_ids
 from crm.stats import facts, services
 from crm.stats.models import StageStay, UnitStat
 
@@ -78,8 +80,6 @@ def present(unit_ids) -> Counter:
 
 def scope_present(user, unit_ids=None) -> Counter:
     """present() of the user's scope (every unit for an admin), or of `unit_ids` when given."""
-    from crm.org.models import OrgUnit
-    from crm.permissions import scope_org_ids
     units = unit_ids if unit_ids is not None else scope_org_ids(user)
     return present(units if units is not None else OrgUnit.select(OrgUnit.id))
 

@@ -16,14 +16,17 @@ import contextvars
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from contextlib import contextmanager
 from datetime import date
 
+from crm.common import signals
+from crm.common.timeutil import local_today
 from crm.db import db, is_postgres
 from crm.enterprises.models import Enterprise
+from crm.meetings.models import Meeting, MeetingEnterprise
 from crm.org.models import OrgUnit
 from crm.stats import facts
 from crm.stats.models import FirmStat, StageStay, UnitStat
+from crm.visits.models import Visit
 
 PRESENT = facts.PRESENT
 READY = "ready"
@@ -135,9 +138,6 @@ def rebuild(years: Iterable | None = None):
     """Recompute every aggregate (after loading records by other means than the app): the present
     state of every unit and the given years (default: the years any visit or meeting is dated in,
     up to this one)."""
-    from crm.common.timeutil import local_today
-    from crm.meetings.models import Meeting
-    from crm.visits.models import Visit
     if years is None:
         this_year = local_today().year
         firsts = [facts.as_date(q.scalar()) for q in (Visit.select(Visit.visited_on).order_by(Visit.visited_on),
@@ -161,25 +161,31 @@ class Pending:
     def __init__(self):
         self.firms = defaultdict(set)   # firm id → years, ALL, ("since", year)
         self.records = Counter()        # (unit, month, metric) → difference
+        self.before = {}                # (kind, record id) → its scope before the change
+        self.depth = 0                  # nested signals.batch() blocks
 
     def __bool__(self):
         return bool(self.firms or self.records)
 
 
-@contextmanager
-def deferred():
-    """Collect what the writes inside change and apply it once, at the end (inside the caller's
-    transaction): an import of many rows, or a visit whose founding move also reports a change."""
-    if _pending.get() is not None:
-        yield
-        return
-    pending = Pending()
-    token = _pending.set(pending)
-    try:
-        yield
-    finally:
-        _pending.reset(token)
-    _apply(pending)
+def _batch_began(_sender, **_):
+    """signals.batch(): collect what the writes inside change and apply it once, at the end
+    (inside the caller's transaction): an import of many rows, or a visit whose founding move also
+    reports a change."""
+    pending = _pending.get()
+    if pending is None:
+        pending = Pending()
+        _pending.set(pending)
+    pending.depth += 1
+
+
+def _batch_ended(_sender, ok=True, **_):
+    pending = _pending.get()
+    pending.depth -= 1
+    if pending.depth == 0:
+        _pending.set(None)
+        if ok:
+            _apply(pending)
 
 
 def _collect(fill_in):
@@ -213,7 +219,6 @@ def scope_of(record) -> dict:
     """What a field-work record counts in, read before and after a change: its own contribution
     (a meeting, training or activity), the firms whose figures it is part of (a visit's firm, the
     firms that took part in a meeting) and its day."""
-    from crm.meetings.models import Meeting, MeetingEnterprise
     if record is None:
         return {}
     day = getattr(record, "visited_on", None) or getattr(record, "held_on", None)
@@ -315,3 +320,28 @@ def _apply(pending: Pending):
                 stay_rows.update({(unit_id, s, d): n for (s, d), n in facts.stay_counts(values).items()})
                 FirmStat.insert(enterprise=ent, cell=cell, org_unit=unit_id, data=encoded).execute()
     _add(unit_rows, stay_rows)
+
+
+# ---- the writes' signals -------------------------------------------------------------------------
+
+def _firms_changed(_sender, ids=(), days=(), all_years=False, since=None, **_):
+    firm_changed(ids, days=days, all_years=all_years, since=since)
+
+
+def _record_changing(kind, record=None, **_):
+    pending = _pending.get()
+    if pending is not None:
+        pending.before[(kind, record.id)] = scope_of(record)
+
+
+def _record_changed(kind, record=None, **_):
+    pending = _pending.get()
+    before = pending.before.pop((kind, record.id), {}) if pending is not None else {}
+    record_changed(before, scope_of(record))
+
+
+signals.batch_began.connect(_batch_began)
+signals.batch_ended.connect(_batch_ended)
+signals.firms_changed.connect(_firms_changed)
+signals.record_changing.connect(_record_changing)
+signals.record_changed.connect(_record_changed)

@@ -5,7 +5,7 @@ from crm.enterprises.models import Enterprise
 from crm.fieldwork.choices import TRAINING_CATEGORIES
 from crm.fieldwork.registry import Kind, register
 from crm.org.models import OrgUnit
-from crm.permissions import get_or_404
+from crm.permissions import get_or_404, in_scope, scoped
 from crm.trainings.models import Training, TrainingEnterprise
 
 
@@ -41,4 +41,31 @@ def snapshot(t: Training) -> dict:
             "参训人数": str(t.participants), "内容摘要": t.summary}
 
 
-KIND = register(Kind("training", "培训", Training, get_training_or_404, "trainings.show", snapshot))
+def timeline_keys(ent_id):
+    return (Training.select(Training.id, Training.held_on, Training.created_at).join(TrainingEnterprise)
+            .where(TrainingEnterprise.enterprise == ent_id, Training.archived == False).tuples())  # noqa: E712
+
+
+def timeline_items(ent, user, ids):
+    out = {}
+    for t in Training.select(Training, OrgUnit).join(OrgUnit).where(Training.id.in_(ids)):
+        if not in_scope(user, t.org_unit):
+            out[t.id] = {"title": TRAINING_CATEGORIES.label(t.category) + "培训", "who": t.org_unit.name,
+                         "endpoint": None, "args": {}}
+            continue
+        out[t.id] = {"title": f"{t.title}（{TRAINING_CATEGORIES.label(t.category)}）",
+                     "detail": f"参训 {t.participants} 人" + (f" · 授课：{t.trainer}" if t.trainer else ""),
+                     "who": t.org_unit.name, "endpoint": "trainings.show", "args": {"record_id": t.id}}
+    return out
+
+
+def recent(user, limit, among_latest=None):
+    """The 培训 the user recorded, newest first."""
+    query = (scoped(Training, user).where(Training.created_by == user.id, Training.archived == False)  # noqa: E712
+             .order_by(Training.held_on.desc(), Training.id.desc()).limit(limit))
+    return [(r.held_on, "培训", r.title, "trainings.show", r.id) for r in query]
+
+
+KIND = register(Kind("training", "培训", Training, get_training_or_404, "trainings.show", snapshot,
+                     timeline_label="培训", timeline_keys=timeline_keys, timeline_items=timeline_items,
+                     recent=recent))

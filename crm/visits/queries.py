@@ -3,7 +3,6 @@ enterprise is)."""
 from crm.auth.models import User
 from crm.enterprises.models import Enterprise
 from crm.fieldwork.ledger import LedgerArgs
-from crm.followups.models import OPEN, FollowUp
 from crm.org.models import OrgUnit
 from crm.permissions import scoped
 from crm.visits.models import Visit, VisitComment, VisitVisitor
@@ -90,21 +89,3 @@ def recent_by(user, limit=8):
 def comments(visit):
     return list(VisitComment.select(VisitComment, User).join(User)
                 .where(VisitComment.visit == visit.id).order_by(VisitComment.at))
-
-
-def firms_to_visit(user, limit=10):
-    """记录走访 from the home page, before any search: the firms of my open tasks (soonest due
-    first), then the firms I visited last — active files in my scope, each once."""
-    firms = (scoped(Enterprise, user)
-             .select(Enterprise.id, Enterprise.name, Enterprise.stage, OrgUnit.name.alias("unit"))
-             .join(OrgUnit, on=(Enterprise.org_unit == OrgUnit.id))
-             .where(Enterprise.archived == False))  # noqa: E712
-    task_ids = [r[0] for r in FollowUp.select(FollowUp.enterprise).where(
-        FollowUp.assignee == user.id, FollowUp.status.in_(OPEN), FollowUp.enterprise.is_null(False))
-        .order_by(FollowUp.due_on).limit(limit * 3).tuples()]
-    recent_ids = [r[0] for r in Visit.select(Visit.enterprise).where(Visit.created_by == user.id)
-                  .order_by(Visit.visited_on.desc(), Visit.id.desc()).limit(limit * 3).tuples()]
-    tasks = list(dict.fromkeys(task_ids))[:limit]
-    recent = [i for i in dict.fromkeys(recent_ids) if i not in tasks][:limit]
-    found = {e.id: e for e in firms.where(Enterprise.id.in_(tasks + recent or [0])).objects()}
-    return [found[i] for i in tasks if i in found], [found[i] for i in recent if i in found]

@@ -1,5 +1,7 @@
 """走访记录: logging a visit (with its needs, photos, contact and an optional stage move, in one
 transaction, once per form key), editing it, archiving it, commenting on it."""
+from crm.auth.models import User
+from crm.common import signals
 from crm.common.errors import ServiceError
 from crm.common.text import clean
 from crm.common.timeutil import local_today, utcnow
@@ -74,7 +76,8 @@ def _unit_now(ent_id: int) -> int:
     return query.tuples().get()[0]
 
 
-def firm_moved(ent_id: int, unit_id: int) -> int:
+@signals.firm_moved.connect
+def firm_moved(_sender, ent_id: int, unit_id: int, **_) -> int:
     """A file moved to another unit takes its visits along (in the moving transaction)."""
     return Visit.update(org_unit=unit_id).where(Visit.enterprise == ent_id).execute()
 
@@ -106,8 +109,7 @@ def create_visit(ent: Enterprise, data: dict, user, form_key: str, allowed_visit
         evidence = f"走访记录：{data['visited_on'].isoformat()} {VISIT_KINDS.label(data['kind'])}"
         contact.contacted([ent.id], data["visited_on"], user, "visit", visit.id, evidence)
         if followup_id is not None:
-            from crm.followups.services import complete_with_visit
-            complete_with_visit(followup_id, visit, user)
+            signals.visit_logged.send("visit", visit=visit, followup_id=followup_id, user=user)
         if move_to:
             current = Enterprise.get_by_id(ent.id)
             if current.stage != move_to:
@@ -140,7 +142,6 @@ def update_visit(visit: Visit, data: dict, user, expected_version: int, allowed_
 
 
 def _names(user_ids) -> str:
-    from crm.auth.models import User
     names = dict(User.select(User.id, User.name).where(User.id.in_(list(user_ids))).tuples())
     return "、".join(names.get(u, "") for u in dict.fromkeys(user_ids))
 

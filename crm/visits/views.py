@@ -5,11 +5,19 @@ from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date, fmt_dt, local_now, local_today
 from crm.db import stream_batches
+from crm.enterprises.queries import lookup
 from crm.enterprises.views import get_enterprise_or_404
-from crm.fieldwork import ledger, services as records, views as fw
+from crm.fieldwork import ledger
+from crm.fieldwork import services as records
+from crm.fieldwork import views as fw
 from crm.fieldwork.choices import NEED_CATEGORIES, VISIT_KINDS, VISIT_PURPOSES, labels
 from crm.fieldwork.forms import ArchiveRecordForm
+from crm.followups import queries as followup_queries
+from crm.followups.models import OPEN, FollowUp
+from crm.followups.queries import of_visit
+from crm.followups.services import can_work
 from crm.needs.models import Need
+from crm.org.models import OrgUnit
 from crm.permissions import get_or_404, require, scoped, visible_org_units
 from crm.photos import services as photos
 from crm.visits import queries, services
@@ -32,10 +40,9 @@ def pick():
     """记录走访 from the home page: find the firm (or take one from my tasks or my last visits),
     then one tap opens its visit form."""
     require("edit_records")
-    from crm.enterprises.queries import lookup
     q = (request.args.get("q") or "").strip()[:100]
     found = lookup(current_user, q, limit=30) if q else None
-    tasks, recent = ([], []) if q else queries.firms_to_visit(current_user)
+    tasks, recent = ([], []) if q else followup_queries.firms_to_visit(current_user)
     return render_template("visits/pick.html", q=q, found=found, tasks=tasks, recent=recent)
 
 
@@ -89,8 +96,6 @@ def _followup_to_complete(ent):
     """The follow-up saving this visit completes: ?followup=ID on the way in (记录走访 on a task),
     the ticked box on the way back; opened from the file, the user's own soonest open task for
     this firm is offered (ticked). None when there is none the user may complete."""
-    from crm.followups.models import OPEN, FollowUp
-    from crm.followups.services import can_work
     raw = request.form.get("followup_id") if request.method == "POST" else request.args.get("followup")
     if not raw:
         if request.method == "POST":
@@ -112,7 +117,6 @@ def _say_if_completed(followup, visit):
     meanwhile is left as it is, and the user is told)."""
     if followup is None:
         return
-    from crm.followups.models import FollowUp
     fu = FollowUp.get_by_id(followup.id)
     if fu.status == "done" and fu.completed_visit_id == visit.id:
         flash(f"跟进任务“{fu.title}”已完成", "success")
@@ -127,7 +131,6 @@ def show(record_id):
     visit = get_visit_or_404(record_id, current_user)
     names = queries.visitors_of([visit.id]).get(visit.id, [])
     needs = list(Need.select().where(Need.visit == visit.id).order_by(Need.id))
-    from crm.followups.queries import of_visit
     followups_done, followups_made = of_visit(visit.id)
     return render_template("visits/show.html", visit=visit, ent=visit.enterprise, visitors=names,
                            needs=needs, comments=queries.comments(visit), followups_done=followups_done,
@@ -214,7 +217,6 @@ COLUMNS = [("走访日期", 12), ("时间", 8), ("企业名称", 36), ("所属�
 @bp.route("/visits/export.xlsx")
 @login_required
 def export():
-    from crm.org.models import OrgUnit
     args = _args()
     query = queries.with_firms(queries.ledger(current_user, args))
 

@@ -1,5 +1,5 @@
 """The app factory: configuration, the database, the web layer (request class, headers, CSRF,
-templates, error pages), every blueprint, the `crm` commands."""
+templates, error pages) and every blueprint. crm.create_app adds the `crm` commands."""
 import logging
 
 from flask import Flask
@@ -8,12 +8,12 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
-from crm import cli, db
+from crm import db
 from crm.auth.views import login_manager
 from crm.common.numbers import IdConverter
 from crm.resources import INSTANCE_DIR, TEMPLATES_DIR
 from crm.sync import views as sync
-from crm.web import errors, headers, templating
+from crm.web import errors, headers, templating, wiring
 from crm.web.blueprints import BLUEPRINTS
 from crm.web.requests import CleanRequest
 
@@ -46,5 +46,4 @@ def build(config=None, **overrides) -> Flask:
     sync.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
-    cli.register(app)
     return app

@@ -5,6 +5,9 @@ from markupsafe import Markup
 from crm import permissions
 from crm.auth.second_factor import ISSUER
 from crm.common import timeutil
+from crm.enterprises import fields
+from crm.followups.queries import nav_counts
+from crm.founding import stages
 
 
 def mask_phone(phone: str) -> str:
@@ -58,7 +61,6 @@ def nav_tasks():
     if not getattr(current_user, "is_authenticated", False) or not permissions.can("edit_records"):
         return None
     if "nav_tasks" not in g:
-        from crm.followups.queries import nav_counts
         g.nav_tasks = nav_counts(current_user)
     return g.nav_tasks
 
@@ -83,8 +85,6 @@ def init_app(app):
 
 
 def _register_labels(app):
-    from crm.enterprises import fields
-    from crm.founding import stages
     app.jinja_env.globals["field_label"] = fields.label
     app.jinja_env.globals["field_display"] = fields.display
     app.jinja_env.globals["stage_label"] = stages.label

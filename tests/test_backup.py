@@ -286,7 +286,7 @@ def loads(monkeypatch):
     def spy(pg, dump, source, target, *args, **kwargs):
         seen.append((pg.dbname, source, target))
         return real(pg, dump, source, target, *args, **kwargs)
-    monkeypatch.setattr(backup, "_pg_load", spy)
+    monkeypatch.setattr(pg_restore, "load", spy)
     return seen
 
 

@@ -8,7 +8,8 @@ one scoping helper) → kernel (what every field-work kind shares, photos) → k
 meetings, trainings, activities, needs) → work (follow-ups, aggregates, compliance, dashboard,
 reports, home, imports, charts) → web (every feature's views, the web layer, admin pages) →
 outer (the command line, the demo data, backup and restore, the models' list, the package).
-A feature's views sit in the web layer: a page may show what any feature below offers."""
+A feature's views (and the field-work kernel's declared pages) sit in the web layer: a page may
+show what any feature below offers."""
 import ast
 import re
 from pathlib import Path
@@ -22,14 +23,14 @@ LAYERS = [
     ("kernel", [r"crm\.fieldwork(\..*)?", r"crm\.photos(\..*)?"]),
     ("kinds", [r"crm\.(visits|meetings|trainings|activities|needs)(\..*)?"]),
     ("work", [r"crm\.(followups|stats|compliance|dashboard|reports|home|imports|charts)(\..*)?"]),
-    ("web", [r"crm\.[a-z_]+\.views", r"crm\.web(\..*)?", r"crm\.admin(\..*)?"]),
+    ("web", [r"crm\.[a-z_]+\.(views|pages)", r"crm\.web(\..*)?", r"crm\.admin(\..*)?"]),
     ("outer", [r"crm\.cli(\..*)?", r"crm\.demo(\..*)?", r"crm\.ops(\..*)?", r"crm\.models", r"crm"]),
 ]
 MAX_LOCAL = 10
 
 
 def layer_of(module: str):
-    if re.fullmatch(r"crm\.[a-z_]+\.views", module):
+    if re.fullmatch(r"crm\.[a-z_]+\.(views|pages)", module):
         return 6
     for i, (_, patterns) in enumerate(LAYERS):
         if any(re.fullmatch(p, module) for p in patterns):

@@ -1,8 +1,6 @@
 from peewee import CharField, DateField, ForeignKeyField, IntegerField, TextField
 
-from crm.db import BaseModel
-from crm.enterprises.models import Enterprise
-from crm.fieldwork.models import FieldWorkRecord
+from crm.fieldwork.models import FieldWorkRecord, link_table
 from crm.meetings.models import OutreachPoint
 from crm.org.models import OrgUnit
 
@@ -25,9 +23,5 @@ class ServiceActivity(FieldWorkRecord):
         indexes = ((("org_unit", "held_on"), False),)
 
 
-class ActivityEnterprise(BaseModel):
-    activity = ForeignKeyField(ServiceActivity, backref="enterprise_rows", on_delete="CASCADE")
-    enterprise = ForeignKeyField(Enterprise, backref="+", on_delete="RESTRICT", index=True)
-
-    class Meta:
-        indexes = ((("activity", "enterprise"), True),)
+ActivityEnterprise = link_table("ActivityEnterprise", ServiceActivity, "activity",
+                                "An enterprise the activity served.")

@@ -19,18 +19,12 @@ def scoped_activities(user):
 
 
 def ledger(user, a: LedgerArgs):
-    query = scoped_activities(user).where(ServiceActivity.archived == (a.archived == "1"))
-    units = a.unit_ids()
-    if units is not None:
-        query = query.where(ServiceActivity.org_unit.in_(units))
-    query = a.dates(query, ServiceActivity.held_on)
+    query = a.filter(scoped_activities(user), ServiceActivity, ServiceActivity.held_on)
     if a.kind:  # several services in one column: ",haircut,cooling,"
         query = query.where(ServiceActivity.services.contains(f",{a.kind},"))
     if a.group:
         query = query.where(ServiceActivity.target_groups.contains(f",{a.group},"))
-    if a.staff:
-        query = query.where(ServiceActivity.created_by == a.staff)
-    return query.order_by(ServiceActivity.held_on.desc(), ServiceActivity.id.desc())
+    return query
 
 
 def point_choices(user, include=None):

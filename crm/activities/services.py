@@ -4,18 +4,15 @@ photos, in one transaction, once per form key), editing it against its version, 
 Like a training, an activity is not a contact: it moves no founding stage and no last-contact
 date. It shows on each served enterprise's timeline through ActivityEnterprise; its new members
 count in the recruitment figures."""
-from crm.activities.kind import snapshot
 from crm.activities.models import ActivityEnterprise, ServiceActivity
 from crm.common.errors import ServiceError
 from crm.common.text import clean
-from crm.common.timeutil import utcnow
 from crm.fieldwork import services as records
 from crm.fieldwork.choices import PARTNERS, SERVICES, TARGET_GROUPS, join_keys
-from crm.fieldwork.inputs import check_date, count, enterprise_names, org_unit_id, served_ids
-from crm.fieldwork.links import set_links
+from crm.fieldwork.inputs import check_date, count, org_unit_id, served_ids
+from crm.fieldwork.links import linked_ids
 from crm.meetings.models import OutreachPoint
 from crm.permissions import scoped
-from crm.photos import services as photos
 
 
 def _keys(values, choices, message, field):
@@ -61,36 +58,13 @@ def _values(data: dict, user, keep_unit=None, keep_point=None) -> dict:
 
 def create_activity(data: dict, user, form_key: str):
     """Returns (activity, created). `created` is False when this form key was already saved."""
-    sent = records.sent_of(form_key, data)
-    values = _values(data, user)
-    ent_ids = served_ids(data.get("enterprise_ids"), user)
-
-    def build():
-        now = utcnow()
-        activity = ServiceActivity.create(form_key=sent.key, created_by=user, updated_by=user,
-                                          created_at=now, updated_at=now, **values)
-        set_links(ActivityEnterprise.activity, activity.id, ent_ids)
-        photos.attach("activity", activity.id, sent.key, user)
-        return activity
-
-    return records.create_once("activity", sent, user, build)
+    return records.create_linked("activity", ActivityEnterprise.activity, records.sent_of(form_key, data), user,
+                                 _values(data, user), served_ids(data.get("enterprise_ids"), user))
 
 
 def update_activity(activity: ServiceActivity, data: dict, user, expected_version: int) -> ServiceActivity:
     """Raises records.StaleRecord when the activity changed since `expected_version`."""
-    current_ids = [r.enterprise_id for r in ActivityEnterprise.select(ActivityEnterprise.enterprise)
-                   .where(ActivityEnterprise.activity == activity.id)]
-    values = _values(data, user, keep_unit=activity.org_unit_id, keep_point=activity.point_id)
-    ent_ids = served_ids(data.get("enterprise_ids"), user, keep=current_ids)
-
-    def apply(current):
-        ServiceActivity.update(**values).where(ServiceActivity.id == current.id).execute()
-        set_links(ActivityEnterprise.activity, current.id, ent_ids)
-
-    mine = snapshot(ServiceActivity(id=None, **values))
-    mine["服务企业"] = enterprise_names(ent_ids)
-    return records.save_edit("activity", activity.id, user, expected_version, apply, mine)
-
-
-def set_archived(activity: ServiceActivity, user, archived: bool, reason: str = "") -> ServiceActivity:
-    return records.set_archived("activity", activity, user, archived, reason)
+    current_ids = linked_ids(ActivityEnterprise.activity, activity.id)
+    return records.update_linked("activity", ActivityEnterprise.activity, activity, user, expected_version,
+                                 _values(data, user, keep_unit=activity.org_unit_id, keep_point=activity.point_id),
+                                 served_ids(data.get("enterprise_ids"), user, keep=current_ids))

@@ -73,6 +73,18 @@ class LedgerArgs:
             query = query.where(column <= self.date_to)
         return query
 
+    def filter(self, query, model, day):
+        """What every kind's ledger filters by: archived or not, the unit and those below it, the
+        dates (of `day`), who recorded it; newest first."""
+        query = query.where(model.archived == (self.archived == "1"))
+        units = self.unit_ids()
+        if units is not None:
+            query = query.where(model.org_unit.in_(units))
+        query = self.dates(query, day)
+        if self.staff:
+            query = query.where(model.created_by == self.staff)
+        return query.order_by(day.desc(), model.id.desc())
+
 
 @dataclass
 class LedgerPage:

@@ -4,6 +4,7 @@ from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Inte
 from crm.auth.models import User
 from crm.common.timeutil import utcnow
 from crm.db import BaseModel
+from crm.enterprises.models import Enterprise
 
 
 class FieldWorkRecord(BaseModel):
@@ -37,3 +38,15 @@ class RecordChange(BaseModel):
 
     class Meta:
         indexes = ((("kind", "record_id", "at"), False),)
+
+
+def link_table(class_name: str, record, field: str, doc: str = ""):
+    """The table naming the enterprises a kind's records serve or include: one row per record
+    and enterprise (`field` points at the record, deleted with it)."""
+    class Meta:
+        indexes = (((field, "enterprise"), True),)
+
+    return type(class_name, (BaseModel,), {
+        "__module__": record.__module__, "__doc__": doc, "Meta": Meta,
+        field: ForeignKeyField(record, backref="enterprise_rows", on_delete="CASCADE"),
+        "enterprise": ForeignKeyField(Enterprise, backref="+", on_delete="RESTRICT", index=True)})

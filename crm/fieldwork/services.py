@@ -6,7 +6,10 @@ from crm.common.errors import ServiceError
 from crm.common.timeutil import utcnow
 from crm.db import db
 from crm.fieldwork import registry
+from crm.fieldwork.inputs import enterprise_names
+from crm.fieldwork.links import set_links
 from crm.fieldwork.models import RecordChange
+from crm.photos import services as photos
 from crm.sync import services as submissions
 
 
@@ -43,6 +46,35 @@ def create_once(kind_key: str, sent, user, build, data=None):
 
     return submissions.once(kind_key, submissions.as_sent(sent, data), user, counted,
                             lambda found: model.get_by_id(found.record_id))
+
+
+def create_linked(kind_key: str, owner, sent, user, values: dict, ent_ids):
+    """A record naming enterprises through a link table (`owner`: the table's field pointing at
+    the record), with the form's photos, once per form key. Returns (record, created)."""
+    model = owner.rel_model
+
+    def build():
+        now = utcnow()
+        record = model.create(form_key=sent.key, created_by=user, updated_by=user, created_at=now,
+                              updated_at=now, **values)
+        set_links(owner, record.id, ent_ids)
+        photos.attach(kind_key, record.id, sent.key, user)
+        return record
+
+    return create_once(kind_key, sent, user, build)
+
+
+def update_linked(kind_key: str, owner, record, user, expected_version: int, values: dict, ent_ids):
+    """An edit of such a record: its fields and its enterprises, against its version."""
+    model = owner.rel_model
+
+    def apply(current):
+        model.update(**values).where(model.id == current.id).execute()
+        set_links(owner, current.id, ent_ids)
+
+    mine = registry.get(kind_key).snapshot(model(id=None, **values))
+    mine["服务企业"] = enterprise_names(ent_ids)
+    return save_edit(kind_key, record.id, user, expected_version, apply, mine)
 
 
 def save_edit(kind_key: str, record_id: int, user, expected_version: int, apply, mine: dict):

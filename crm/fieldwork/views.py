@@ -72,24 +72,52 @@ def archive_routes(bp, rule: str, getter, set_archived, endpoint: str, prefix: s
                     login_required(lambda record_id: change(record_id, False)), methods=["POST"])
 
 
-def post_edit(form, kind: str, record, update):
-    """The POST of an edit form: its photos, validation, the versioned save (`update()`), the
-    photos added. Returns (response, conflict): the redirect once saved, else the StaleRecord to
+def save_new(form, create, endpoint: str, what: str):
+    """The POST of a creating form: a re-sent key goes to its record; else its photos,
+    validation and `create()` -> (record, created). Returns the response, or None: the form goes
+    back with its messages."""
+    done = already_saved(form, what)
+    if done is not None:
+        return done
+    key = form.form_key.data
+    photos_ok = stage_photos(form)
+    if form.validate_on_submit() and photos_ok:
+        try:
+            record, created = create()
+        except ServiceError as exc:
+            form.show_service_error(exc)
+        else:
+            return saved(record, created, endpoint, what, key)
+    return None
+
+
+def save_version(form, update, record, endpoint: str, what: str, ready: bool = True):
+    """The POST of a form saved against the version it was opened on: validation, then
+    `update()`. Returns (response, conflict): the redirect once saved, else the StaleRecord to
     show (or None: the form goes back with its messages)."""
     key = form.ensure_key()
-    photos_ok = stage_photos(form)
-    if not (form.validate_on_submit() and photos_ok):
+    if not (form.validate_on_submit() and ready):
         return None, None
     try:
         update()
-        attach_on_edit(kind, record, key, current_user, form.expected_version())
     except StaleRecord as exc:
         form.version.data = exc.current.version
         return None, exc
     except ServiceError as exc:
         form.show_service_error(exc)
         return None, None
-    return saved(record, True, registry.get(kind).endpoint, "修改", key), None
+    return saved(record, True, endpoint, what, key), None
+
+
+def post_edit(form, kind: str, record, update):
+    """The POST of an edit form with photos: save_version, and the photos added with the edit."""
+    key = form.ensure_key()
+    photos_ok = stage_photos(form)
+
+    def with_photos():
+        update()
+        attach_on_edit(kind, record, key, current_user, form.expected_version())
+    return save_version(form, with_photos, record, registry.get(kind).endpoint, "修改", ready=photos_ok)
 
 
 def archive_or_restore(set_archived, record, endpoint: str, archive: bool):

@@ -1,8 +1,7 @@
 from peewee import CharField, DateField, ForeignKeyField, IntegerField, TextField, TimeField
 
 from crm.db import BaseModel
-from crm.enterprises.models import Enterprise
-from crm.fieldwork.models import FieldWorkRecord
+from crm.fieldwork.models import FieldWorkRecord, link_table
 from crm.org.models import OrgUnit
 
 
@@ -50,10 +49,5 @@ class MeetingNewMembers(BaseModel):
         indexes = ((("meeting", "group"), True),)
 
 
-class MeetingEnterprise(BaseModel):
-    """A participating enterprise: the meeting shows on its file and counts as contact."""
-    meeting = ForeignKeyField(Meeting, backref="enterprise_rows", on_delete="CASCADE")
-    enterprise = ForeignKeyField(Enterprise, backref="+", on_delete="RESTRICT", index=True)
-
-    class Meta:
-        indexes = ((("meeting", "enterprise"), True),)
+MeetingEnterprise = link_table("MeetingEnterprise", Meeting, "meeting",
+                               "A participating enterprise: the meeting shows on its file and counts as contact.")

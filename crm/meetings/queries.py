@@ -17,20 +17,14 @@ def scoped_meetings(user):
 
 
 def ledger(user, a: LedgerArgs):
-    query = scoped_meetings(user).where(Meeting.archived == (a.archived == "1"))
-    units = a.unit_ids()
-    if units is not None:
-        query = query.where(Meeting.org_unit.in_(units))
-    query = a.dates(query, Meeting.held_on)
+    query = a.filter(scoped_meetings(user), Meeting, Meeting.held_on)
     if a.kind:
         query = query.where(Meeting.kind == a.kind)
     if a.group:  # aimed at the group, or enrolled some of it (the dashboard's 新入会人数 by group)
         enrolled = MeetingNewMembers.select(MeetingNewMembers.meeting).where(
             MeetingNewMembers.group == a.group, MeetingNewMembers.count > 0)
         query = query.where(Meeting.target_groups.contains(f",{a.group},") | Meeting.id.in_(enrolled))
-    if a.staff:
-        query = query.where(Meeting.created_by == a.staff)
-    return query.order_by(Meeting.held_on.desc(), Meeting.id.desc())
+    return query
 
 
 def group_counts(meeting_ids) -> dict:

@@ -3,13 +3,13 @@ and the contact it makes, in one transaction, once per form key), editing it aga
 archiving it; the same for outreach points."""
 from crm.common.errors import ServiceError
 from crm.common.text import clean
-from crm.common.timeutil import local_today, utcnow
+from crm.common.timeutil import utcnow
 from crm.enterprises.models import Enterprise
 from crm.fieldwork import contact
 from crm.fieldwork import services as records
 from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVELS, PARTNERS, POINT_KINDS,
                                    SERVICES, TARGET_GROUPS, join_keys)
-from crm.fieldwork.inputs import served_ids
+from crm.fieldwork.inputs import check_date, served_ids
 from crm.meetings.kind import point_snapshot, snapshot
 from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers, OutreachPoint
 from crm.needs import services as needs
@@ -73,11 +73,7 @@ def _participants(data, user, keep=()) -> list[int]:
 
 def _check_meeting(data: dict, user, current: Meeting | None = None) -> dict:
     """Checks the input and returns the clean values (and the chosen unit, point and lists)."""
-    day = data.get("held_on")
-    if day is None:
-        raise ServiceError("请填写日期", "held_on")
-    if day > local_today():
-        raise ServiceError("日期不能晚于今天", "held_on")
+    check_date(data.get("held_on"), "日期", "held_on")
     if data.get("kind") not in MEETING_KINDS:
         raise ServiceError("请选择沟通会类型", "kind")
     if data.get("level") not in MEETING_LEVELS:
@@ -105,7 +101,7 @@ def _check_meeting(data: dict, user, current: Meeting | None = None) -> dict:
     participants = _participants(data, user, keep)
     venue = clean(data.get("venue"))[:200] or (point.name if point else "")
     values = {"kind": data["kind"], "level": data["level"], "format": data["format"], "org_unit": unit.id,
-              "held_on": day, "start_time": data.get("start_time"), "title": clean(data.get("title"))[:200],
+              "held_on": data["held_on"], "start_time": data.get("start_time"), "title": clean(data.get("title"))[:200],
               "venue": venue, "point": point.id if point else None, "target_groups": join_keys(groups),
               "attendees": attendees, "new_members": total, "cards": cards, "services": join_keys(services),
               "partners": join_keys(partners), "summary": summary}

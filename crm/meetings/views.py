@@ -86,18 +86,10 @@ def create():
                 else form.org_unit.data
     key = form.ensure_key()
     if request.method == "POST":
-        done = fw.already_saved(form, "沟通会记录")
+        done = fw.save_new(form, lambda: services.create_meeting(form.service_data(), current_user, form.sent),
+                           "meetings.show", "沟通会记录")
         if done is not None:
             return done
-        key = form.form_key.data
-        photos_ok = fw.stage_photos(form)
-        if form.validate_on_submit() and photos_ok:
-            try:
-                meeting, created = services.create_meeting(form.service_data(), current_user, form.sent)
-            except ServiceError as exc:
-                form.show_service_error(exc)
-            else:
-                return fw.saved(meeting, created, "meetings.show", "沟通会记录", key)
     return _render_form(form, None, key, point=point)
 
 
@@ -257,17 +249,9 @@ def point_edit(record_id):
         form.target_groups.data = split_keys(point.target_groups)
         form.version.data = point.version
     _org_choices(form, include=point.org_unit)
-    key = form.ensure_key()
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            services.update_point(point, form.service_data(), current_user, form.expected_version())
-        except records.StaleRecord as exc:
-            conflict = exc
-            form.version.data = exc.current.version
-        except ServiceError as exc:
-            form.show_service_error(exc)
-        else:
-            return fw.saved(point, True, "meetings.point_show", "修改", key)
+    done, conflict = fw.save_version(form, lambda: services.update_point(
+        point, form.service_data(), current_user, form.expected_version()), point, "meetings.point_show", "修改")
+    if done is not None:
+        return done
     return render_template("meetings/point_form.html", form=form, point=point,
                            conflict=conflict), 409 if conflict else 200

@@ -12,20 +12,14 @@ def ledger(user, a: LedgerArgs, open_only=False):
     query = scoped(Need, user, query=Need.select(Need, Enterprise, OrgUnit)
                    .join(Enterprise, JOIN.LEFT_OUTER, on=(Need.enterprise == Enterprise.id))
                    .switch(Need).join(OrgUnit, on=(Need.org_unit == OrgUnit.id)))
-    query = query.where(Need.archived == (a.archived == "1"))
-    units = a.unit_ids()
-    if units is not None:
-        query = query.where(Need.org_unit.in_(units))
-    query = a.dates(query, Need.raised_on)
+    query = a.filter(query, Need, Need.raised_on)
     if a.kind:
         query = query.where(Need.category == a.kind)
     if a.status:
         query = query.where(Need.status == a.status)
     elif open_only:
         query = query.where(Need.status != "resolved")
-    if a.staff:
-        query = query.where(Need.created_by == a.staff)
-    return query.order_by(Need.raised_on.desc(), Need.id.desc())
+    return query
 
 
 def open_for(ent, limit=50):

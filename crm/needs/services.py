@@ -58,7 +58,3 @@ def follow_record(archived: bool, visit=None, meeting=None):
     archived as a duplicate does not leave its needs open)."""
     cond = (Need.visit == visit) if visit is not None else (Need.meeting == meeting)
     Need.update(archived=archived).where(cond).execute()
-
-
-def set_archived(need: Need, user, archived: bool, reason: str = "") -> Need:
-    return records.set_archived("need", need, user, archived, reason)

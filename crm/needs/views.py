@@ -1,95 +1,72 @@
-from flask import Blueprint, render_template, request
-from flask_login import current_user, login_required
+"""企业需求意见: its pages on the field-work kernel (crm.fieldwork.pages): the ledger (open ones
+first) and its workbook, archiving; the record page holds the handling form (status,
+resolution). Needs are raised by visits and meetings, not recorded on their own."""
+from flask import render_template, request
+from flask_login import current_user
 
-from crm.auth.models import User
-from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date
-from crm.db import stream
-from crm.fieldwork import ledger
 from crm.fieldwork import services as records
 from crm.fieldwork import views as fw
 from crm.fieldwork.choices import NEED_CATEGORIES, NEED_STATUSES
 from crm.fieldwork.forms import ArchiveRecordForm
+from crm.fieldwork.pages import RECORDER, Column, RecordPages
 from crm.followups.queries import of_need
 from crm.needs import queries, services
 from crm.needs.forms import NeedForm
-from crm.needs.kind import get_need_or_404
-from crm.permissions import require, scoped, visible_org_units
+from crm.permissions import require
 
-bp = Blueprint("needs", __name__, url_prefix="/needs")
-
-
-def _args():
-    return ledger.LedgerArgs.from_request(request.args, kinds=NEED_CATEGORIES, statuses=NEED_STATUSES)
+STATUS_BADGES = {"resolved": "text-bg-success", "in_progress": "text-bg-info"}
 
 
-def _open_default(args):
-    """The list opens on what is still open; 状态 picks any other view."""
-    return not args.status and "status" not in request.args
+def _source(n):
+    return n.enterprise.name if n.enterprise_id else f"{n.org_unit.name}（沟通会）"
 
 
-@bp.route("/")
-@login_required
-def index():
-    args = _args()
-    page = ledger.page_of(queries.ledger(current_user, args, open_only=_open_default(args)), args.page)
-    staff = [(u.id, u.name) for u in scoped(User, current_user).order_by(User.name)]
-    return render_template("needs/index.html", page=page, args=args, staff=staff,
-                           units=visible_org_units(current_user, active_only=False),
-                           NEED_CATEGORIES=NEED_CATEGORIES, NEED_STATUSES=NEED_STATUSES,
-                           open_default=_open_default(args))
+class NeedPages(RecordPages):
+    kind, name, noun, what = "need", "needs", "需求意见", "需求意见"
+    ledger_title, empty = "需求意见台账", "没有符合条件的需求意见。"
+    creatable = False
+    show_methods = ("GET", "POST")
+    filters = {"kinds": NEED_CATEGORIES, "kind_label": "类别", "statuses": NEED_STATUSES}
+    columns = [
+        Column("提出日期", 12, lambda n, row: fmt_date(n.raised_on), cell="date"),
+        Column("企业/来源", 36, lambda n, row: _source(n), cell="firm", firm=lambda n: n.enterprise_id),
+        Column("所属工会", 22, lambda n, row: n.org_unit.name, cell=""),
+        Column("类别", 12, lambda n, row: NEED_CATEGORIES.label(n.category)),
+        Column("需求意见说明", 50, lambda n, row: n.detail or "（无说明）", cell="record", truncate=50),
+        Column("处理状态", 10, lambda n, row: NEED_STATUSES.label(n.status), cell="badge",
+               badge=lambda n: STATUS_BADGES.get(n.status, "text-bg-warning")),
+        Column("解决情况", 40, lambda n, row: n.resolution, cell=""),
+        Column("解决日期", 12, lambda n, row: fmt_date(n.resolved_on), cell=""),
+        RECORDER]
+
+    def _open_default(self, args):
+        """The list opens on what is still open; 状态 picks any other view."""
+        return not args.status and "status" not in request.args
+
+    def ledger_query(self, user, args):
+        return queries.ledger(user, args, open_only=self._open_default(args))
+
+    def index_extra(self, args):
+        return {"heading": "企业需求意见（未解决）" if self._open_default(args) else "企业需求意见"}
+
+    def show(self, record_id):
+        """The need and, for editors, its handling form (status, resolution) on the same page."""
+        need = self.get(record_id)
+        form = NeedForm(obj=need if request.method == "GET" else None)
+        if request.method == "GET":
+            form.version.data = need.version
+        conflict = None
+        if request.method == "POST":
+            require("edit_records")
+            done, conflict = fw.save_version(form, lambda: services.update_need(
+                need, form.data, current_user, form.expected_version()), need, "needs.show", "处理情况")
+            if done is not None:
+                return done
+        return render_template("needs/show.html", need=need, form=form, conflict=conflict,
+                               changes=records.history("need", need.id), archive_form=ArchiveRecordForm(),
+                               NEED_CATEGORIES=NEED_CATEGORIES, followups=of_need(need.id)), 409 if conflict else 200
 
 
-COLUMNS = [("提出日期", 12), ("企业/来源", 36), ("所属工会", 22), ("类别", 12), ("需求意见说明", 50),
-           ("处理状态", 10), ("解决情况", 40), ("解决日期", 12), ("记录人", 10)]
-
-
-@bp.route("/export.xlsx")
-@login_required
-def export():
-    args = _args()
-    query = queries.ledger(current_user, args, open_only=_open_default(args))
-    users = dict(User.select(User.id, User.name).tuples())
-
-    def rows():
-        for n in stream(query):
-            source = n.enterprise.name if n.enterprise_id else ("沟通会" if n.meeting_id else "")
-            yield [fmt_date(n.raised_on), source, n.org_unit.name, NEED_CATEGORIES.label(n.category), n.detail,
-                   NEED_STATUSES.label(n.status), n.resolution, fmt_date(n.resolved_on),
-                   users.get(n.created_by_id, "")]
-
-    return ledger.xlsx_response("需求意见台账", "需求意见台账", COLUMNS, rows())
-
-
-@bp.route("/<int:record_id>", methods=["GET", "POST"])
-@login_required
-def show(record_id):
-    """The need and, for editors, its handling form (status, resolution) on the same page."""
-    need = get_need_or_404(record_id, current_user)
-    form = NeedForm(obj=need if request.method == "GET" else None)
-    if request.method == "GET":
-        form.version.data = need.version
-    conflict = None
-    if request.method == "POST":
-        require("edit_records")
-        key = form.ensure_key()
-        if form.validate_on_submit():
-            try:
-                services.update_need(need, form.data, current_user, form.expected_version())
-            except records.StaleRecord as exc:
-                conflict = exc
-                form.version.data = exc.current.version
-            except ServiceError as exc:
-                form.show_service_error(exc)
-            else:
-                return fw.saved(need, True, "needs.show", "处理情况", key)
-    return render_template("needs/show.html", need=need, form=form, conflict=conflict,
-                           changes=records.history("need", need.id), archive_form=ArchiveRecordForm(),
-                           NEED_CATEGORIES=NEED_CATEGORIES, followups=_followups(need.id)), 409 if conflict else 200
-
-
-def _followups(need_id):
-    return of_need(need_id)
-
-
-fw.archive_routes(bp, "/<int:record_id>", get_need_or_404, services.set_archived, "needs.show")
+PAGES = NeedPages()
+bp = PAGES.blueprint("/needs")

@@ -1,8 +1,6 @@
 from peewee import CharField, DateField, DecimalField, ForeignKeyField, IntegerField, TextField
 
-from crm.db import BaseModel
-from crm.enterprises.models import Enterprise
-from crm.fieldwork.models import FieldWorkRecord
+from crm.fieldwork.models import FieldWorkRecord, link_table
 from crm.org.models import OrgUnit
 
 
@@ -21,9 +19,4 @@ class Training(FieldWorkRecord):
         indexes = ((("org_unit", "held_on"), False),)
 
 
-class TrainingEnterprise(BaseModel):
-    training = ForeignKeyField(Training, backref="enterprise_rows", on_delete="CASCADE")
-    enterprise = ForeignKeyField(Enterprise, backref="+", on_delete="RESTRICT", index=True)
-
-    class Meta:
-        indexes = ((("training", "enterprise"), True),)
+TrainingEnterprise = link_table("TrainingEnterprise", Training, "training", "An enterprise the training served.")

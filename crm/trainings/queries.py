@@ -13,16 +13,8 @@ def scoped_trainings(user):
 
 
 def ledger(user, a: LedgerArgs):
-    query = scoped_trainings(user).where(Training.archived == (a.archived == "1"))
-    units = a.unit_ids()
-    if units is not None:
-        query = query.where(Training.org_unit.in_(units))
-    query = a.dates(query, Training.held_on)
-    if a.kind:
-        query = query.where(Training.category == a.kind)
-    if a.staff:
-        query = query.where(Training.created_by == a.staff)
-    return query.order_by(Training.held_on.desc(), Training.id.desc())
+    query = a.filter(scoped_trainings(user), Training, Training.held_on)
+    return query.where(Training.category == a.kind) if a.kind else query
 
 
 def enterprises_of(training_ids, user) -> dict:

@@ -8,13 +8,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from crm.common.errors import ServiceError
 from crm.common.text import clean
-from crm.common.timeutil import utcnow
 from crm.fieldwork import services as records
 from crm.fieldwork.choices import TRAINING_CATEGORIES
-from crm.fieldwork.inputs import check_date, count, enterprise_names, org_unit_id, served_ids
-from crm.fieldwork.links import set_links
-from crm.photos import services as photos
-from crm.trainings.kind import snapshot
+from crm.fieldwork.inputs import check_date, count, org_unit_id, served_ids
+from crm.fieldwork.links import linked_ids
 from crm.trainings.models import Training, TrainingEnterprise
 
 MAX_HOURS = Decimal(24)
@@ -53,36 +50,13 @@ def _values(data: dict, user, keep_unit=None) -> dict:
 
 def create_training(data: dict, user, form_key: str):
     """Returns (training, created). `created` is False when this form key was already saved."""
-    sent = records.sent_of(form_key, data)
-    values = _values(data, user)
-    ent_ids = served_ids(data.get("enterprise_ids"), user)
-
-    def build():
-        now = utcnow()
-        training = Training.create(form_key=sent.key, created_by=user, updated_by=user,
-                                   created_at=now, updated_at=now, **values)
-        set_links(TrainingEnterprise.training, training.id, ent_ids)
-        photos.attach("training", training.id, sent.key, user)
-        return training
-
-    return records.create_once("training", sent, user, build)
+    return records.create_linked("training", TrainingEnterprise.training, records.sent_of(form_key, data), user,
+                                 _values(data, user), served_ids(data.get("enterprise_ids"), user))
 
 
 def update_training(training: Training, data: dict, user, expected_version: int) -> Training:
     """Raises records.StaleRecord when the training changed since `expected_version`."""
-    current_ids = [r.enterprise_id for r in TrainingEnterprise.select(TrainingEnterprise.enterprise)
-                   .where(TrainingEnterprise.training == training.id)]
-    values = _values(data, user, keep_unit=training.org_unit_id)
-    ent_ids = served_ids(data.get("enterprise_ids"), user, keep=current_ids)
-
-    def apply(current):
-        Training.update(**values).where(Training.id == current.id).execute()
-        set_links(TrainingEnterprise.training, current.id, ent_ids)
-
-    mine = snapshot(Training(id=None, **values))
-    mine["服务企业"] = enterprise_names(ent_ids)
-    return records.save_edit("training", training.id, user, expected_version, apply, mine)
-
-
-def set_archived(training: Training, user, archived: bool, reason: str = "") -> Training:
-    return records.set_archived("training", training, user, archived, reason)
+    current_ids = linked_ids(TrainingEnterprise.training, training.id)
+    return records.update_linked("training", TrainingEnterprise.training, training, user, expected_version,
+                                 _values(data, user, keep_unit=training.org_unit_id),
+                                 served_ids(data.get("enterprise_ids"), user, keep=current_ids))

@@ -4,12 +4,13 @@ from crm.auth.models import User
 from crm.common import signals
 from crm.common.errors import ServiceError
 from crm.common.text import clean
-from crm.common.timeutil import local_today, utcnow
+from crm.common.timeutil import utcnow
 from crm.db import db, is_postgres
 from crm.enterprises.models import Enterprise
 from crm.fieldwork import contact
 from crm.fieldwork import services as records
 from crm.fieldwork.choices import VISIT_KINDS, VISIT_PURPOSES, join_keys
+from crm.fieldwork.inputs import check_date
 from crm.founding import services as founding
 from crm.founding import stages
 from crm.needs import services as needs
@@ -24,18 +25,14 @@ _MOVE_FIELDS = {"note": "move_note", "to_stage": "move_to", "occurred_on": "visi
 
 
 def _check(data: dict, allowed_visitors: set):
-    day = data.get("visited_on")
-    if day is None:
-        raise ServiceError("请填写走访日期", "visited_on")
-    if day > local_today():
-        raise ServiceError("走访日期不能晚于今天", "visited_on")
+    check_date(data.get("visited_on"), "走访日期", "visited_on")
     if data.get("kind") not in VISIT_KINDS:
         raise ServiceError("请选择走访方式", "kind")
     if any(p not in VISIT_PURPOSES for p in data.get("purposes") or []):
         raise ServiceError("未知的走访目的", "purposes")
     if not (data.get("summary") or "").strip():
         raise ServiceError("请填写内容摘要", "summary")
-    if data.get("next_step_on") and data["next_step_on"] < day:
+    if data.get("next_step_on") and data["next_step_on"] < data["visited_on"]:
         raise ServiceError("下一步日期不能早于走访日期", "next_step_on")
     visitors = data.get("visitor_ids") or []
     if not visitors:

@@ -15,10 +15,11 @@ from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
 
 EDIT_ROLES = {"staff", "supervisor", "admin"}
+TASK_ROLES = ("staff", "supervisor")  # who is given follow-ups
 
 
 def is_admin(user) -> bool:
-    return getattr(user, "is_authenticated", False) and user.role == "admin"
+    return getattr(user, "is_authenticated", False) and user.is_admin
 
 
 def can_edit_records(user) -> bool:
@@ -35,10 +36,40 @@ def can_manage_system(user) -> bool:
     return is_admin(user)
 
 
+def sees_district(user) -> bool:
+    """Sees the whole district rather than a unit and those below it (admins)."""
+    return is_admin(user)
+
+
+def leads_team(user) -> bool:
+    """A unit's 主管: the home page shows the team's tasks and the suggestions to hand out."""
+    return getattr(user, "is_authenticated", False) and user.role == "supervisor"
+
+
+def own_tasks_only(user) -> bool:
+    """A 走访干部: works on the tasks given to them and gives tasks to nobody but themselves."""
+    return getattr(user, "is_authenticated", False) and user.role == "staff"
+
+
+def receives_tasks(user) -> bool:
+    """Is given follow-ups (走访干部 and 主管 at work in a unit)."""
+    return getattr(user, "is_authenticated", False) and user.active and user.role in TASK_ROLES
+
+
+def reads_only(user) -> bool:
+    """A 领导: reads the figures and the files of their scope, records nothing."""
+    return getattr(user, "is_authenticated", False) and user.role == "viewer"
+
+
 RULES = {
     "edit_records": can_edit_records,
     "supervise": can_supervise,
     "manage_system": can_manage_system,
+    "see_district": sees_district,
+    "lead_team": leads_team,
+    "own_tasks_only": own_tasks_only,
+    "read_only": reads_only,
+    "receive_tasks": receives_tasks,
 }
 
 
@@ -58,7 +89,7 @@ def require(rule: str):
 
 def scope_org_ids(user):
     """A subquery of the org-unit ids the user may see, or None for everything (admin)."""
-    if user.role == "admin":
+    if sees_district(user):
         return None
     return subtree_ids(user.org_unit)
 
@@ -85,7 +116,7 @@ def visible_enterprises(user):
 
 
 def in_scope(user, org_unit) -> bool:
-    if user.role == "admin":
+    if sees_district(user):
         return True
     return org_unit.path.startswith(user.org_unit.path)
 
@@ -107,7 +138,7 @@ def get_or_404(model, pk, user, org_field=None, query=None):
 def visible_org_units(user, active_only=True):
     """Org units the user may pick (their subtree), in tree order."""
     query = OrgUnit.select().order_by(OrgUnit.path)
-    if user.role != "admin":
+    if not sees_district(user):
         query = query.where(OrgUnit.path.startswith(user.org_unit.path))
     if active_only:
         query = query.where(OrgUnit.active == True)  # noqa: E712

@@ -8,28 +8,18 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
-from werkzeug.security import generate_password_hash
 
 from config import TestConfig
 from crm import create_app
 from crm.db import bind, db
 from crm.models import MODELS
+from tests.factories import Factory
+from tests.passwords import PASSWORD, hashed  # noqa: F401 (tests import them from here)
 
 BASE_PG_URL = os.environ.get("CRM_TEST_DATABASE_URL", "")
 # Each test session works in its own schema, so two runs against one server never collide.
 PG_SCHEMA = f"crm_test_{os.getpid()}"
 PG_URL = f"{BASE_PG_URL}{'&' if '?' in BASE_PG_URL else '?'}schema={PG_SCHEMA}" if BASE_PG_URL else ""
-PASSWORD = "Tablet-Visit-2026"
-_HASHES = {}
-
-
-def hashed(password=PASSWORD):
-    """Production-strength hash (scrypt N=2^17), computed once per password per run."""
-    if password not in _HASHES:
-        _HASHES[password] = generate_password_hash(password, method=TestConfig.PASSWORD_HASH_METHOD)
-    return _HASHES[password]
-
-
 def _reset_postgres(url):
     from crm import schema
     database = bind(url)
@@ -101,48 +91,10 @@ def client(app):
     return app.test_client()
 
 
-# ---- factories ------------------------------------------------------------------------
-
-class Factory:
-    def __init__(self):
-        self._n = 0
-
-    def _next(self):
-        self._n += 1
-        return self._n
-
-    def org(self, name=None, kind="town", parent=None):
-        from crm.org.models import OrgUnit
-        from crm.org.services import create_unit
-        if parent is None and kind != "district":
-            parent = OrgUnit.get_or_none(OrgUnit.parent.is_null()) or self.org("测试区总工会", "district", None)
-        return create_unit(name or f"测试单位{self._next()}", kind, parent)
-
-    def root(self):
-        from crm.org.models import OrgUnit
-        return OrgUnit.get_or_none(OrgUnit.parent.is_null()) or self.org("测试区总工会", "district", None)
-
-    def user(self, role="staff", org=None, username=None, password=PASSWORD, name=None, active=True):
-        from crm.auth.models import User
-        org = org or (self.root() if role == "admin" else self.org())
-        n = self._next()
-        return User.create(username=username or f"{role}{n}", name=name or f"{role}用户{n}", role=role,
-                           org_unit=org, password_hash=hashed(password), active=active)
-
-    def enterprise(self, org=None, user=None, name=None, **data):
-        from crm.enterprises.services import create_enterprise
-        org = org or self.org()
-        n = self._next()
-        values = {"name": name or f"测试企业{n}有限公司", "org_unit": org.id}
-        values.update(data)
-        contact = values.pop("contact", None)
-        stage = values.pop("initial_stage", "not_contacted")
-        return create_enterprise(values, user, contact=contact, initial_stage=stage)
-
-
 @pytest.fixture
 def make(app):
-    return Factory()
+    """Records of every kind, built through the services (tests/factories.py)."""
+    return Factory(app)
 
 
 # ---- login helpers -----------------------------------------------------------------------

@@ -42,6 +42,11 @@ class User(UserMixin, BaseModel):
     def role_label(self):
         return ROLES.label(self.role)
 
+    @property
+    def is_admin(self) -> bool:
+        """区总工会管理员 (the named rules in crm.permissions build on it)."""
+        return self.role == "admin"
+
     def __str__(self):
         return self.name
 

@@ -30,7 +30,7 @@ VALID_WINDOW = 1
 
 def required(user: User) -> bool:
     """Admins always sign in with a second factor; others when their unit asks for it."""
-    return user.role == "admin" or bool(user.org_unit.second_factor_required)
+    return user.is_admin or bool(user.org_unit.second_factor_required)
 
 
 def enrolled(user: User) -> bool:

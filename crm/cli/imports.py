@@ -11,6 +11,7 @@ from crm.common.errors import ServiceError
 from crm.imports import services
 from crm.imports.analyse import OUTCOMES
 from crm.org.models import OrgUnit
+from crm.permissions import can_supervise
 
 
 @click.group("import", help="Import data: enterprises.")
@@ -38,7 +39,7 @@ def import_enterprises(path, org_name, username, skip_duplicates, valid_only, dr
         user = User.select().where(User.role == "admin", User.active == True).order_by(User.id).first()  # noqa: E712
         if user is None:
             raise ServiceError("没有管理员账号：请用 --user 指定导入人")
-    if user.role not in ("supervisor", "admin"):
+    if not can_supervise(user):
         raise ServiceError("只有主管或管理员可以导入台账")
     org = None
     if org_name:

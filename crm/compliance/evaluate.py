@@ -23,7 +23,7 @@ from crm.compliance.services import Settings
 from crm.db import db
 from crm.meetings.models import Meeting
 from crm.org.models import OrgUnit
-from crm.permissions import visible_org_units
+from crm.permissions import sees_district, visible_org_units
 from crm.stats import queries as stats
 from crm.stats.facts import as_date
 
@@ -65,7 +65,7 @@ def town_units(user):
     towns = [u for u in units if u.kind in TOWN_KINDS]
     if towns:
         return towns
-    return [user.org_unit] if user.role != "admin" else []
+    return [] if sees_district(user) else [user.org_unit]
 
 
 def district_unit():

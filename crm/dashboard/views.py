@@ -10,7 +10,7 @@ from crm.dashboard import queries
 from crm.followups.queries import board
 from crm.founding import stages
 from crm.org.models import OrgUnit
-from crm.permissions import in_scope, visible_org_units
+from crm.permissions import in_scope, sees_district, visible_org_units
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -25,7 +25,7 @@ def chosen_unit(user):
         if unit is None or not in_scope(user, unit):
             abort(404)
         return unit
-    if user.role == "admin":
+    if sees_district(user):
         return OrgUnit.get_or_none(OrgUnit.parent.is_null()) or user.org_unit
     return user.org_unit
 

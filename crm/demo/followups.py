@@ -5,6 +5,7 @@ import random
 from datetime import date, timedelta
 
 from crm.enterprises.models import Enterprise
+from crm.fieldwork.choices import NEED_RESOLVED
 from crm.followups import services, suggestions
 from crm.needs.models import Need
 from crm.org.models import OrgUnit
@@ -70,7 +71,7 @@ class _Tasks:
             self.give(boss, staff, rng.choice(pool[:20]), title, today + timedelta(days=due_in),
                       today - timedelta(days=given), priority, rule)
         need = (Need.select().join(Enterprise).join(OrgUnit)
-                .where(OrgUnit.path.startswith(self.units[code].path), Need.status != "resolved",
+                .where(OrgUnit.path.startswith(self.units[code].path), Need.status != NEED_RESOLVED,
                        Need.archived == False, Need.enterprise.is_null(False))  # noqa: E712
                 .order_by(Need.raised_on).first())
         if need is not None and need.enterprise_id not in self.used:

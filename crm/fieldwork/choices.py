@@ -12,7 +12,9 @@ NEED_CATEGORIES = Choices(("founding", "建会指导"), ("legal", "法律咨询"
                           ("hardship", "困难帮扶"), ("policy", "政策咨询"), ("culture", "文体活动"),
                           ("care", "心理关怀"), ("other", "其他"))
 
-NEED_STATUSES = Choices(("open", "待解决"), ("in_progress", "处理中"), ("resolved", "已解决"))
+NEED_STATUSES = Choices(("open", "待解决"), ("in_progress", "处理中"), ("resolved", "已解决"),
+                        badges={"open": "text-bg-warning", "in_progress": "text-bg-info", "resolved": "text-bg-success"})
+NEED_RESOLVED = "resolved"
 
 MEETING_KINDS = Choices(("staff", "职工沟通会"), ("enterprise", "企业沟通会"))
 

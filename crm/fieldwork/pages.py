@@ -28,9 +28,11 @@ from crm.photos import services as photos
 @dataclass
 class Row:
     """What a ledger row is shown with besides its record: its linked enterprises the reader may
-    see, and the names of the people (for 记录人)."""
+    see, the names of the people (for 记录人), and what else its kind reads for a page of rows
+    at once (`extra`: RecordPages.row_extra)."""
     firms: list
     users: dict
+    extra: dict = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class RecordPages:
     filters: dict = {}   # the ledger's filters: kinds, kind_label, groups, statuses
     creatable = True
     show_methods = ("GET",)
+    page_rows = None     # a page's query → the query its rows are read with (more columns)
 
     # ---- what a kind gives ----------------------------------------------------------------------
     # `reads`: its queries module, with ledger(user, args), enterprises_of(ids, user) ({record id:
@@ -94,6 +97,19 @@ class RecordPages:
 
     def firm_ids(self, record) -> list:
         return self.reads.enterprise_ids(record)
+
+    def row_extra(self, records) -> dict:
+        """{record id: {…}}: what a kind's columns read for a page (or a workbook batch) at once."""
+        return {}
+
+    def ledger_actions(self) -> list:
+        """The ledger's buttons for editors: (label, endpoint, arguments, primary)."""
+        return [(f"记录{self.noun}", f"{self.name}.create", {}, True)] if self.creatable else []
+
+    def _rows(self, records, users) -> list:
+        firms = self.firms_of([r.id for r in records], current_user)
+        extra = self.row_extra(records)
+        return [(r, Row(firms.get(r.id, []), users, extra.get(r.id, {}))) for r in records]
 
     def set_archived(self, record, user, archived, reason=""):
         return records.set_archived(self.kind, record, user, archived, reason)
@@ -191,10 +207,9 @@ class RecordPages:
 
     def index(self):
         args = self.ledger_args()
-        page = ledger.page_of(self.ledger_query(current_user, args), args.page)
-        firms = self.firms_of([r.id for r in page.rows], current_user)
-        rows = [(r, Row(firms.get(r.id, []), {})) for r in page.rows]
-        return render_template("fieldwork/ledger.html", pages=self, page=page, args=args, rows=rows,
+        page = ledger.page_of(self.ledger_query(current_user, args), args.page, rows_of=self.page_rows)
+        return render_template("fieldwork/ledger.html", pages=self, page=page, args=args,
+                               rows=self._rows(page.rows, {}),
                                units=visible_org_units(current_user, active_only=False),
                                staff=staff_choices(), **self.index_extra(args))
 
@@ -204,22 +219,26 @@ class RecordPages:
     def export(self):
         args = self.ledger_args()
         query = self.ledger_query(current_user, args)
+        if self.page_rows is not None:
+            query = self.page_rows(query)
         users = dict(User.select(User.id, User.name).tuples())
         columns = [(c.label, c.width) for c in self.columns]
 
         def rows():
             for batch in stream_batches(query):
-                firms = self.firms_of([r.id for r in batch], current_user)
-                for r in batch:
-                    row = Row(firms.get(r.id, []), users)
+                for r, row in self._rows(batch, users):
                     yield [c.value(r, row) for c in self.columns]
 
         return ledger.xlsx_response(self.ledger_title, self.ledger_title, columns, rows())
 
+    def ledger_routes(self, bp: Blueprint, prefix: str = ""):
+        """The ledger and its workbook on `bp` (a kind with pages of its own takes just these)."""
+        bp.add_url_rule(f"{prefix}/", "index", login_required(self.index))
+        bp.add_url_rule(f"{prefix}/export.xlsx", "export", login_required(self.export))
+
     def blueprint(self, url_prefix: str) -> Blueprint:
         bp = Blueprint(self.name, __name__, url_prefix=url_prefix)
-        bp.add_url_rule("/", "index", login_required(self.index))
-        bp.add_url_rule("/export.xlsx", "export", login_required(self.export))
+        self.ledger_routes(bp)
         bp.add_url_rule("/<int:record_id>", "show", login_required(self.show), methods=list(self.show_methods))
         if self.creatable:
             bp.add_url_rule("/new", "create", login_required(self.create), methods=["GET", "POST"])

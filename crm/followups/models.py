@@ -10,7 +10,8 @@ from crm.org.models import OrgUnit
 from crm.visits.models import Visit
 
 PRIORITIES = Choices(("high", "高"), ("medium", "中"), ("low", "低"))
-STATUSES = Choices(("open", "待办"), ("in_progress", "进行中"), ("done", "已完成"), ("cancelled", "已取消"))
+STATUSES = Choices(("open", "待办"), ("in_progress", "进行中"), ("done", "已完成"), ("cancelled", "已取消"),
+                   badges={"in_progress": "text-bg-info", "done": "text-bg-success"})
 OPEN = ("open", "in_progress")
 # The same, written out as SQL: the partial indexes below are kept for these rows only, and SQLite
 # uses a partial index only for a query that names its condition in literal values.
@@ -67,6 +68,22 @@ class FollowUp(BaseModel):
     @property
     def status_label(self):
         return STATUSES.label(self.status)
+
+    @property
+    def status_class(self):
+        return STATUSES.badge(self.status)
+
+    @property
+    def is_started(self):
+        return self.status == "in_progress"
+
+    @property
+    def is_done(self):
+        return self.status == "done"
+
+    @property
+    def can_start(self):
+        return self.status == "open"
 
     @property
     def priority_label(self):

@@ -23,11 +23,12 @@ from crm.fieldwork.models import RecordChange
 from crm.fieldwork.services import history as record_history
 from crm.followups.models import OPEN, PRIORITIES, STATUSES, FollowUp
 from crm.org.models import OrgUnit
-from crm.permissions import in_scope, scope_org_ids
+from crm.permissions import (TASK_ROLES, can_edit_records, can_supervise, in_scope, own_tasks_only,
+                             receives_tasks, scope_org_ids)
 from crm.sync import services as submissions
 
 KIND = "followup"
-ASSIGNEE_ROLES = ("staff", "supervisor")
+ASSIGNEE_ROLES = TASK_ROLES
 
 
 @dataclass
@@ -47,9 +48,9 @@ class Task:
 
 def assignable_users(actor, enterprise: Enterprise | None = None):
     """The people `actor` may give a follow-up to (for `enterprise`, those who can see it)."""
-    if actor.role == "staff":
+    if own_tasks_only(actor):
         users = [actor]
-    elif actor.role in ("supervisor", "admin"):
+    elif can_supervise(actor):
         # What the pickers show (the unit beside each name) and the checks read: a district's
         # list has some 300 people.
         query = (User.select(User.id, User.username, User.name, User.role, User.active, User.org_unit,
@@ -67,33 +68,32 @@ def assignable_users(actor, enterprise: Enterprise | None = None):
 
 def can_work(user, fu: FollowUp) -> bool:
     """Start, complete or close it: the assignee, or a supervisor or admin who can see it."""
-    return user.role in ("staff", "supervisor", "admin") and (
-        fu.assignee_id == user.id or user.role in ("supervisor", "admin"))
+    return can_edit_records(user) and (fu.assignee_id == user.id or can_supervise(user))
 
 
 def can_cancel(user, fu: FollowUp) -> bool:
     """Cancel: supervisors and admins; staff only the tasks they gave themselves (a task from a
     supervisor is completed with a note, or handed back by asking for a reassignment)."""
-    return can_work(user, fu) and (user.role in ("supervisor", "admin") or fu.assigned_by_id == user.id)
+    return can_work(user, fu) and (can_supervise(user) or fu.assigned_by_id == user.id)
 
 
 def can_manage(user, fu: FollowUp) -> bool:
     """Change title, due date, priority or assignee, reopen: supervisors and admins, and staff
     on the follow-ups they gave themselves."""
-    if user.role in ("supervisor", "admin"):
+    if can_supervise(user):
         return True
-    return user.role == "staff" and fu.assigned_by_id == user.id == fu.assignee_id
+    return own_tasks_only(user) and fu.assigned_by_id == user.id == fu.assignee_id
 
 
 def check_assignee(actor, assignee: User | None, units):
     """Refuse an assignment `actor` may not make. `units` are the org units of the tasks."""
-    if actor.role not in ("staff", "supervisor", "admin"):
+    if not can_edit_records(actor):
         raise ServiceError("您没有分派跟进任务的权限", "assignee")
     if assignee is None:
         raise ServiceError("请选择负责人", "assignee")
-    if actor.role == "staff" and assignee.id != actor.id:
+    if own_tasks_only(actor) and assignee.id != actor.id:
         raise ServiceError("走访干部只能给自己创建跟进任务，分派给他人请联系主管", "assignee")
-    if not assignee.active or assignee.role not in ASSIGNEE_ROLES:
+    if not receives_tasks(assignee):
         raise ServiceError(f"{assignee.name}不是在岗的走访干部或主管，不能接收任务", "assignee")
     if not in_scope(actor, assignee.org_unit):
         raise ServiceError(f"{assignee.name}不在本单位及下属单位，不能分派", "assignee")
@@ -198,7 +198,7 @@ def from_visit(actor, visit, today: date | None = None) -> tuple[FollowUp, bool]
         raise ServiceError("这条记录已归档", None)
     ent = visit.enterprise
     assignee = actor
-    if actor.role != "staff":
+    if not own_tasks_only(actor):
         recorder = visit.created_by
         if recorder is not None and recorder.id in {u.id for u in assignable_users(actor, ent)}:
             assignee = recorder
@@ -278,7 +278,7 @@ def update(actor, fu: FollowUp, data: dict, expected_version: int, today: date |
 
 def reassign_many(actor, ids, assignee: User | None, note: str = "") -> int:
     """Give several open follow-ups (already scoped by the caller) to `assignee` at once."""
-    if actor.role not in ("supervisor", "admin"):
+    if not can_supervise(actor):
         raise ServiceError("只有主管可以转派任务", "assignee")
     rows = list(FollowUp.select().where(FollowUp.id.in_(list(ids)), FollowUp.status.in_(OPEN)))
     if not rows:

@@ -52,7 +52,7 @@ def due_presets(today):
 
 
 def _assignee_choices(form, people):
-    blank = [] if current_user.role == "staff" else [(0, "请选择负责人")]
+    blank = [] if can("own_tasks_only") else [(0, "请选择负责人")]
     form.assignee.choices = blank + [(u.id, f"{u.name}（{u.org_unit.name}）") for u in people]
     return {u.id: u for u in people}
 
@@ -100,7 +100,7 @@ def create():
         form.title.data = f"跟进需求：{need.category_label}" if need is not None else ("走访" if firms else "")
         if need is not None:
             form.detail.data = need.detail
-        if current_user.role == "staff":
+        if can("own_tasks_only"):
             form.assignee.data = current_user.id
     form.ensure_key()
     if request.method == "POST":
@@ -208,7 +208,7 @@ def edit(record_id):
 # ---- the list and the team board ------------------------------------------------------------
 
 def _list_args():
-    mine = current_user.id if current_user.role == "staff" else None
+    mine = current_user.id if can("own_tasks_only") else None
     return queries.ListArgs.from_request(request.args, default_assignee=mine)
 
 
@@ -226,7 +226,7 @@ def index():
     args = _list_args()
     today = local_today()
     page = ledger.page_of(queries.listing(current_user, args, today), args.page)
-    team = current_user.role in ("supervisor", "admin", "viewer")
+    team = not can("own_tasks_only")
     board = queries.board(current_user, today, _unit_ids(args)) if team else []
     reassign = None
     if can("supervise"):
@@ -303,7 +303,7 @@ def suggested():
     people = _assignee_choices(form, services.assignable_users(current_user))
     if request.method == "GET":
         form.due_on.data = due_presets(today)[2][1]
-        if current_user.role == "staff":
+        if can("own_tasks_only"):
             form.assignee.data = current_user.id
     form.ensure_key()
     if request.method == "POST":

@@ -6,7 +6,7 @@ from crm.followups import queries as followups
 from crm.followups import suggestions
 from crm.followups.queries import DUE_FILTERS
 from crm.home.queries import recent_work, recently_changed, scope_summary
-from crm.permissions import can
+from crm.permissions import can, leads_team
 
 bp = Blueprint("home", __name__)
 
@@ -28,8 +28,8 @@ def index():
     if can("edit_records"):
         tasks = followups.my_buckets(current_user, today, per_bucket=TASKS_PER_GROUP)
         task_counts = followups.bucket_counts(current_user, today)
-    team = followups.board(current_user, today) if current_user.role == "supervisor" else []
-    suggested = suggestions.counts(current_user, today) if current_user.role == "supervisor" else None
+    team = followups.board(current_user, today) if leads_team(current_user) else []
+    suggested = suggestions.counts(current_user, today) if leads_team(current_user) else None
     return render_template("home/index.html", summary=summary, recent=recent, work=work, tasks=tasks,
                            task_counts=task_counts, team=team, suggested=suggested, today=today,
                            DUE_FILTERS=DUE_FILTERS, suggestion_rules=suggestions.RULES,

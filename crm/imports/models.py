@@ -31,3 +31,11 @@ class ImportBatch(BaseModel):
     message = TextField(default="")
     created_at = DateTimeField(default=utcnow)
     finished_at = DateTimeField(null=True)
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def has_failed(self) -> bool:
+        return self.status == "failed"

@@ -21,7 +21,7 @@ from crm.imports.forms import CommitForm, UploadForm
 from crm.imports.models import ImportBatch
 from crm.org.models import OrgUnit
 from crm.org.queries import unit_choices
-from crm.permissions import in_scope, require, scope_org_ids, visible_org_units
+from crm.permissions import in_scope, require, scope_org_ids, sees_district, visible_org_units
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -53,7 +53,7 @@ def upload():
     form = UploadForm()
     form.org.choices = [(0, "（按表中的“所属工会”）")] + unit_choices(visible_org_units(current_user))
     if request.method == "GET":
-        form.org.data = current_user.org_unit_id if current_user.role != "admin" else 0
+        form.org.data = 0 if sees_district(current_user) else current_user.org_unit_id
     if form.validate_on_submit():
         org = OrgUnit.get_or_none(OrgUnit.id == form.org.data) if form.org.data else None
         upload_file = form.file.data

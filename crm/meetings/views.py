@@ -1,22 +1,22 @@
 from flask import Blueprint, flash, render_template, request
 from flask_login import current_user, login_required
 
-from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date, local_today
-from crm.db import stream_batches
 from crm.enterprises.views import get_enterprise_or_404
-from crm.fieldwork import ledger, services as records, views as fw
+from crm.fieldwork import services as records
+from crm.fieldwork import views as fw
 from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVELS, NEED_CATEGORIES, PARTNERS,
                                    POINT_KINDS, SERVICES, TARGET_GROUPS, labels, split_keys)
 from crm.fieldwork.forms import ArchiveRecordForm
 from crm.fieldwork.inputs import pickable
+from crm.fieldwork.pages import RECORDER, Column, RecordPages
 from crm.meetings import queries, services
 from crm.meetings.forms import MeetingForm, PointForm
 from crm.meetings.kind import get_meeting_or_404, get_point_or_404
 from crm.needs.models import Need
 from crm.org.queries import unit_choices
-from crm.permissions import in_scope, require, scoped, visible_org_units
+from crm.permissions import in_scope, require, visible_org_units
 from crm.photos import services as photos
 
 bp = Blueprint("meetings", __name__)
@@ -144,58 +144,52 @@ fw.archive_routes(bp, "/meetings/points/<int:record_id>", get_point_or_404, serv
 
 # ---- 台账 -------------------------------------------------------------------------------
 
-def _args():
-    return ledger.LedgerArgs.from_request(request.args, kinds=MEETING_KINDS, groups=TARGET_GROUPS)
+def _group_count(key):
+    return lambda m, row: row.extra.get("counts", {}).get(key, 0)
 
 
-def staff_choices():
-    return [(u.id, u.name) for u in scoped(User, current_user).order_by(User.name)]
+class MeetingLedger(RecordPages):
+    """沟通会台账 and its workbook on the kernel; a meeting's own pages are above (its form carries
+    the participants, the new members by group and the needs raised)."""
+    kind, name, noun, what = "meeting", "meetings", "沟通会", "沟通会记录"
+    ledger_title, empty = "沟通会台账", "没有符合条件的沟通会记录。"
+    creatable = False
+    reads = queries
+    filters = {"kinds": MEETING_KINDS, "kind_label": "类型", "groups": TARGET_GROUPS}
+    columns = ([
+        Column("日期", 12, lambda m, row: fmt_date(m.held_on), cell="date"),
+        Column("时间", 8, lambda m, row: m.start_time.strftime("%H:%M") if m.start_time else "", cell=""),
+        Column("类型", 12, lambda m, row: MEETING_KINDS.label(m.kind), cell="record"),
+        Column("级别", 8, lambda m, row: MEETING_LEVELS.label(m.level)),
+        Column("形式", 8, lambda m, row: MEETING_FORMATS.label(m.format), cell=""),
+        Column("组织单位", 22, lambda m, row: m.org_unit.name),
+        Column("主题", 30, lambda m, row: m.title, truncate=40),
+        Column("地点", 24, lambda m, row: m.venue),
+        Column("固定点位", 20, lambda m, row: m.point.name if m.point_id else "", cell=""),
+        Column("面向群体", 24, lambda m, row: labels(TARGET_GROUPS, m.target_groups), cell=""),
+        Column("参加人数", 10, lambda m, row: m.attendees, cell="number"),
+        Column("新入会人数", 11, lambda m, row: m.new_members, cell="number")]
+        + [Column(f"新入会人数·{label}", 12, _group_count(key), cell="") for key, label in TARGET_GROUPS]
+        + [Column("会员互助服务卡办理数", 12, lambda m, row: m.cards, cell=""),
+           Column("服务内容", 24, lambda m, row: labels(SERVICES, m.services), cell=""),
+           Column("合作单位", 16, lambda m, row: labels(PARTNERS, m.partners), cell=""),
+           Column("参会企业", 36, lambda m, row: "、".join(row.extra.get("names", [])), cell=""),
+           Column("内容摘要", 50, lambda m, row: m.summary, cell=""),
+           RECORDER])
+
+    def firms_of(self, ids, user):
+        return {}
+
+    def row_extra(self, records):
+        ids = [m.id for m in records]
+        counts, names = queries.group_counts(ids), queries.participant_names(ids, current_user)
+        return {i: {"counts": counts.get(i, {}), "names": names.get(i, [])} for i in ids}
+
+    def ledger_actions(self):
+        return [("记录沟通会", "meetings.create", {}, True), ("从固定点位开始", "meetings.points", {}, False)]
 
 
-@bp.route("/meetings/")
-@login_required
-def index():
-    args = _args()
-    page = ledger.page_of(queries.ledger(current_user, args), args.page)
-    return render_template("meetings/index.html", page=page, args=args,
-                           units=visible_org_units(current_user, active_only=False), staff=staff_choices(),
-                           **CHOICES)
-
-
-def _columns():
-    return ([("日期", 12), ("时间", 8), ("类型", 12), ("级别", 8), ("形式", 8), ("组织单位", 22), ("主题", 30),
-             ("地点", 24), ("固定点位", 20), ("面向群体", 24), ("参加人数", 10), ("新入会人数", 11)]
-            + [(f"新入会人数·{label}", 12) for _, label in TARGET_GROUPS]
-            + [("会员互助服务卡办理数", 12), ("服务内容", 24), ("合作单位", 16), ("参会企业", 36),
-               ("内容摘要", 50), ("记录人", 10)])
-
-
-@bp.route("/meetings/export.xlsx")
-@login_required
-def export():
-    query = queries.ledger(current_user, _args())
-
-    def rows():
-        users = dict(User.select(User.id, User.name).tuples())
-        for batch in stream_batches(query):
-            yield from _rows(batch, users)
-
-    return ledger.xlsx_response("沟通会台账", "沟通会台账", _columns(), rows())
-
-
-def _rows(batch, users):
-    ids = [m.id for m in batch]
-    counts = queries.group_counts(ids)
-    names = queries.participant_names(ids, current_user)
-    for m in batch:
-        mine = counts.get(m.id, {})
-        yield ([fmt_date(m.held_on), m.start_time.strftime("%H:%M") if m.start_time else "",
-                MEETING_KINDS.label(m.kind), MEETING_LEVELS.label(m.level), MEETING_FORMATS.label(m.format),
-                m.org_unit.name, m.title, m.venue, m.point.name if m.point_id else "",
-                labels(TARGET_GROUPS, m.target_groups), m.attendees, m.new_members]
-               + [mine.get(key, 0) for key, _ in TARGET_GROUPS]
-               + [m.cards, labels(SERVICES, m.services), labels(PARTNERS, m.partners),
-                  "、".join(names.get(m.id, [])), m.summary, users.get(m.created_by_id, "")])
+MeetingLedger().ledger_routes(bp, "/meetings")
 
 
 # ---- 固定点位 -----------------------------------------------------------------------------------

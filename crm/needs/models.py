@@ -2,7 +2,7 @@ from peewee import CharField, DateField, ForeignKeyField, TextField
 
 from crm.auth.models import User
 from crm.enterprises.models import Enterprise
-from crm.fieldwork.choices import NEED_CATEGORIES, NEED_STATUSES
+from crm.fieldwork.choices import NEED_CATEGORIES, NEED_RESOLVED, NEED_STATUSES
 from crm.fieldwork.models import FieldWorkRecord
 from crm.meetings.models import Meeting
 from crm.org.models import OrgUnit
@@ -29,6 +29,14 @@ class Need(FieldWorkRecord):
     @property
     def status_label(self):
         return NEED_STATUSES.label(self.status)
+
+    @property
+    def status_class(self):
+        return NEED_STATUSES.badge(self.status)
+
+    @property
+    def is_resolved(self):
+        return self.status == NEED_RESOLVED
 
     @property
     def category_label(self):

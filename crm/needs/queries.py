@@ -2,6 +2,7 @@
 from peewee import JOIN
 
 from crm.enterprises.models import Enterprise
+from crm.fieldwork.choices import NEED_RESOLVED
 from crm.fieldwork.ledger import LedgerArgs
 from crm.needs.models import Need
 from crm.org.models import OrgUnit
@@ -18,12 +19,12 @@ def ledger(user, a: LedgerArgs, open_only=False):
     if a.status:
         query = query.where(Need.status == a.status)
     elif open_only:
-        query = query.where(Need.status != "resolved")
+        query = query.where(Need.status != NEED_RESOLVED)
     return query
 
 
 def open_for(ent, limit=50):
     """The file's needs that are not resolved yet."""
-    return list(Need.select().where(Need.enterprise == ent.id, Need.status != "resolved",
+    return list(Need.select().where(Need.enterprise == ent.id, Need.status != NEED_RESOLVED,
                                     Need.archived == False)  # noqa: E712
                 .order_by(Need.raised_on.desc(), Need.id.desc()).limit(limit))

@@ -3,7 +3,7 @@ from crm.common import signals
 from crm.common.errors import ServiceError
 from crm.common.timeutil import local_today
 from crm.fieldwork import services as records
-from crm.fieldwork.choices import NEED_CATEGORIES, NEED_STATUSES
+from crm.fieldwork.choices import NEED_CATEGORIES, NEED_RESOLVED, NEED_STATUSES
 from crm.needs.models import Need
 
 
@@ -32,20 +32,20 @@ def update_need(need: Need, data: dict, user, expected_version: int) -> Need:
     if category not in NEED_CATEGORIES:
         raise ServiceError("未知的需求类别", "category")
     resolution = (data.get("resolution") or "").strip()
-    if status == "resolved" and not resolution:
+    if status == NEED_RESOLVED and not resolution:
         raise ServiceError("标记为已解决时请填写解决情况", "resolution")
     detail = (data.get("detail") if data.get("detail") is not None else need.detail).strip()
 
     def apply(current):
         resolved_on = current.resolved_on
         resolved_by = current.resolved_by_id
-        if status == "resolved" and current.status != "resolved":
+        if status == NEED_RESOLVED and current.status != NEED_RESOLVED:
             resolved_on, resolved_by = data.get("resolved_on") or local_today(), user.id
-        elif status != "resolved":
+        elif status != NEED_RESOLVED:
             resolved_on, resolved_by = None, None
         Need.update(status=status, category=category, detail=detail, resolution=resolution,
                     resolved_on=resolved_on, resolved_by=resolved_by).where(Need.id == current.id).execute()
-        if status == "resolved" and current.status != "resolved":
+        if status == NEED_RESOLVED and current.status != NEED_RESOLVED:
             signals.need_resolved.send("need", need_id=current.id, user=user, resolution=resolution)
 
     mine = {"类别": NEED_CATEGORIES.label(category), "说明": detail,

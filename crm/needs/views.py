@@ -15,8 +15,6 @@ from crm.needs import queries, services
 from crm.needs.forms import NeedForm
 from crm.permissions import require
 
-STATUS_BADGES = {"resolved": "text-bg-success", "in_progress": "text-bg-info"}
-
 
 def _source(n):
     return n.enterprise.name if n.enterprise_id else f"{n.org_unit.name}（沟通会）"
@@ -35,7 +33,7 @@ class NeedPages(RecordPages):
         Column("类别", 12, lambda n, row: NEED_CATEGORIES.label(n.category)),
         Column("需求意见说明", 50, lambda n, row: n.detail or "（无说明）", cell="record", truncate=50),
         Column("处理状态", 10, lambda n, row: NEED_STATUSES.label(n.status), cell="badge",
-               badge=lambda n: STATUS_BADGES.get(n.status, "text-bg-warning")),
+               badge=lambda n: n.status_class),
         Column("解决情况", 40, lambda n, row: n.resolution, cell=""),
         Column("解决日期", 12, lambda n, row: fmt_date(n.resolved_on), cell=""),
         RECORDER]

@@ -4,7 +4,7 @@ from crm.auth.models import User
 from crm.enterprises.models import Enterprise
 from crm.fieldwork.ledger import LedgerArgs
 from crm.org.models import OrgUnit
-from crm.permissions import scoped
+from crm.permissions import EDIT_ROLES, can_edit_records, scoped, sees_district
 from crm.visits.models import Visit, VisitComment, VisitVisitor
 
 
@@ -21,9 +21,9 @@ def visitor_choices(ent, user, include=()):
     parts = unit_path.strip("/").split("/")
     ancestors = ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
     query = (User.select(User.id, User.name, OrgUnit.name.alias("unit")).join(OrgUnit)
-             .where(User.active == True, User.role != "viewer",  # noqa: E712
+             .where(User.active == True, User.role.in_(EDIT_ROLES),  # noqa: E712
                     OrgUnit.path.startswith(unit_path) | OrgUnit.path.in_(ancestors or [""])))
-    if user.role != "admin":
+    if not sees_district(user):
         query = query.where(OrgUnit.path.startswith(user.org_unit.path) | (User.id == user.id))
     people = {u.id: u for u in query.order_by(OrgUnit.path, User.name)}
     extra = [i for i in include if i not in people]
@@ -32,7 +32,7 @@ def visitor_choices(ent, user, include=()):
             people[u.id] = u
     choices = [(u.id, u.name) for u in people.values()]
     choices.sort(key=lambda c: c[0] != user.id)
-    if user.id not in people and user.role != "viewer":
+    if user.id not in people and can_edit_records(user):
         choices.insert(0, (user.id, user.name))
     return choices
 

@@ -1,24 +1,22 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date, fmt_dt, local_now, local_today
-from crm.db import stream_batches
 from crm.enterprises.queries import lookup
 from crm.enterprises.views import get_enterprise_or_404
-from crm.fieldwork import ledger
 from crm.fieldwork import services as records
 from crm.fieldwork import views as fw
 from crm.fieldwork.choices import NEED_CATEGORIES, VISIT_KINDS, VISIT_PURPOSES, labels
 from crm.fieldwork.forms import ArchiveRecordForm
+from crm.fieldwork.pages import RECORDER, Column, RecordPages
 from crm.followups import queries as followup_queries
 from crm.followups.models import OPEN, FollowUp
 from crm.followups.queries import of_visit
 from crm.followups.services import can_work
 from crm.needs.models import Need
 from crm.org.models import OrgUnit
-from crm.permissions import get_or_404, require, scoped, visible_org_units
+from crm.permissions import get_or_404, require
 from crm.photos import services as photos
 from crm.visits import queries, services
 from crm.visits.forms import CommentForm, VisitForm
@@ -188,57 +186,47 @@ def comment(record_id):
 
 # ---- 台账 -------------------------------------------------------------------------------
 
-def _args():
-    return ledger.LedgerArgs.from_request(request.args, kinds=VISIT_KINDS)
+def _needs_of(ids) -> dict:
+    text = {}
+    for n in Need.select(Need.visit, Need.category).where(Need.visit.in_(list(ids))).order_by(Need.id):
+        text.setdefault(n.visit_id, []).append(NEED_CATEGORIES.label(n.category))
+    return text
 
 
-def staff_choices():
-    """People whose work the ledgers can be filtered by: users of the current user's scope."""
-    return [(u.id, u.name) for u in scoped(User, current_user).order_by(User.name)]
+class VisitLedger(RecordPages):
+    """走访台账 and its workbook on the kernel; a visit's own pages are below (its form carries the
+    visitors, a founding move and the follow-up it completes)."""
+    kind, name, noun, what = "visit", "visits", "走访", "走访记录"
+    ledger_title, empty = "走访台账", "没有符合条件的走访记录。"
+    creatable = False
+    reads = queries
+    page_rows = staticmethod(queries.with_firms)
+    filters = {"kinds": VISIT_KINDS, "kind_label": "走访方式"}
+    columns = [
+        Column("走访日期", 12, lambda v, row: fmt_date(v.visited_on), cell="date"),
+        Column("时间", 8, lambda v, row: v.visit_time.strftime("%H:%M") if v.visit_time else "", cell=""),
+        Column("企业名称", 36, lambda v, row: v.enterprise.name, cell="firm", firm=lambda v: v.enterprise.id),
+        Column("所属工会", 22, lambda v, row: row.extra.get("unit", ""), cell=""),
+        Column("走访方式", 14, lambda v, row: VISIT_KINDS.label(v.kind)),
+        Column("走访目的", 22, lambda v, row: labels(VISIT_PURPOSES, v.purposes), cell=""),
+        Column("走访人", 18, lambda v, row: "、".join(row.extra.get("visitors", []))),
+        Column("见到的联系人", 20, lambda v, row: v.contacts_met, cell=""),
+        Column("内容摘要", 50, lambda v, row: v.summary, cell="record", truncate=60),
+        Column("需求意见", 30, lambda v, row: "、".join(row.extra.get("needs", [])), cell=""),
+        Column("走访结果", 30, lambda v, row: v.outcome, cell=""),
+        Column("下一步", 30, lambda v, row: v.next_step, cell=""),
+        Column("下一步日期", 12, lambda v, row: fmt_date(v.next_step_on), cell=""),
+        RECORDER,
+        Column("记录时间", 17, lambda v, row: fmt_dt(v.created_at), cell="")]
+
+    def row_extra(self, records):
+        ids = [v.id for v in records]
+        visitors, needs = queries.visitors_of(ids), _needs_of(ids)
+        unit_ids = {v.enterprise.org_unit_id for v in records}
+        units = dict(OrgUnit.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(list(unit_ids))).tuples()) \
+            if unit_ids else {}
+        return {v.id: {"visitors": visitors.get(v.id, []), "needs": needs.get(v.id, []),
+                       "unit": units.get(v.enterprise.org_unit_id, "")} for v in records}
 
 
-@bp.route("/visits/")
-@login_required
-def index():
-    args = _args()
-    page = ledger.page_of(queries.ledger(current_user, args), args.page, rows_of=queries.with_firms)
-    names = queries.visitors_of(v.id for v in page.rows)
-    return render_template("visits/index.html", page=page, args=args, names=names,
-                           units=visible_org_units(current_user, active_only=False),
-                           staff=staff_choices(), VISIT_KINDS=VISIT_KINDS, VISIT_PURPOSES=VISIT_PURPOSES,
-                           labels=labels)
-
-
-COLUMNS = [("走访日期", 12), ("时间", 8), ("企业名称", 36), ("所属工会", 22), ("走访方式", 14),
-           ("走访目的", 22), ("走访人", 18), ("见到的联系人", 20), ("内容摘要", 50), ("需求意见", 30),
-           ("走访结果", 30), ("下一步", 30), ("下一步日期", 12), ("记录人", 10), ("记录时间", 17)]
-
-
-@bp.route("/visits/export.xlsx")
-@login_required
-def export():
-    args = _args()
-    query = queries.with_firms(queries.ledger(current_user, args))
-
-    def rows():
-        units = dict(OrgUnit.select(OrgUnit.id, OrgUnit.name).tuples())
-        users = dict(User.select(User.id, User.name).tuples())
-        for batch in stream_batches(query):
-            yield from _rows(batch, units, users)
-
-    return ledger.xlsx_response("走访台账", "走访台账", COLUMNS, rows())
-
-
-def _rows(batch, units, users):
-    ids = [v.id for v in batch]
-    names = queries.visitors_of(ids)
-    need_text = {}
-    for n in Need.select(Need.visit, Need.category, Need.detail).where(Need.visit.in_(ids)).order_by(Need.id):
-        need_text.setdefault(n.visit_id, []).append(NEED_CATEGORIES.label(n.category))
-    for v in batch:
-        details = "、".join(need_text.get(v.id, []))
-        yield [fmt_date(v.visited_on), v.visit_time.strftime("%H:%M") if v.visit_time else "",
-               v.enterprise.name, units.get(v.enterprise.org_unit_id, ""), VISIT_KINDS.label(v.kind),
-               labels(VISIT_PURPOSES, v.purposes), "、".join(names.get(v.id, [])), v.contacts_met,
-               v.summary, details, v.outcome, v.next_step, fmt_date(v.next_step_on),
-               users.get(v.created_by_id, ""), fmt_dt(v.created_at)]
+VisitLedger().ledger_routes(bp, "/visits")

@@ -8,9 +8,9 @@ from crm.common.errors import ServiceError
 from crm.common.text import clean, nfkc, normalise_name
 from crm.common.timeutil import local_today, utcnow
 from crm.db import db
-from crm.enterprises import creditcode, fields
+from crm.enterprises import fields
 from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
-from crm.enterprises.validation import credit_code_problem, normalise_phone, phone_problem, union_code_problem
+from crm.enterprises.validation import normalise, normalise_phone, phone_problem, validate
 from crm.founding import stages
 from crm.founding.models import FoundingEvent
 from crm.sync import services as submissions
@@ -32,42 +32,6 @@ class ConflictError(Exception):
             theirs = fields.display(name, fields.stored(self.current, name))
             out.append((fields.label(name), mine, theirs, mine != theirs))
         return out
-
-
-def normalise(data: dict) -> dict:
-    """What people type, made comparable: codes upper-case half-width, text trimmed."""
-    out = dict(data)
-    for key in ("name", "address", "area", "legal_rep", "union_name", "union_chair", "tags"):
-        if key in out:
-            out[key] = clean(nfkc(out[key]) if key == "tags" else out[key])
-    if "name" in out:
-        out["name"] = clean(out["name"])
-    for key in ("credit_code", "union_credit_code"):
-        if key in out:
-            out[key] = creditcode.normalise(out[key])
-    if "notes" in out:
-        out["notes"] = (out["notes"] or "").strip()
-    if "tags" in out:
-        parts = [p.strip() for p in out["tags"].replace("，", ",").replace("、", ",").split(",")]
-        out["tags"] = ",".join(dict.fromkeys(p for p in parts if p))
-    return out
-
-
-def validate(data: dict, partial: bool = False):
-    """Field-level checks a service must make whatever the caller (form, import, API).
-    `partial`: only the fields present are checked (an update of some fields)."""
-    if (not partial or "name" in data) and not data.get("name"):
-        raise ServiceError("请填写企业名称", "name")
-    problem = credit_code_problem(data.get("credit_code") or "")
-    if problem:
-        raise ServiceError(problem, "credit_code")
-    problem = union_code_problem(data.get("union_credit_code") or "")
-    if problem:
-        raise ServiceError(problem, "union_credit_code")
-    for key in ("employees", "new_form_workers", "member_count"):
-        value = data.get(key)
-        if value is not None and value < 0:
-            raise ServiceError("不能为负数", key)
 
 
 def near_duplicates(name: str, exclude_id: int | None = None, limit: int = 5):

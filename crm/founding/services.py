@@ -7,8 +7,8 @@ from crm.common.errors import ServiceError
 from crm.common.timeutil import local_today, utcnow
 from crm.enterprises import fields
 from crm.enterprises.models import Enterprise, EnterpriseChange
-from crm.enterprises.services import normalise as normalise_file
-from crm.enterprises.services import validate as validate_file
+from crm.enterprises.validation import normalise as normalise_file
+from crm.enterprises.validation import validate as validate_file
 from crm.founding import stages
 from crm.founding.models import FoundingEvent
 from crm.sync import services as submissions

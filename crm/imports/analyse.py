@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from crm.common.choices import Choices
 from crm.common.errors import ServiceError
 from crm.common.text import clean, nfkc, normalise_name
-from crm.enterprises import creditcode, services as ent_services
+from crm.enterprises import creditcode, validation
 from crm.enterprises.models import Enterprise
 from crm.enterprises.validation import normalise_phone, phone_problem
 from crm.founding import stages
@@ -295,7 +295,7 @@ class Analyser:
             out.reason = problem
             return out
         try:
-            ent_services.validate(ent_services.normalise({k: v for k, v in data.items() if k != "org_unit"}))
+            validation.validate(validation.normalise({k: v for k, v in data.items() if k != "org_unit"}))
         except ServiceError as exc:
             label = BY_KEY[exc.field].header if exc.field in BY_KEY else ""
             out.reason = f"{label}：{exc}" if label and label not in str(exc) else str(exc)
@@ -377,7 +377,7 @@ def too_long(data, contact) -> str | None:
 
 def changes_of(existing: Enterprise, data: dict) -> dict:
     """The fields the row would change. A blank cell changes nothing (imports never erase)."""
-    normalised = ent_services.normalise({k: v for k, v in data.items() if k != "org_unit"})
+    normalised = validation.normalise({k: v for k, v in data.items() if k != "org_unit"})
     out = {}
     for key in FILE_FIELDS:
         if key == "org_unit":

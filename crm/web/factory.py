@@ -13,7 +13,7 @@ from crm.auth.views import login_manager
 from crm.common.numbers import IdConverter
 from crm.resources import INSTANCE_DIR, TEMPLATES_DIR
 from crm.sync import views as sync
-from crm.web import errors, headers, templating, wiring
+from crm.web import errors, headers, templating, wiring  # noqa: F401 (wiring: imported for its receivers)
 from crm.web.blueprints import BLUEPRINTS
 from crm.web.requests import CleanRequest
 

@@ -37,8 +37,9 @@ def can_manage_system(user) -> bool:
 
 
 def sees_district(user) -> bool:
-    """Sees the whole district rather than a unit and those below it (admins)."""
-    return is_admin(user)
+    """Sees the whole district rather than a unit and those below it (admins), by role alone:
+    the scope of a deactivated admin's import still running is the district's."""
+    return bool(getattr(user, "is_admin", False))
 
 
 def leads_team(user) -> bool:

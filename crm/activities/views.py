@@ -22,17 +22,20 @@ class ActivityPages(RecordPages):
     create_record, update_record = staticmethod(services.create_activity), staticmethod(services.update_activity)
     templates, form_class = "activities", ActivityForm
     filters = {"kinds": SERVICES, "kind_label": "服务内容", "groups": TARGET_GROUPS}
+    table = ["日期", "活动名称", "服务内容", "地点", "组织单位", "服务人数", "新入会人数"]
     columns = [
         Column("日期", 12, lambda a, row: fmt_date(a.held_on), cell="date"),
-        Column("活动名称", 30, lambda a, row: a.title, cell="record"),
+        Column("活动名称", 30, lambda a, row: a.title, cell="record",
+               sub=lambda a, row: f"服务企业 {len(row.firms)} 家" if row.firms else ""),
         Column("服务内容", 24, lambda a, row: labels(SERVICES, a.services)),
-        Column("地点", 24, lambda a, row: a.place),
+        Column("地点", 24, lambda a, row: a.place,
+               sub=lambda a, row: _point(a) if a.point_id and a.point.name != a.place else ""),
         Column("固定点位", 20, lambda a, row: _point(a), cell=""),
         Column("组织单位", 22, lambda a, row: a.org_unit.name),
         Column("面向群体", 22, lambda a, row: labels(TARGET_GROUPS, a.target_groups), cell=""),
         Column("合作单位", 16, lambda a, row: labels(PARTNERS, a.partners), cell=""),
         Column("服务人数", 10, lambda a, row: a.participants, cell="number"),
-        Column("新入会人数", 10, lambda a, row: a.new_members, cell="number"),
+        Column("新入会人数", 10, lambda a, row: a.new_members, cell="number", heading="新入会"),
         Column("服务企业", 36, firm_names, cell="firms"),
         Column("内容摘要", 50, lambda a, row: a.summary, cell=""),
         RECORDER]

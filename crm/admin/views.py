@@ -11,7 +11,7 @@ from crm.admin.forms import (NO_PARENT, MoveOrgUnitForm, OrgUnitForm, PasswordRe
                              UserCreateForm, UserEditForm, field_name, settings_form_class)
 from crm.auth import second_factor
 from crm.auth import services as auth_services
-from crm.auth.models import ROLES, User
+from crm.auth.models import ROLES, User, is_admin_role
 from crm.common.errors import ServiceError
 from crm.common.numbers import arg_id
 from crm.org import services as org_services
@@ -241,7 +241,7 @@ def user_edit(user_id):
     if form.validate_on_submit():
         if is_self and not form.active.data:
             form.show_service_error(ServiceError("不能停用自己的账号", "active"))
-        elif is_self and form.role.data != "admin":
+        elif is_self and not is_admin_role(form.role.data):
             form.show_service_error(ServiceError("不能取消自己的管理员角色，请让另一位管理员操作", "role"))
         else:
             try:

@@ -9,6 +9,11 @@ from crm.org.models import OrgUnit
 ROLES = Choices(("staff", "走访干部"), ("supervisor", "主管"), ("viewer", "领导"), ("admin", "区总工会管理员"))
 
 
+def is_admin_role(role: str) -> bool:
+    """区总工会管理员 (the named rules in crm.permissions build on it)."""
+    return role == "admin"
+
+
 class User(UserMixin, BaseModel):
     username = CharField(max_length=64, unique=True)
     name = CharField(max_length=64)
@@ -44,8 +49,7 @@ class User(UserMixin, BaseModel):
 
     @property
     def is_admin(self) -> bool:
-        """区总工会管理员 (the named rules in crm.permissions build on it)."""
-        return self.role == "admin"
+        return is_admin_role(self.role)
 
     def __str__(self):
         return self.name

@@ -7,7 +7,7 @@ import click
 from peewee import DatabaseError, OperationalError
 
 from crm import schema
-from crm.auth.models import ROLES
+from crm.auth.models import ROLES, is_admin_role
 from crm.auth.services import generate_password
 from crm.common.errors import ServiceError
 from crm.db import db
@@ -50,5 +50,5 @@ def print_logins(logins):
     click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
     for login in logins:
         click.echo(f"  {login.username:10s} {login.name}（{ROLES.label(login.role)}，{login.org_name}）")
-    if any(login.role == "admin" for login in logins):
+    if any(is_admin_role(login.role) for login in logins):
         click.echo("  管理员登录须两步验证：首次登录时用手机上的身份验证器扫描页面上的二维码（或输入密钥）。")

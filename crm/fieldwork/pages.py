@@ -48,6 +48,10 @@ class Column:
     firm: Callable | None = None
     badge: Callable | None = None
     truncate: int = 0  # the table shows at most this many characters (0: all)
+    shown: Callable | None = None  # (record, row) -> what the table shows, when not `value`
+    sub: Callable | None = None    # (record, row) -> a small second line under it in the table
+    heading: str = ""              # the table's heading, when shorter than the workbook's label
+    nowrap: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class RecordPages:
     columns: list = []
     details: list = []
     filters: dict = {}   # the ledger's filters: kinds, kind_label, groups, statuses
+    table: list = []     # the labels of the columns the table shows, in its order (default: all
+                         # with a cell, in the workbook's order)
     creatable = True
     show_methods = ("GET",)
     page_rows = None     # a page's query → the query its rows are read with (more columns)
@@ -98,17 +104,24 @@ class RecordPages:
     def firm_ids(self, record) -> list:
         return self.reads.enterprise_ids(record)
 
-    def row_extra(self, records) -> dict:
-        """{record id: {…}}: what a kind's columns read for a page (or a workbook batch) at once."""
+    def row_extra(self, records, table: bool = False) -> dict:
+        """{record id: {…}}: what a kind's columns read for a page (`table`: only what the table
+        shows) or a workbook batch, at once."""
         return {}
+
+    def table_columns(self) -> list:
+        if not self.table:
+            return [c for c in self.columns if c.cell]
+        by_label = {c.label: c for c in self.columns}
+        return [by_label[label] for label in self.table]
 
     def ledger_actions(self) -> list:
         """The ledger's buttons for editors: (label, endpoint, arguments, primary)."""
         return [(f"记录{self.noun}", f"{self.name}.create", {}, True)] if self.creatable else []
 
-    def _rows(self, records, users) -> list:
+    def _rows(self, records, users, table=False) -> list:
         firms = self.firms_of([r.id for r in records], current_user)
-        extra = self.row_extra(records)
+        extra = self.row_extra(records, table=table)
         return [(r, Row(firms.get(r.id, []), users, extra.get(r.id, {}))) for r in records]
 
     def set_archived(self, record, user, archived, reason=""):
@@ -144,7 +157,8 @@ class RecordPages:
 
     @property
     def endpoint(self):
-        return registry.get(self.kind).endpoint
+        """The record's page (the same as its registered kind's)."""
+        return f"{self.name}.show"
 
     def get(self, record_id):
         return registry.get(self.kind).get_or_404(record_id, current_user)
@@ -209,7 +223,7 @@ class RecordPages:
         args = self.ledger_args()
         page = ledger.page_of(self.ledger_query(current_user, args), args.page, rows_of=self.page_rows)
         return render_template("fieldwork/ledger.html", pages=self, page=page, args=args,
-                               rows=self._rows(page.rows, {}),
+                               rows=self._rows(page.rows, {}, table=True),
                                units=visible_org_units(current_user, active_only=False),
                                staff=staff_choices(), **self.index_extra(args))
 

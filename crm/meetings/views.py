@@ -156,19 +156,23 @@ class MeetingLedger(RecordPages):
     creatable = False
     reads = queries
     filters = {"kinds": MEETING_KINDS, "kind_label": "类型", "groups": TARGET_GROUPS}
+    table = ["日期", "类型", "组织单位", "地点", "参加人数", "新入会人数"]
     columns = ([
         Column("日期", 12, lambda m, row: fmt_date(m.held_on), cell="date"),
         Column("时间", 8, lambda m, row: m.start_time.strftime("%H:%M") if m.start_time else "", cell=""),
-        Column("类型", 12, lambda m, row: MEETING_KINDS.label(m.kind), cell="record"),
+        Column("类型", 12, lambda m, row: MEETING_KINDS.label(m.kind), cell="record",
+               shown=lambda m, row: f"{MEETING_KINDS.label(m.kind)} · {MEETING_LEVELS.label(m.level)}",
+               sub=lambda m, row: m.title[:40] + ("…" if len(m.title) > 40 else "")),
         Column("级别", 8, lambda m, row: MEETING_LEVELS.label(m.level)),
         Column("形式", 8, lambda m, row: MEETING_FORMATS.label(m.format), cell=""),
         Column("组织单位", 22, lambda m, row: m.org_unit.name),
         Column("主题", 30, lambda m, row: m.title, truncate=40),
-        Column("地点", 24, lambda m, row: m.venue),
+        Column("地点", 24, lambda m, row: m.venue,
+               sub=lambda m, row: m.point.name if m.point_id and m.point.name != m.venue else ""),
         Column("固定点位", 20, lambda m, row: m.point.name if m.point_id else "", cell=""),
         Column("面向群体", 24, lambda m, row: labels(TARGET_GROUPS, m.target_groups), cell=""),
         Column("参加人数", 10, lambda m, row: m.attendees, cell="number"),
-        Column("新入会人数", 11, lambda m, row: m.new_members, cell="number")]
+        Column("新入会人数", 11, lambda m, row: m.new_members, cell="number", heading="新入会")]
         + [Column(f"新入会人数·{label}", 12, _group_count(key), cell="") for key, label in TARGET_GROUPS]
         + [Column("会员互助服务卡办理数", 12, lambda m, row: m.cards, cell=""),
            Column("服务内容", 24, lambda m, row: labels(SERVICES, m.services), cell=""),
@@ -180,7 +184,9 @@ class MeetingLedger(RecordPages):
     def firms_of(self, ids, user):
         return {}
 
-    def row_extra(self, records):
+    def row_extra(self, records, table=False):
+        if table:  # the table shows neither
+            return {}
         ids = [m.id for m in records]
         counts, names = queries.group_counts(ids), queries.participant_names(ids, current_user)
         return {i: {"counts": counts.get(i, {}), "names": names.get(i, [])} for i in ids}

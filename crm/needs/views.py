@@ -17,6 +17,10 @@ from crm.permissions import require
 
 
 def _source(n):
+    return n.enterprise.name if n.enterprise_id else ("沟通会" if n.meeting_id else "")
+
+
+def _source_shown(n):
     return n.enterprise.name if n.enterprise_id else f"{n.org_unit.name}（沟通会）"
 
 
@@ -26,13 +30,16 @@ class NeedPages(RecordPages):
     creatable = False
     show_methods = ("GET", "POST")
     filters = {"kinds": NEED_CATEGORIES, "kind_label": "类别", "statuses": NEED_STATUSES}
+    table = ["提出日期", "企业/来源", "类别", "需求意见说明", "处理状态"]
     columns = [
         Column("提出日期", 12, lambda n, row: fmt_date(n.raised_on), cell="date"),
-        Column("企业/来源", 36, lambda n, row: _source(n), cell="firm", firm=lambda n: n.enterprise_id),
+        Column("企业/来源", 36, lambda n, row: _source(n), cell="firm", firm=lambda n: n.enterprise_id,
+               shown=lambda n, row: _source_shown(n), heading="企业"),
         Column("所属工会", 22, lambda n, row: n.org_unit.name, cell=""),
-        Column("类别", 12, lambda n, row: NEED_CATEGORIES.label(n.category)),
-        Column("需求意见说明", 50, lambda n, row: n.detail or "（无说明）", cell="record", truncate=50),
-        Column("处理状态", 10, lambda n, row: NEED_STATUSES.label(n.status), cell="badge",
+        Column("类别", 12, lambda n, row: NEED_CATEGORIES.label(n.category), nowrap=True),
+        Column("需求意见说明", 50, lambda n, row: n.detail, cell="record", truncate=50,
+               shown=lambda n, row: n.detail or "（无说明）", heading="说明"),
+        Column("处理状态", 10, lambda n, row: NEED_STATUSES.label(n.status), cell="badge", heading="状态",
                badge=lambda n: n.status_class),
         Column("解决情况", 40, lambda n, row: n.resolution, cell=""),
         Column("解决日期", 12, lambda n, row: fmt_date(n.resolved_on), cell=""),

@@ -15,10 +15,11 @@ class TrainingPages(RecordPages):
     create_record, update_record = staticmethod(services.create_training), staticmethod(services.update_training)
     templates, form_class = "trainings", TrainingForm
     filters = {"kinds": TRAINING_CATEGORIES, "kind_label": "类别"}
+    table = ["日期", "培训名称", "类别", "组织单位", "服务企业", "学时", "参训人数"]
     columns = [
         Column("日期", 12, lambda t, row: fmt_date(t.held_on), cell="date"),
         Column("培训名称", 36, lambda t, row: t.title, cell="record"),
-        Column("类别", 14, lambda t, row: TRAINING_CATEGORIES.label(t.category)),
+        Column("类别", 14, lambda t, row: TRAINING_CATEGORIES.label(t.category), nowrap=True),
         Column("学时", 8, lambda t, row: hours_text(t.hours), cell="number"),
         Column("授课人", 14, lambda t, row: t.trainer, cell=""),
         Column("组织单位", 22, lambda t, row: t.org_unit.name),

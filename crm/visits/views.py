@@ -202,14 +202,16 @@ class VisitLedger(RecordPages):
     reads = queries
     page_rows = staticmethod(queries.with_firms)
     filters = {"kinds": VISIT_KINDS, "kind_label": "走访方式"}
+    table = ["走访日期", "企业名称", "走访方式", "走访人", "内容摘要"]
     columns = [
-        Column("走访日期", 12, lambda v, row: fmt_date(v.visited_on), cell="date"),
+        Column("走访日期", 12, lambda v, row: fmt_date(v.visited_on), cell="date", heading="日期"),
         Column("时间", 8, lambda v, row: v.visit_time.strftime("%H:%M") if v.visit_time else "", cell=""),
-        Column("企业名称", 36, lambda v, row: v.enterprise.name, cell="firm", firm=lambda v: v.enterprise.id),
+        Column("企业名称", 36, lambda v, row: v.enterprise.name, cell="firm", firm=lambda v: v.enterprise.id,
+               heading="企业"),
         Column("所属工会", 22, lambda v, row: row.extra.get("unit", ""), cell=""),
-        Column("走访方式", 14, lambda v, row: VISIT_KINDS.label(v.kind)),
+        Column("走访方式", 14, lambda v, row: VISIT_KINDS.label(v.kind), heading="方式", nowrap=True),
         Column("走访目的", 22, lambda v, row: labels(VISIT_PURPOSES, v.purposes), cell=""),
-        Column("走访人", 18, lambda v, row: "、".join(row.extra.get("visitors", []))),
+        Column("走访人", 18, lambda v, row: "、".join(row.extra.get("visitors", [])), nowrap=True),
         Column("见到的联系人", 20, lambda v, row: v.contacts_met, cell=""),
         Column("内容摘要", 50, lambda v, row: v.summary, cell="record", truncate=60),
         Column("需求意见", 30, lambda v, row: "、".join(row.extra.get("needs", [])), cell=""),
@@ -219,9 +221,12 @@ class VisitLedger(RecordPages):
         RECORDER,
         Column("记录时间", 17, lambda v, row: fmt_dt(v.created_at), cell="")]
 
-    def row_extra(self, records):
+    def row_extra(self, records, table=False):
         ids = [v.id for v in records]
-        visitors, needs = queries.visitors_of(ids), _needs_of(ids)
+        visitors = queries.visitors_of(ids)
+        if table:  # the table shows the visitors only
+            return {i: {"visitors": visitors.get(i, [])} for i in ids}
+        needs = _needs_of(ids)
         unit_ids = {v.enterprise.org_unit_id for v in records}
         units = dict(OrgUnit.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(list(unit_ids))).tuples()) \
             if unit_ids else {}

@@ -101,7 +101,7 @@ def show(record_id):
     counts = queries.group_counts([meeting.id]).get(meeting.id, {})
     groups = [(label, counts[key]) for key, label in TARGET_GROUPS if counts.get(key)]
     needs = list(Need.select().where(Need.meeting == meeting.id).order_by(Need.id))
-    return render_template("meetings/show.html", meeting=meeting, participants=ents, groups=groups,
+    return render_template("meetings/show.html", meeting=meeting, record=meeting, participants=ents, groups=groups,
                            linkable={e.id for e in ents if in_scope(current_user, e.org_unit)},
                            needs=needs, photos=photos.of("meeting", meeting.id),
                            changes=records.history("meeting", meeting.id), archive_form=ArchiveRecordForm(),
@@ -232,7 +232,7 @@ def point_new():
 @login_required
 def point_show(record_id):
     point = get_point_or_404(record_id, current_user)
-    return render_template("meetings/point_show.html", point=point,
+    return render_template("meetings/point_show.html", point=point, record=point,
                            meetings=queries.meetings_at(point, current_user),
                            changes=records.history("point", point.id), archive_form=ArchiveRecordForm(),
                            **CHOICES)

@@ -130,7 +130,7 @@ def show(record_id):
     names = queries.visitors_of([visit.id]).get(visit.id, [])
     needs = list(Need.select().where(Need.visit == visit.id).order_by(Need.id))
     followups_done, followups_made = of_visit(visit.id)
-    return render_template("visits/show.html", visit=visit, ent=visit.enterprise, visitors=names,
+    return render_template("visits/show.html", visit=visit, record=visit, ent=visit.enterprise, visitors=names,
                            needs=needs, comments=queries.comments(visit), followups_done=followups_done,
                            followups_made=followups_made, today=local_today(), photos=photos.of("visit", visit.id),
                            changes=records.history("visit", visit.id), comment_form=CommentForm(),

@@ -48,7 +48,8 @@ class Factory:
         values.update(data)
         contact = values.pop("contact", None)
         stage = values.pop("initial_stage", "not_contacted")
-        return create_enterprise(values, user, contact=contact, initial_stage=stage)
+        stage_on = values.pop("initial_stage_on", None)
+        return create_enterprise(values, user, contact=contact, initial_stage=stage, initial_stage_on=stage_on)
 
     def _saved(self, create):
         with self.app.app_context():

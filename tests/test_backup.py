@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 from config import TestConfig
 from crm import create_app
 from crm.ops import backup, common, pg_restore, postgres, sqlite
+from crm.common.timeutil import fmt_dt
 from crm.db import bind, db
 from crm.enterprises.search import BACKEND_INDEXES
 from tests.conftest import BASE_PG_URL, PG_URL, login_as
@@ -199,6 +201,9 @@ def test_sqlite_cli_backup_while_writing_restores_into_migrated_empty_instance(a
     result = restorer.test_cli_runner().invoke(args=["restore", str(dest)])
     assert result.exit_code == 0, result.output
     assert "已从" in result.output and "恢复" in result.output
+    # The backup's time as the app shows every time: Beijing time.
+    made = datetime.strptime(json.loads((dest / "manifest.json").read_text())["created_at"], "%Y-%m-%dT%H:%M:%SZ")
+    assert f"备份时间 {fmt_dt(made)}，北京时间" in result.output
     conn = sqlite3.connect(target)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -55,6 +55,19 @@ def test_never_contacted(make, town):
     assert keys(town["sup"], "never") == ["从未联系公司"]
 
 
+def test_a_never_contacted_file_cites_the_day_its_founding_track_begins(make, town):
+    """A ledger imported today says when each file was really filed: the suggestion cites that
+    day (the founding track's first entry), not the day it was typed in."""
+    make.enterprise(org=town["unit"], name="台账导入公司", initial_stage_on=date(2025, 3, 1))
+    make.enterprise(org=town["unit"], name="今天建档公司")
+    items, _ = suggestions.page(town["sup"], "never")
+    reasons = {s.enterprise.name: s.reason for s in items}
+    assert reasons["台账导入公司"].startswith("建档于 2025-03-01，")
+    assert reasons["今天建档公司"].startswith(f"建档于 {timeutil.local_today().isoformat()}，")
+    resolved = suggestions.resolve(town["sup"], [s.key for s in items])
+    assert {s.enterprise.name: s.reason for s in resolved} == reasons
+
+
 def test_not_contacted_for_90_days(make, town):
     firm(make, town, "91天未联系", **contacted(91))
     firm(make, town, "90天未联系", **contacted(90))

@@ -1,9 +1,12 @@
 """`crm backup DEST` and `crm restore SRC` (see crm/ops for what they guarantee)."""
+from datetime import datetime
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from crm.audit import services as audit
+from crm.common.timeutil import fmt_dt
 from crm.cli.common import friendly
 from crm.ops import backup
 
@@ -29,7 +32,8 @@ def restore_command(src):
     config = current_app.config
     manifest = backup.restore(config["DATABASE_URL"], config["UPLOAD_DIR"], src)
     audit.record("restore", username="命令行", detail=f"{src}：{backup.summary(manifest)}")
-    click.echo(f"已从 {src} 恢复：{backup.summary(manifest)}（备份时间 {manifest['created_at']}），"
+    made = datetime.strptime(manifest["created_at"], "%Y-%m-%dT%H:%M:%SZ")
+    click.echo(f"已从 {src} 恢复：{backup.summary(manifest)}（备份时间 {fmt_dt(made)}，北京时间），"
                f"用时 {manifest['seconds']:.2f} 秒")
 
 

@@ -20,6 +20,7 @@ from crm.fieldwork.choices import NEED_CATEGORIES
 from crm.followups.models import OPEN, FollowUp
 from crm.followups.services import Task
 from crm.founding import stages
+from crm.founding.models import FoundingEvent
 from crm.needs.models import Need
 from crm.permissions import scoped
 from crm.settings import services as settings
@@ -119,7 +120,17 @@ def _query(rule, user, today, limits, unit_ids=None, walk=False):
     raise KeyError(rule)
 
 
-def _explain(rule, row, today) -> Suggestion:
+def _filed_on(rule, rows) -> dict:
+    """{firm id: the day its founding track begins (建档时的建会进度)} for the 从未联系 rows, in one
+    query: a file imported today from a ledger kept for years says when it was really filed."""
+    if rule != "never" or not rows:
+        return {}
+    return dict(FoundingEvent.select(FoundingEvent.enterprise, FoundingEvent.occurred_on)
+                .where(FoundingEvent.enterprise.in_([r.id for r in rows]), FoundingEvent.kind == "initial")
+                .tuples())
+
+
+def _explain(rule, row, today, filed=None) -> Suggestion:
     if rule == "need":
         need = row
         days = (today - need.raised_on).days
@@ -129,7 +140,8 @@ def _explain(rule, row, today) -> Suggestion:
                           f"跟进需求：{category}", enterprise=need.enterprise, need=need)
     ent = row
     if rule == "never":
-        reason, title = f"建档于 {to_local(ent.created_at).date().isoformat()}，至今没有走访或沟通会记录", "首次走访宣传"
+        day = (filed or {}).get(ent.id) or to_local(ent.created_at).date()
+        reason, title = f"建档于 {day.isoformat()}，至今没有走访或沟通会记录", "首次走访宣传"
     elif rule == "stale":
         reason = f"上次联系 {ent.last_contact_on.isoformat()}，已 {(today - ent.last_contact_on).days} 天"
         title = "回访"
@@ -177,7 +189,8 @@ def page(user, rule: str, page_no: int = 1, size: int = 50, today: date | None =
             and stats.scope_present(user, unit_ids)["files"] > WALK_FILES and count > COUNT_CAP)
     rows = list(_query(rule, user, today, settings.values(), unit_ids, walk)
                 .offset((page_no - 1) * size).limit(size + 1))
-    return [_explain(rule, r, today) for r in rows[:size]], len(rows) > size
+    filed = _filed_on(rule, rows[:size])
+    return [_explain(rule, r, today, filed) for r in rows[:size]], len(rows) > size
 
 
 def resolve(user, keys, today: date | None = None) -> list[Suggestion]:
@@ -193,8 +206,10 @@ def resolve(user, keys, today: date | None = None) -> list[Suggestion]:
     found = {}
     for rule, ids in wanted.items():
         model = Need if rule == "need" else Enterprise
-        for row in _query(rule, user, today, limits).where(model.id.in_(ids)):
-            found[f"{rule}:{row.id}"] = _explain(rule, row, today)
+        rows = list(_query(rule, user, today, limits).where(model.id.in_(ids)))
+        filed = _filed_on(rule, rows)
+        for row in rows:
+            found[f"{rule}:{row.id}"] = _explain(rule, row, today, filed)
     seen, out = set(), []
     for key in keys:
         s = found.get(key)

@@ -88,9 +88,10 @@ def test_a_file_with_errors_commits_nothing_unless_asked(app, town, tmp_path):
         with pytest.raises(ServiceError, match="第 4 行"):
             services.commit(batch, town["sup"])
         assert Enterprise.select().count() == before
-        assert ImportBatch.get_by_id(batch.id).status == "failed"
-        batch = services.start(path, "台账.xlsx", town["sup"], town["a"])
-        done = services.commit(batch, town["sup"], valid_only=True)
+        # Nothing imported, and the same file can go again with 只导入无误的行 (no new upload).
+        assert ImportBatch.get_by_id(batch.id).status == "uploaded"
+        assert "只导入无误的行" in ImportBatch.get_by_id(batch.id).message
+        done = services.commit(ImportBatch.get_by_id(batch.id), town["sup"], valid_only=True)
     assert (done.status, done.created, done.updated, done.duplicates, done.errors) == ("committed", 2, 1, 1, 4)
     new = Enterprise.get(Enterprise.credit_code == code(2))
     assert new.name == "甲镇新兴科技有限公司" and new.employees == 120 and new.org_unit_id == town["a"].id
@@ -211,15 +212,13 @@ def test_the_pages_from_upload_to_the_record(app, make, town, tmp_path):
     rejected = load_workbook(io.BytesIO(client.get(f"/imports/{batch.id}/rejected.xlsx").data)).active
     assert [c.value for c in rejected[1]] == ["原行号", "原因", "企业名称", "信用代码", "职工人数"]
     assert rejected["A2"].value == 3 and "统一社会信用代码" in rejected["B2"].value
+    assert "须勾选“只导入无误的行”，1 行错误不导入" in preview  # what the confirmation asks
     client.post(f"/imports/{batch.id}/commit", data={"csrf_token": token})
-    assert ImportBatch.get_by_id(batch.id).status == "failed" and not Enterprise.select().where(
+    assert ImportBatch.get_by_id(batch.id).status == "uploaded" and not Enterprise.select().where(
         Enterprise.name == "页面导入企业").exists()
-    # Start again and import only the valid rows.
-    resp = client.post("/imports/enterprises/new", data={"csrf_token": token, "org": str(town["a"].id),
-                                                         "on_duplicate": "update", "file": (io.BytesIO(data), "台账.csv")},
-                       content_type="multipart/form-data")
-    batch = ImportBatch.select().order_by(ImportBatch.id.desc()).get()
-    client.post(f"/imports/{batch.id}/mapping", data={"csrf_token": token, "col0": "name", "col1": "credit_code"})
+    # The same preview again, saying why; the same file imports its valid rows when asked.
+    again = client.get(f"/imports/{batch.id}").get_data(as_text=True)
+    assert "没有导入任何一行" in again and "确认导入" in again
     client.post(f"/imports/{batch.id}/commit", data={"csrf_token": token, "valid_only": "y"})
     ent = Enterprise.get(Enterprise.name == "页面导入企业")
     assert ent.employees is None  # the skipped column
@@ -231,6 +230,21 @@ def test_the_pages_from_upload_to_the_record(app, make, town, tmp_path):
     other = login_as(app.test_client(), make.user("supervisor", org=town["b"]))
     assert other.get(f"/imports/{batch.id}").status_code == 404
     assert "台账.csv" not in other.get("/imports/").get_data(as_text=True)
+
+
+def test_a_file_with_nothing_to_import_offers_no_import(app, town):
+    client = login_as(app.test_client(), town["sup"])
+    page = client.get("/imports/enterprises/new").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = "企业名称,信用代码\n错行企业,ABC\n".encode("gbk")
+    resp = client.post("/imports/enterprises/new", data={"csrf_token": token, "org": str(town["a"].id),
+                                                         "on_duplicate": "update", "file": (io.BytesIO(data), "错.csv")},
+                       content_type="multipart/form-data")
+    batch = ImportBatch.get()
+    client.post(resp.headers["Location"], data={"csrf_token": token, "col0": "name", "col1": "credit_code"})
+    preview = client.get(f"/imports/{batch.id}").get_data(as_text=True)
+    assert "没有可以导入的行" in preview and "确认导入" not in preview
+    assert f'action="/imports/{batch.id}/commit"' not in preview
 
 
 def test_a_web_import_runs_in_the_background_and_reports(app, town, tmp_path):

@@ -152,6 +152,11 @@ def rejected_xlsx(batch, user):
     return out
 
 
+class HasErrors(ServiceError):
+    """The file has rows in error and "只导入无误的行" was not chosen: nothing was imported, and the
+    batch can be committed again with it (no new upload)."""
+
+
 def commit(batch, user, valid_only=False, progress=None) -> ImportBatch:
     """Import every row in one transaction: new files created, matched files updated (or left, as
     chosen). A file with any error commits nothing, unless `valid_only` (then those rows are left
@@ -170,8 +175,8 @@ def commit(batch, user, valid_only=False, progress=None) -> ImportBatch:
             for i, result in enumerate(analyser(batch, user), start=1):
                 counts[result.outcome] += 1
                 if result.outcome == "error" and not valid_only:
-                    raise ServiceError(f"第 {result.row} 行：{result.reason}。文件有错误，没有导入任何一行；"
-                                       "可以修改后重新导入，或选择“只导入无误的行”", None)
+                    raise HasErrors(f"第 {result.row} 行：{result.reason}。文件有错误，没有导入任何一行；"
+                                    "可以勾选“只导入无误的行”再导入，或修改文件后重新上传", None)
                 if result.outcome == "new":
                     values = {k: v for k, v in result.data.items() if k in fields.EDITABLE}
                     values["org_unit"] = result.data["org_unit"].id
@@ -187,6 +192,10 @@ def commit(batch, user, valid_only=False, progress=None) -> ImportBatch:
                       "updated": counts["update"], "unchanged": counts["unchanged"],
                       "duplicates": counts["duplicate"], "errors": counts["error"], "message": ""}
             ImportBatch.update(**values).where(ImportBatch.id == batch.id).execute()
+    except HasErrors as exc:  # back to the preview: the same file can be committed with valid_only
+        ImportBatch.update(status="uploaded", message=str(exc)).where(
+            ImportBatch.id == batch.id, ImportBatch.status != "committed").execute()
+        raise
     except Exception as exc:
         message = str(exc) if isinstance(exc, ServiceError) else f"导入出错，没有写入任何一行（{type(exc).__name__}）"
         ImportBatch.update(status="failed", message=message, finished_at=utcnow(), errors=counts["error"]).where(

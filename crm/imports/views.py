@@ -167,6 +167,8 @@ def commit(batch_id):
         return redirect(url_for(".show", batch_id=batch.id))
     try:
         done = services.commit(batch, current_user, valid_only)
+    except services.HasErrors:
+        pass  # the preview says why, and offers the same file again
     except ServiceError as exc:
         flash(str(exc), "error")
     else:

@@ -96,7 +96,7 @@ def login():
     return render_template("auth/login.html", form=form, error=error), (401 if error else 200)
 
 
-def _code_page(form_class, template):
+def _code_page(form_class, recovery: bool):
     user, state = _pending()
     if user is None or not second_factor.enrolled(user):
         return _expired()
@@ -115,17 +115,17 @@ def _code_page(form_class, template):
             flash(problem, "error")
             return redirect(url_for(".login"))
         form.code.errors.append(problem)
-    return render_template(template, form=form, user=user), (401 if form.errors else 200)
+    return render_template("auth/code.html", form=form, user=user, recovery=recovery), (401 if form.errors else 200)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
 def login_code():
-    return _code_page(CodeForm, "auth/code.html")
+    return _code_page(CodeForm, recovery=False)
 
 
 @bp.route("/login/recovery", methods=["GET", "POST"])
 def login_recovery():
-    return _code_page(RecoveryForm, "auth/recovery.html")
+    return _code_page(RecoveryForm, recovery=True)
 
 
 def _setup_page(user, *, replacing: bool, cancel_url: str):

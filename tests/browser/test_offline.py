@@ -116,6 +116,7 @@ def test_back_after_a_save_cannot_save_again(portrait, server, field):
     expect(notice.get_by_role("link", name="查看已保存的记录")).to_have_attribute("href", f"/visits/{Visit.get().id}")
     save = page.get_by_role("button", name="保存")
     expect(save).to_be_disabled()
+    save.scroll_into_view_if_needed()  # the page restored by back may still be scrolling
     save.click(force=True)  # a determined tap
     page.keyboard.press("Enter")
     page.wait_for_timeout(500)

@@ -20,6 +20,11 @@ def _send_code(client, code, path="/login/code", token_from=None):
     return client.post(path, data={"code": code, "csrf_token": csrf_token(client, token_from or path)})
 
 
+def _key(page):
+    """The authenticator key a setup page shows (in groups of four)."""
+    return re.search(r'id="totp-key">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+
+
 def _events(kind):
     return list(AuditEvent.select().where(AuditEvent.kind == kind).order_by(AuditEvent.id))
 
@@ -78,7 +83,7 @@ def test_an_admin_without_a_second_factor_sets_one_up_before_signing_in(app, mak
     assert not _signed_in(client)
     page = client.get("/login/setup").get_data(as_text=True)
     assert "<svg" in page and "扫描" in page
-    key = re.search(r'id="totp-key">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+    key = _key(page)
     # The page opened again shows the same key (a reload does not break a half-done scan).
     assert key in client.get("/login/setup").get_data(as_text=True).replace(" ", "")
     wrong = client.post("/login/setup", data={"code": "12345", "csrf_token": csrf_token(client, "/login/setup")})
@@ -180,7 +185,7 @@ def test_a_unit_can_require_it_and_anyone_may_choose_it(app, make):
     me = login_as(app.test_client(), staff)
     assert "未启用" in me.get("/account/two-factor").get_data(as_text=True)
     page = me.get("/account/two-factor/setup").get_data(as_text=True)
-    key = re.search(r'id="totp-key">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+    key = _key(page)
     done = me.post("/account/two-factor/setup", data={"code": pyotp.TOTP(key).now(),
                                                        "csrf_token": csrf_token(me, "/account/two-factor/setup")})
     assert "只显示这一次" in done.get_data(as_text=True)
@@ -218,7 +223,7 @@ def test_a_new_phone_replaces_the_authenticator_with_a_code_from_the_old_one(app
     me = login_as(app.test_client(), admin)
     path = "/account/two-factor/setup"
     page = me.get(path).get_data(as_text=True)
-    new = re.search(r'id="totp-key">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+    new = _key(page)
     assert new != old and "原验证器的验证码" in page
     refused = me.post(path, data={"current": "000001", "code": pyotp.TOTP(new).now(), "csrf_token": csrf_token(me, path)})
     assert refused.status_code == 200 and User.get_by_id(admin.id).totp_secret == old

@@ -301,7 +301,7 @@ def user_reset_2fa(user_id):
         flash("请在“两步验证”页更换您自己的身份验证器", "warning")
         return redirect(url_for("auth.two_factor"))
     second_factor.reset(user, by=current_user)
-    then = "下次登录时需重新设置身份验证器" if second_factor.required(user) else "下次登录只需密码"
+    then = second_factor.after_reset(user)
     flash(f"已重置 {user.name}（{user.username}）的两步验证，该用户的所有会话已失效；{then}", "success")
     return redirect(url_for(".user_edit", user_id=user.id))
 

@@ -153,13 +153,18 @@ def check(user: User, code: str) -> str | None:
         return "recovery" if used == 1 else None
 
 
+def _forget(user: User, **also):
+    """The user's authenticator and recovery codes gone (with `also`, more of their row)."""
+    with db.atomic():
+        User.update(totp_secret=None, totp_pending=None, totp_enrolled_at=None, totp_last_step=None,
+                    **also).where(User.id == user.id).execute()
+        RecoveryCode.delete().where(RecoveryCode.user == user.id).execute()
+
+
 def reset(user: User, by: User | None = None, reason: str = "") -> None:
     """A lost phone: the user sets up an authenticator again at their next sign-in (or goes
     without, when nothing requires it). Their sessions end."""
-    with db.atomic():
-        User.update(totp_secret=None, totp_pending=None, totp_enrolled_at=None, totp_last_step=None,
-                    session_version=User.session_version + 1).where(User.id == user.id).execute()
-        RecoveryCode.delete().where(RecoveryCode.user == user.id).execute()
+    _forget(user, session_version=User.session_version + 1)
     audit.record("second_factor", user=by, username=(by.username if by else "命令行"),
                  target=("user", user.id), detail=f"重置了 {user.username} 的两步验证" + (f"（{reason}）" if reason else ""))
 
@@ -168,11 +173,13 @@ def turn_off(user: User) -> None:
     """The user's own choice, where nothing requires it."""
     if required(user):
         raise ServiceError("你的账号必须使用两步验证，不能关闭", "code")
-    with db.atomic():
-        User.update(totp_secret=None, totp_pending=None, totp_enrolled_at=None, totp_last_step=None) \
-            .where(User.id == user.id).execute()
-        RecoveryCode.delete().where(RecoveryCode.user == user.id).execute()
+    _forget(user)
     audit.record("second_factor", user=user, target=("user", user.id), detail="关闭了两步验证")
+
+
+def after_reset(user: User) -> str:
+    """What the user's next sign-in asks once their second factor is reset."""
+    return "下次登录时需重新设置身份验证器" if required(user) else "下次登录只需密码"
 
 
 def unit_switch(unit, on: bool) -> int:

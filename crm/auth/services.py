@@ -136,14 +136,7 @@ def authenticate(username: str, password: str, remote_addr: str = "") -> LoginRe
         check_password_hash(_DUMMY_HASH, password or "")
         ok = False
     if not ok:
-        counter = LoginThrottle.get_or_none(LoginThrottle.key == keys["ua"])
-        log.warning("login failed username=%s addr=%s failures=%s", key, remote_addr,
-                    counter.failures if counter else "?")
-        audit.record("login_failed", user=user, username=key,
-                     detail="" if user is not None else "没有这个用户名")
-        if counter and counter.locked_until:
-            audit.record("lockout", user=user, username=key,
-                         detail=f"连续失败 {counter.failures} 次，锁定至 {counter.locked_until:%Y-%m-%d %H:%M} (UTC)")
+        _failed(keys, user, key, remote_addr, "login", "" if user is not None else "没有这个用户名")
         return LoginResult(None, LOGIN_FAILED)
     if second_factor.enrolled(user):
         # The attempt stays counted until the code is right too: a known password does not buy
@@ -156,6 +149,20 @@ def authenticate(username: str, password: str, remote_addr: str = "") -> LoginRe
         return LoginResult(user, None, "setup")
     audit.record("login_ok", user=user)
     return LoginResult(user, None)
+
+
+def _failed(keys: dict[str, str], user, username: str, remote_addr: str, what: str, detail: str) -> bool:
+    """A wrong password or code, already counted: logged and audited, with the lockout it caused.
+    Returns whether the user is locked out at this address now."""
+    counter = LoginThrottle.get_or_none(LoginThrottle.key == keys["ua"])
+    log.warning("%s failed username=%s addr=%s failures=%s", what, username, remote_addr,
+                counter.failures if counter else "?")
+    audit.record("login_failed", user=user, username=username, detail=detail)
+    locked = bool(counter and counter.locked_until)
+    if locked:
+        audit.record("lockout", user=user, username=username,
+                     detail=f"连续失败 {counter.failures} 次，锁定至 {counter.locked_until:%Y-%m-%d %H:%M} (UTC)")
+    return locked
 
 
 def _signed_in(user: User, keys: dict[str, str], now, attempts: int = 1):
@@ -183,14 +190,8 @@ def check_second_factor(user: User, code: str, remote_addr: str = "", *,
         return None, CODE_LOCKED
     how = second_factor.check(user, code)
     if how in (None, "reused"):
-        counter = LoginThrottle.get_or_none(LoginThrottle.key == keys["ua"])
-        log.warning("second factor failed username=%s addr=%s failures=%s", user.username, remote_addr,
-                    counter.failures if counter else "?")
-        audit.record("login_failed", user=user,
-                     detail="两步验证码已用过" if how == "reused" else "两步验证码错误")
-        if counter and counter.locked_until:
-            audit.record("lockout", user=user,
-                         detail=f"连续失败 {counter.failures} 次，锁定至 {counter.locked_until:%Y-%m-%d %H:%M} (UTC)")
+        if _failed(keys, user, user.username, remote_addr, "second factor",
+                   "两步验证码已用过" if how == "reused" else "两步验证码错误"):
             return None, CODE_LOCKED
         return None, CODE_REUSED if how == "reused" else CODE_WRONG
     if not signing_in:

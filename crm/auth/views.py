@@ -163,12 +163,17 @@ def login_setup():
                            next_url=_safe_next(state.get("next")))
 
 
+def _two_factor_page(form):
+    """The account's 两步验证 page: its state and the form that asks for a current code."""
+    return render_template("auth/two_factor.html", enrolled=second_factor.enrolled(current_user),
+                           required=second_factor.required(current_user),
+                           left=second_factor.recovery_left(current_user), form=form)
+
+
 @bp.route("/account/two-factor")
 @login_required
 def two_factor():
-    return render_template("auth/two_factor.html", enrolled=second_factor.enrolled(current_user),
-                           required=second_factor.required(current_user),
-                           left=second_factor.recovery_left(current_user), form=AccountCodeForm())
+    return _two_factor_page(AccountCodeForm())
 
 
 @bp.route("/account/two-factor/setup", methods=["GET", "POST"])
@@ -190,9 +195,7 @@ def _with_code(action):
         if how:
             return action()
         form.code.errors.append(problem)
-    return render_template("auth/two_factor.html", enrolled=second_factor.enrolled(current_user),
-                           required=second_factor.required(current_user),
-                           left=second_factor.recovery_left(current_user), form=form)
+    return _two_factor_page(form)
 
 
 @bp.route("/account/two-factor/recovery-codes", methods=["POST"])

@@ -70,5 +70,5 @@ def user_reset_2fa(username):
         click.echo(f"{user.username} 没有启用两步验证，无需重置")
         return
     second_factor.reset(user, reason="命令行 crm user reset-2fa")
-    then = "下次登录时需重新设置身份验证器" if second_factor.required(user) else "下次登录只需密码"
+    then = second_factor.after_reset(user)
     click.echo(f"已重置 {user.username} 的两步验证，该用户的所有会话已失效；{then}")

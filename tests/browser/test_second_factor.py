@@ -9,13 +9,17 @@ from tests.conftest import PASSWORD, totp_code
 pytestmark = pytest.mark.browser
 
 
-def test_an_admin_sets_up_the_second_factor_at_the_first_sign_in(portrait, server, make):
-    make.user("admin", username="boss", name="管理员")
-    page = portrait
+def _password(page, server):
     page.goto(server + "/login")
     page.get_by_label("用户名").fill("boss")
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click(no_wait_after=True)
+
+
+def test_an_admin_sets_up_the_second_factor_at_the_first_sign_in(portrait, server, make):
+    make.user("admin", username="boss", name="管理员")
+    page = portrait
+    _password(page, server)
     page.wait_for_url(server + "/login/setup", timeout=60000)
     qr = page.locator(".qr-code svg")
     expect(qr).to_be_visible()
@@ -37,10 +41,7 @@ def test_an_admin_sets_up_the_second_factor_at_the_first_sign_in(portrait, serve
     assert page.console_errors == []
     # The next sign-in: password, then the code (the next time step's: this one was used).
     page.context.clear_cookies()
-    page.goto(server + "/login")
-    page.get_by_label("用户名").fill("boss")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click(no_wait_after=True)
+    _password(page, server)
     page.wait_for_url(server + "/login/code", timeout=60000)
     code_field = page.get_by_label("验证码")
     expect(code_field).to_be_focused()

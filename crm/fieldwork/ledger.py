@@ -1,7 +1,8 @@
 """台账: the filters every field-work list shares, paging, and the .xlsx export of exactly the
-filtered rows (Chinese headers, column widths, frozen header row)."""
+filtered rows (Chinese headers, column widths, frozen header row; one sheet or several)."""
+import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from tempfile import SpooledTemporaryFile
 from urllib.parse import quote
 
@@ -15,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from crm.audit import services as audit
 from crm.common.numbers import arg_id, arg_page
 from crm.common.text import safe_text
-from crm.common.timeutil import local_today
+from crm.common.timeutil import local_today, to_local
 from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
 
@@ -122,15 +123,29 @@ def xlsx_value(value):
     return value
 
 
-def _text_cell(ws, value):
+def _text_cell(ws, value, number_format=None):
     """User text that looks like a formula is written as text, never as a live formula; what XML
-    cannot hold is dropped."""
+    cannot hold is dropped. A date or time is a date of the workbook (a datetime: local and
+    naive, see local_dt), shown as `number_format` when the column has one."""
     value = xlsx_value(value)
     if isinstance(value, str) and value.startswith(FORMULA_START):
         cell = WriteOnlyCell(ws, value=value)
         cell.data_type = "s"
         return cell
+    if isinstance(value, (date, datetime)):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = number_format or ("yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd")
+        return cell
     return value
+
+
+def local_dt(dt: datetime | None) -> datetime | None:
+    """A stored (UTC) time as a workbook holds it: Beijing time, without a zone."""
+    local = to_local(dt)
+    return local.replace(tzinfo=None) if local else None
+
+
+MONTH = 'yyyy"年"m"月"'  # a column of months: the first day of each, shown as 2026年5月
 
 
 def _audited(title: str, count: int):
@@ -140,30 +155,62 @@ def _audited(title: str, count: int):
     audit.record("export", detail=f"{title}：{count} 行" + (f"；筛选 {query}" if query else ""))
 
 
-def xlsx_response(filename: str, title: str, columns, rows) -> Response:
-    """columns: [(header, width)]; rows: an iterable of lists (streamed through a write-only
-    workbook, so a long ledger is not held as cells in memory)."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title[:31])
+@dataclass
+class Sheet:
+    """One sheet of a workbook. columns: [(header, width)] or [(header, width, number format)];
+    rows: an iterable of lists."""
+    title: str
+    columns: list
+    rows: object
+
+
+_SHEET_NAME = re.compile(r"[\\/*?:\[\]]")
+_FILE_NAME = re.compile(r'[\\/:*?"<>|]')
+
+
+def _write_sheet(wb, sheet: Sheet, taken: set) -> int:
+    name = _SHEET_NAME.sub("", xlsx_value(sheet.title))[:31] or "Sheet"
+    while name in taken:
+        name = name[:28] + f"({len(taken)})"
+    taken.add(name)
+    ws = wb.create_sheet(name)
     ws.freeze_panes = "A2"
-    for i, (_, width) in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
+    formats = []
+    for i, column in enumerate(sheet.columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = column[1]
+        formats.append(column[2] if len(column) > 2 else None)
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     header = []
-    for name, _ in columns:
-        cell = WriteOnlyCell(ws, value=name)
+    for column in sheet.columns:
+        cell = WriteOnlyCell(ws, value=xlsx_value(column[0]))
         cell.font, cell.fill, cell.alignment = bold, fill, Alignment(vertical="center")
         header.append(cell)
     ws.append(header)
     count = 0
-    for row in rows:
-        ws.append([_text_cell(ws, v) for v in row])
+    for row in sheet.rows:
+        ws.append([_text_cell(ws, v, formats[i] if i < len(formats) else None) for i, v in enumerate(row)])
         count += 1
+    return count
+
+
+def workbook_response(filename: str, title: str, sheets) -> Response:
+    """A workbook of one or more sheets, each streamed through a write-only workbook (a long
+    ledger is not held as cells in memory); its file name says what and when
+    (企业台账-2026-05-01.xlsx); the export is in the audit log under `title`."""
+    wb = Workbook(write_only=True)
+    taken, count = set(), 0
+    for sheet in sheets:
+        count += _write_sheet(wb, sheet, taken)
     _audited(title, count)
     out = SpooledTemporaryFile(max_size=16 * 1024 * 1024)
     wb.save(out)
     out.seek(0)
-    name = f"{filename}-{local_today().isoformat()}.xlsx"
+    name = f"{_FILE_NAME.sub('', xlsx_value(filename))}-{local_today().isoformat()}.xlsx"
     response = Response(out.read(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response.headers["Content-Disposition"] = f"attachment; filename=ledger.xlsx; filename*=UTF-8''{quote(name)}"
     return response
+
+
+def xlsx_response(filename: str, title: str, columns, rows) -> Response:
+    """One sheet: columns [(header, width)] (or with a number format), rows an iterable of lists."""
+    return workbook_response(filename, title, [Sheet(title, columns, rows)])

@@ -7,6 +7,7 @@ import pytest
 from markupsafe import Markup
 
 from crm.charts import bar_chart, fmt_num, line_chart, nice_max
+from crm.charts.svg import BLUE, GREEN
 
 SVG = "{http://www.w3.org/2000/svg}"
 MONTHS = ["2025-05", "2025-06", "2025-07", "2025-08", "2025-09", "2025-10",
@@ -188,7 +189,7 @@ def test_line_chart_two_series():
     assert len(lines) == 2
     assert all(len(pl.get("points").split()) == 12 for pl in lines)
     strokes = [g.get("stroke") for g in by_class(root, "g", "chart-series")]
-    assert strokes == ["#0d6efd", "#198754"]
+    assert strokes == [BLUE, GREEN]
     assert texts(root, "chart-legend-name") == ["新提交需求", "已办结"]
     dots = by_class(root, "circle", "dot")
     assert len(dots) == 24
@@ -238,3 +239,45 @@ def test_no_inline_style_or_script(markup):
         assert el.tag not in (f"{SVG}style", f"{SVG}script", f"{SVG}foreignObject")
         assert "style" not in el.attrib
         assert not any(k.startswith("on") for k in el.attrib)
+
+
+# ---------------------------------------------------------------- accessibility, running month
+
+def test_a_chart_of_links_is_a_group_not_an_image():
+    """An image cannot hold focusable parts (axe: nested-interactive): linked bars are a group
+    of links, each named by its <title> (month and value); a chart without links stays an image."""
+    linked = parse(bar_chart(months([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]), title="走访次数", unit="次",
+                             href=lambda m: f"/v?m={m}"))
+    assert linked.get("role") == "group" and linked.get("aria-label").startswith("走访次数")
+    links = list(linked.iter(f"{SVG}a"))
+    assert len(links) == 12
+    assert [a.find(f"{SVG}title").text for a in links][-1] == "2026年4月：12次"
+    assert all(a.get("aria-label") is None for a in links)  # the name is the title: nothing hidden
+    plain = parse(bar_chart(months([1] * 12), title="新建工会", unit="家"))
+    assert plain.get("role") == "img" and "2026年4月 1家" in plain.get("aria-label")
+
+
+def test_the_running_month_is_marked_partial():
+    root = parse(bar_chart(months([5, 6, 7, 8, 9, 6, 7, 8, 9, 7, 8, 1]), title="走访次数", unit="次",
+                           partial="2026-04"))
+    bars = by_class(root, "rect", "bar")
+    assert [("bar-partial" in b.get("class")) for b in bars] == [False] * 11 + [True]
+    assert bars[-1].get("fill-opacity") == "0.4" and bars[-1].get("stroke-dasharray")
+    assert texts(root, "bar-partial-note") == ["进行中"]
+    assert "2026年4月（进行中） 1次" in root.get("aria-label")
+    assert bars[-1].find(f"{SVG}title").text == "2026年4月（进行中）：1次"
+    # No running month in the series: nothing marked.
+    other = parse(bar_chart(months([5] * 12), title="t", partial="2030-01"))
+    assert not by_class(other, "rect", "bar-partial") and not texts(other, "bar-partial-note")
+
+
+def test_a_line_chart_dashes_the_running_month():
+    root = parse(line_chart([("职工沟通会", months([4] * 11 + [1])), ("企业沟通会", months([2] * 11 + [0]))],
+                            title="沟通会场次", unit="场", partial="2026-04"))
+    solid = [pl for pl in by_class(root, "polyline", "line") if "line-partial" not in pl.get("class")]
+    dashed = by_class(root, "polyline", "line-partial")
+    assert len(dashed) == 2 and all(len(pl.get("points").split()) == 2 for pl in dashed)
+    assert all(len(pl.get("points").split()) == 11 for pl in solid)
+    assert len(by_class(root, "circle", "dot-partial")) == 2
+    assert texts(root, "line-partial-note") == ["进行中"]
+    assert "2026年4月（进行中） 1场" in root.get("aria-label")

@@ -135,3 +135,24 @@ def test_a_supervisor_reports_on_their_subtree_only(app, make, month):
     assert sup.get(f"/reports/monthly?org={month['a'].id}").status_code == 404
     wb = load_workbook(io.BytesIO(sup.get("/reports/monthly.xlsx?ym=2026-10").data))
     assert [row[0].value for row in wb["双沟通达标"].iter_rows(min_row=3)] == ["乙镇总工会", "合计"]
+
+
+def test_the_report_opens_on_the_last_complete_month(app, month):
+    """24 November: the report opens on October, one tap from November, marked 进行中."""
+    client = login_as(app.test_client(), month["admin"])
+    html = client.get("/reports/monthly").get_data(as_text=True)
+    assert "2026年10月“一企一档”工作月度通报" in html and "进行中</span>" not in html
+    assert 'ym=2026-11">11月（进行中） ›' in html and 'ym=2026-09">‹ 9月' in html
+    running = client.get("/reports/monthly?ym=2026-11").get_data(as_text=True)
+    assert "2026年11月“一企一档”工作月度通报" in running and "进行中</span>" in running
+    assert "（截至 2026-11-24）" in running
+    # The workbook link on the page is for the month shown.
+    assert "monthly.xlsx?org=" in html and "ym=2026-10" in html
+
+
+def test_in_january_the_report_opens_on_december(app, month, monkeypatch):
+    monkeypatch.setattr(timeutil, "now", lambda: datetime(2027, 1, 3, 4, 0, tzinfo=timezone.utc))
+    assert timeutil.last_complete_month(date(2027, 1, 3)) == (2026, 12)
+    client = login_as(app.test_client(), month["admin"])
+    html = client.get("/reports/monthly").get_data(as_text=True)
+    assert "2026年12月“一企一档”工作月度通报" in html and "1月（进行中） ›" in html

@@ -7,15 +7,22 @@ hover/focus effects come from the ``.chart`` rules at the end of crm/static/app.
 
 Public API (all return ``markupsafe.Markup`` holding one ``<svg>`` element)::
 
-    bar_chart(points, *, title, unit="", href=None, height=180, width=600, color="#0d6efd")
-    line_chart(series, *, title, unit="", height=180, width=600)
+    bar_chart(points, *, title, unit="", href=None, partial=None, height=180, width=600, color=BLUE)
+    line_chart(series, *, title, unit="", partial=None, height=180, width=600)
     nice_max(value) -> int | float
     fmt_num(value) -> str
 
 ``points`` is a list of ``(label, value)``; labels shaped ``YYYY-MM`` are shown as
 "1月" … "12月" on the x axis, with the year under the first month and under each
 month where the year changes.  Other labels are shown as given (shortened to 6
-characters on the axis; the full text is in the tooltip).
+characters on the axis; the full text is in the tooltip).  ``partial`` names the label of a
+period still running (the current month): it is drawn paler and dashed, marked 进行中 over it,
+and named so in the tooltip and the description, so a barely started month does not read as a
+collapse.
+
+A chart without links is one image (``role="img"`` with the figures in its ``aria-label``); a
+bar chart with ``href`` is a group of links (``role="group"``), each link named by its month
+and value, since an image cannot hold focusable parts.
 
 The drawing is laid out in a fixed viewBox (``width`` × ``height`` user units) and
 scales to 100 % of its container's width; text scales with it, so ``width=600``
@@ -43,10 +50,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from markupsafe import Markup, escape
 
-BLUE, GREEN, ORANGE = "#0d6efd", "#198754", "#fd7e14"
-SERIES_COLORS = (BLUE, GREEN, ORANGE, "#6f42c1", "#dc3545")
+BLUE, GREEN, ORANGE = "#0a58ca", "#146c43", "#fd7e14"
+SERIES_COLORS = (BLUE, GREEN, ORANGE, "#6f42c1", "#b02a37")
 TEXT_COLOR = "#495057"
-MUTED_COLOR = "#6c757d"
+MUTED_COLOR = "#565e64"
+PARTIAL_NOTE = "进行中"
 GRID_COLOR = "#e9ecef"
 AXIS_COLOR = "#adb5bd"
 EMPTY_NOTE = "暂无数据"
@@ -151,9 +159,10 @@ def _month(label):
     return None
 
 
-def _long_label(label):
+def _long_label(label, partial=None):
     ym = _month(label)
-    return f"{ym[0]}年{ym[1]}月" if ym else label
+    text = f"{ym[0]}年{ym[1]}月" if ym else label
+    return f"{text}（{PARTIAL_NOTE}）" if partial is not None and label == partial else text
 
 
 def _short_label(label):
@@ -266,18 +275,19 @@ class _Frame:
                      size=13, cls="chart-empty")
 
 
-def _svg(frame, title, aria, kind, body):
+def _svg(frame, title, aria, kind, body, role="img"):
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}"'
             f' viewBox="0 0 {_r(frame.width)} {_r(frame.height)}" width="100%"'
-            f' preserveAspectRatio="xMidYMid meet" role="img" aria-label="{escape(aria)}">'
+            f' preserveAspectRatio="xMidYMid meet" role="{role}" aria-label="{escape(aria)}">'
             f"<title>{escape(title)}</title>")
     return Markup(head + "".join(body) + "</svg>")
 
 
 # ---------------------------------------------------------------- charts
 
-def bar_chart(points, *, title, unit="", href=None, height=180, width=600, color=BLUE):
-    """Vertical bars, one per (label, value); ``href(label)`` makes each column a link."""
+def bar_chart(points, *, title, unit="", href=None, partial=None, height=180, width=600, color=BLUE):
+    """Vertical bars, one per (label, value); ``href(label)`` makes each column a link;
+    ``partial``: the label of the period still running."""
     points = [(str(label), value) for label, value in (points or [])]
     labels = [lb for lb, _ in points]
     values = [_clean(v) for _, v in points]
@@ -291,7 +301,9 @@ def bar_chart(points, *, title, unit="", href=None, height=180, width=600, color
             f"{title}，{_span(labels)}：均为0{unit}，{EMPTY_NOTE}"
     else:
         aria = f"{title}，{_span(labels)}：" + "，".join(
-            f"{_long_label(lb)} {_with_unit(v, unit)}" for lb, v in points)
+            f"{_long_label(lb, partial)} {_with_unit(v, unit)}" for lb, v in points)
+    if href is not None:
+        aria = f"{title}，{_span(labels)}，点月份查看明细"
 
     body = frame.parts()
     bar_w = min(frame.slot * 0.62, 44) if frame.n else 0
@@ -303,7 +315,8 @@ def bar_chart(points, *, title, unit="", href=None, height=180, width=600, color
         value = values[i]
         cx = frame.cx(i)
         y = frame.y(value)
-        tip = f"{_long_label(label)}：{_with_unit(raw, unit)}"
+        running = partial is not None and label == partial
+        tip = f"{_long_label(label, partial)}：{_with_unit(raw, unit)}"
         if href is not None:
             body.append(f'<a class="bar-col bar-link"{_attrs(href=href(label))}>')
         else:
@@ -312,19 +325,25 @@ def bar_chart(points, *, title, unit="", href=None, height=180, width=600, color
         # Invisible full-column target: a tap anywhere in the month (label included) counts.
         body.append(f'<rect class="bar-hit"{_attrs(x=_r(cx - frame.slot / 2), y=_r(frame.y0 - 16), width=_r(frame.slot), height=_r(frame.height - frame.y0 + 16))}'
                     f' fill="{escape(color)}" fill-opacity="0"/>')
-        body.append(f'<rect class="bar"{_attrs(x=_r(cx - bar_w / 2), y=_r(y), width=_r(bar_w), height=_r(frame.y1 - y), fill=color)}'
-                    f' rx="2"><title>{escape(tip)}</title></rect>')
+        extra = f' fill-opacity="0.4" stroke="{escape(color)}" stroke-dasharray="3 2"' if running else ""
+        body.append(f'<rect class="bar{" bar-partial" if running else ""}"{_attrs(x=_r(cx - bar_w / 2), y=_r(y), width=_r(bar_w), height=_r(frame.y1 - y), fill=color)}'
+                    f' rx="2"{extra}><title>{escape(tip)}</title></rect>')
         if show_values:
             body.append(_text(cx, y - 5, value_texts[i], size=FONT_SMALL, fill=TEXT_COLOR, cls="bar-value"))
+        if running:
+            note_y = (y - 5 - FONT_SMALL - 2) if show_values else (y - 5)
+            body.append(_text(cx, max(note_y, frame.y0 - 2), PARTIAL_NOTE, size=FONT_SMALL - 1,
+                              fill=MUTED_COLOR, cls="bar-partial-note"))
         body.append("</a>" if href is not None else "</g>")
     body.append("</g>")
     if empty:
         body.append(frame.empty_note())
-    return _svg(frame, title, aria, "bar", body)
+    return _svg(frame, title, aria, "bar", body, role="group" if href is not None and points else "img")
 
 
-def line_chart(series, *, title, unit="", height=180, width=600):
-    """Up to 3 lines sharing the x labels: ``series`` = [(name, [(label, value), ...]), ...]."""
+def line_chart(series, *, title, unit="", partial=None, height=180, width=600):
+    """Up to 3 lines sharing the x labels: ``series`` = [(name, [(label, value), ...]), ...];
+    ``partial``: the label of the period still running (its segment dashed, its dots hollow)."""
     series = [(str(name), [(str(lb), v) for lb, v in (pts or [])]) for name, pts in (series or [])]
     labels = []
     for _, pts in series:
@@ -345,7 +364,7 @@ def line_chart(series, *, title, unit="", height=180, width=600):
         aria = f"{title}，{span}：{EMPTY_NOTE}"
     else:
         aria = f"{title}，{span}：" + "；".join(
-            f"{name}：" + "，".join(f"{_long_label(lb)} {_with_unit(v, unit)}" for lb, v in pts)
+            f"{name}：" + "，".join(f"{_long_label(lb, partial)} {_with_unit(v, unit)}" for lb, v in pts)
             for name, pts in series)
 
     body = frame.parts()
@@ -363,17 +382,27 @@ def line_chart(series, *, title, unit="", height=180, width=600):
             run.append((i, frame.y(_clean(raw))))
         if run:
             runs.append(run)
+        last = index.get(partial) if partial is not None else None
         for run in runs:
+            if last is not None and len(run) >= 2 and run[-1][0] == last:
+                run, tail = run[:-1], run[-2:]  # the running month's segment, dashed
+                body.append(f'<polyline class="line line-partial"{_attrs(points=" ".join(f"{_r(frame.cx(i))},{_r(y)}" for i, y in tail))}'
+                            f' fill="none" stroke-width="2" stroke-dasharray="4 3" stroke-linecap="round"/>')
             if len(run) < 2:
                 continue  # a lone point is drawn by its dot
             pts_attr = " ".join(f"{_r(frame.cx(i))},{_r(y)}" for i, y in run)
             body.append(f'<polyline class="line"{_attrs(points=pts_attr)} fill="none"'
                         f' stroke-width="2.5" stroke-linejoin="round" stroke-linecap="round"/>')
         for i, lb, raw in coords:
-            tip = f"{name} {_long_label(lb)}：{_with_unit(raw, unit)}"
-            body.append(f'<circle class="dot"{_attrs(cx=_r(frame.cx(i)), cy=_r(frame.y(_clean(raw))), fill=color)}'
-                        f' r="3.5" stroke="#fff" stroke-width="1.5"><title>{escape(tip)}</title></circle>')
+            tip = f"{name} {_long_label(lb, partial)}：{_with_unit(raw, unit)}"
+            running = partial is not None and lb == partial
+            body.append(f'<circle class="dot{" dot-partial" if running else ""}"{_attrs(cx=_r(frame.cx(i)), cy=_r(frame.y(_clean(raw))), fill="#fff" if running else color, stroke=color if running else "#fff")}'
+                        f' r="3.5" stroke-width="1.5"><title>{escape(tip)}</title></circle>')
         body.append("</g>")
+    if partial is not None and partial in index and not empty:
+        i = index[partial]
+        body.append(_text(frame.cx(i), frame.y0 - 2, PARTIAL_NOTE, size=FONT_SMALL - 1, fill=MUTED_COLOR,
+                          cls="line-partial-note"))
     if empty:
         body.append(frame.empty_note())
     return _svg(frame, title, aria, "line", body)

@@ -29,6 +29,11 @@ def local_today() -> date:
     return local_now().date()
 
 
+def last_complete_month(today: date) -> tuple[int, int]:
+    """(year, month) of the last month that has ended: what reports open on by default."""
+    return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+
+
 def fmt_dt(dt: datetime | None) -> str:
     local = to_local(dt)
     return local.strftime("%Y-%m-%d %H:%M") if local else ""

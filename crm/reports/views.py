@@ -4,7 +4,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, render_template
 from flask_login import current_user, login_required
 
-from crm.common.timeutil import local_today
+from crm.common.timeutil import last_complete_month, local_today
 from crm.dashboard.views import chosen_month, chosen_unit
 from crm.permissions import visible_org_units
 from crm.founding import stages
@@ -20,7 +20,7 @@ PAGE_MOVES = 100  # the page lists this many of the month's moves; the workbook 
 def _report(moves_limit=None):
     today = local_today()
     unit = chosen_unit(current_user)
-    year, month = chosen_month(today)
+    year, month = chosen_month(today, default=last_complete_month(today))
     return monthly.build(current_user, unit, year, month, today, moves_limit)
 
 

@@ -21,7 +21,10 @@ DIRTY = "控制\x00\x01\x1b[0m\x7f\x85字符\ufffe\uffff\U0010ffff补充平面�
 # What a database can already hold: PostgreSQL refuses NUL in text, SQLite keeps it.
 STORED = DIRTY if not __import__("os").environ.get("CRM_TEST_DATABASE_URL") else DIRTY.replace("\x00", "")
 EXPORTS = ["/enterprises/export.xlsx", "/visits/export.xlsx", "/meetings/export.xlsx", "/trainings/export.xlsx",
-           "/activities/export.xlsx", "/needs/export.xlsx", "/followups/export.xlsx"]
+           "/activities/export.xlsx", "/needs/export.xlsx", "/followups/export.xlsx",
+           "/meetings/points/export.xlsx", "/admin/users/export.xlsx", "/compliance/export.xlsx",
+           "/dashboard/export.xlsx"] + [f"/followups/suggestions/export.xlsx?rule={rule}"
+                                        for rule in ("never", "stale", "key", "stalled", "term", "need")]
 
 
 def test_safe_text_keeps_what_people_type():
@@ -136,11 +139,18 @@ def test_every_workbook_is_valid_whatever_the_database_holds(app, make):
         activities.create_activity({"title": STORED, "held_on": day, "org_unit": org.id, "summary": STORED,
                                     "place": STORED, "enterprise_ids": []}, staff, new_form_key())
         create(staff, Task(title="跟进", enterprise=ent, detail=STORED), staff, local_today(), "medium", new_form_key())
+        meetings.create_point({"name": "点位", "kind": "supermarket", "org_unit": org.id}, staff, new_form_key())
+    from crm.auth.models import User
+    from crm.meetings.models import OutreachPoint
+    OutreachPoint.update(name=STORED, address=STORED, schedule=STORED, notes=STORED).execute()
+    User.update(name=STORED).where(User.id == staff.id).execute()
+    Enterprise.update(is_key=True, union_term_end=local_today()).where(Enterprise.id == ent.id).execute()
     Enterprise.update(name=STORED, address=STORED).where(Enterprise.id == ent.id).execute()
     OrgUnit.update(name="丙镇\x01总工会\ufffe").where(OrgUnit.id == org.id).execute()
     client = login_as(app.test_client(), admin)
     month = local_today().strftime("%Y-%m")
-    for path in EXPORTS + [f"/reports/monthly.xlsx?ym={month}", f"/reports/monthly.xlsx?ym={month}&org={org.id}"]:
+    for path in EXPORTS + [f"/reports/monthly.xlsx?ym={month}", f"/reports/monthly.xlsx?ym={month}&org={org.id}",
+                           f"/compliance/units/{org.id}/export.xlsx", f"/dashboard/export.xlsx?org={org.id}"]:
         resp = client.get(path)
         assert resp.status_code == 200, path
         _valid_xlsx(resp.data, path)

@@ -24,6 +24,7 @@ READ = {"home.index", "auth.change_password", "auth.two_factor", "auth.two_facto
         "activities.index", "activities.show", "activities.export",
         "followups.index", "followups.export", "followups.show", "enterprises.export",
         "compliance.grid", "compliance.unit", "dashboard.index", "reports.monthly_page", "reports.monthly_xlsx",
+        "meetings.points_export", "compliance.grid_export", "compliance.unit_export", "dashboard.export",
         "sync.state", "sync.outbox"}
 EDIT = {"visits.pick", "enterprises.create", "enterprises.edit", "enterprises.archive", "enterprises.restore",
         "enterprises.contact_new", "enterprises.contact_edit", "enterprises.contact_archive",
@@ -35,7 +36,7 @@ EDIT = {"visits.pick", "enterprises.create", "enterprises.edit", "enterprises.ar
         "trainings.create", "trainings.edit", "trainings.archive", "trainings.restore",
         "activities.create", "activities.edit", "activities.archive", "activities.restore",
         "followups.create", "followups.edit", "followups.status", "followups.from_visit",
-        "followups.suggested"}
+        "followups.suggested", "followups.suggestions_export"}
 # Read for everyone in scope; POST (the handling form) for editors only.
 READ_POST_EDIT = {"needs.show"}
 SUPERVISE = {"visits.comment", "followups.reassign", "imports.index", "imports.upload", "imports.mapping",

@@ -12,6 +12,7 @@ from crm.compliance.forms import RuleSettingForm
 from crm.compliance.models import RuleSetting
 from crm.compliance.rules import BY_KEY, RULES
 from crm.compliance.services import Settings, add_setting
+from crm.fieldwork.ledger import MONTH, Sheet, workbook_response
 from crm.org.models import OrgUnit
 from crm.org.queries import unit_choices
 from crm.permissions import in_scope, require
@@ -56,24 +57,108 @@ def grid():
     return render_template("compliance/grid.html", rows=rows, year=year, today=today, STATE_LABELS=STATE_LABELS)
 
 
+def _unit_in_scope(unit_id) -> OrgUnit:
+    target = OrgUnit.get_or_none(OrgUnit.id == unit_id)
+    if target is None or not in_scope(current_user, target):
+        abort(404)
+    return target
+
+
+def unit_calendar(target, year, today):
+    """(evaluator, last month begun, {month: {rule key: Check}}, the unit's rules): a unit's year,
+    for its page and its export."""
+    ev = Evaluator([target], year, today)
+    last = 12 if year < today.year else today.month if year == today.year else 0
+    table = {m: {c.rule.key: c for c in ev.month(target, m)} for m in range(1, last + 1)}
+    rules = [r for r in RULES if (r.level == "district") == (target.parent_id is None)]
+    return ev, last, table, rules
+
+
 @bp.route("/units/<int:unit_id>")
 @login_required
 def unit(unit_id):
     """One unit's year: every rule × month, and the chosen month in detail."""
-    target = OrgUnit.get_or_none(OrgUnit.id == unit_id)
-    if target is None or not in_scope(current_user, target):
-        abort(404)
+    target = _unit_in_scope(unit_id)
     today = local_today()
     year = _year(today)
     month = to_int(request.args.get("month", today.month if year == today.year else 12), 1, 12) or today.month
-    ev = Evaluator([target], year, today)
-    last = 12 if year < today.year else today.month if year == today.year else 0
-    table = {m: {c.rule.key: c for c in ev.month(target, m)} for m in range(1, last + 1)}
+    ev, last, table, rules = unit_calendar(target, year, today)
     detail = ev.month(target, month) if month <= last else []
-    rules = [r for r in RULES if (r.level == "district") == (target.parent_id is None)]
     return render_template("compliance/unit.html", unit=target, year=year, month=month, today=today,
                            table=table, detail=detail, rules=rules, last=last, STATE_LABELS=STATE_LABELS,
                            month_period=cal.month_period(year, month))
+
+
+# ---- 导出 Excel ------------------------------------------------------------------------------
+
+MONTHS = [(f"{m}月", 9) for m in range(1, 13)]
+
+
+def _month(year, month):
+    return date(year, month, 1)
+
+
+@bp.route("/export.xlsx")
+@login_required
+def grid_export():
+    """The grid as shown (units × months, each cell's state) and, one row per unit and month
+    begun, its meetings as numbers."""
+    today = local_today()
+    year = _year(today)
+    rows = grid_rows(current_user, year, today)
+    shown = [[unit.name] + [STATE_LABELS[state] for _, state, _ in cells] for unit, cells in rows]
+
+    def counts():
+        for unit, cells in rows:
+            for month, state, checks in cells:
+                if not checks:
+                    continue
+                by_key = {c.rule.key: c for c in checks}
+                staff, ent = by_key.get("staff_weekly"), by_key.get("enterprise_half_month")
+                district = by_key.get("district_third_thursday")
+                yield [unit.name, _month(year, month), STATE_LABELS[state],
+                       staff.count if staff and staff.state != "off" else None,
+                       ent.count if ent and ent.state != "off" else None,
+                       ("已召开" if district.count else "未召开") if district and district.state != "off" else "",
+                       "；".join(f"{c.rule.short}：{c.note}" for c in checks)]
+
+    sheets = [Sheet(f"双沟通达标{year}年", [("单位", 24)] + MONTHS, shown),
+              Sheet("每月场次", [("单位", 24), ("月份", 10, MONTH), ("状态", 8), ("职工沟通会（场）", 15),
+                                 ("企业沟通会（场）", 15), ("区级职工沟通会（第三个星期四）", 18), ("说明", 50)],
+                    counts())]
+    return workbook_response(f"双沟通达标-{year}年", "双沟通达标", sheets)
+
+
+@bp.route("/units/<int:unit_id>/export.xlsx")
+@login_required
+def unit_export(unit_id):
+    """A unit's calendar as shown (rules × months) and, one row per rule and month begun, its
+    figures as numbers."""
+    target = _unit_in_scope(unit_id)
+    today = local_today()
+    year = _year(today)
+    _, last, table, rules = unit_calendar(target, year, today)
+    shown = [[r.short] + [STATE_LABELS[table[m][r.key].state] if m <= last else STATE_LABELS["future"]
+                          for m in range(1, 13)] for r in rules]
+
+    def figures():
+        for r in rules:
+            for m in range(1, last + 1):
+                c = table[m][r.key]
+                off = c.state == "off"
+                meetings = r.unit == "场" and not off
+                yield [r.short, _month(year, m), STATE_LABELS[c.state],
+                       c.count if meetings else None,
+                       c.count if not meetings and not off else None,
+                       c.total if not meetings and not off else None,
+                       c.percent if not meetings and not off else None,
+                       "" if off else r.target_text(c.target), c.note]
+
+    sheets = [Sheet("考核日历", [("规则", 18)] + MONTHS, shown),
+              Sheet("每月明细", [("规则", 18), ("月份", 10, MONTH), ("状态", 8), ("场次", 8),
+                                 ("已走访或联系企业（家）", 14), ("应走访或联系企业（家）", 14), ("比例（%）", 10),
+                                 ("目标", 26), ("说明", 40)], figures())]
+    return workbook_response(f"考核日历-{target.name}-{year}年", f"考核日历 {target.name}", sheets)
 
 
 @bp.route("/rules", methods=["GET", "POST"])

@@ -14,7 +14,7 @@ from peewee import JOIN, SQL, Select, fn
 
 from crm.common.choices import Choices
 from crm.common.timeutil import local_today, to_local
-from crm.db import db, plain
+from crm.db import db, plain, stream_batches
 from crm.enterprises.models import Enterprise
 from crm.fieldwork.choices import NEED_CATEGORIES
 from crm.followups.models import OPEN, FollowUp
@@ -41,6 +41,9 @@ COUNT_CAP = 99
 # district ÷ scope entries, instead of reading and sorting every file of the scope.
 WALK_RULES = ("stale", "stalled")
 WALK_FILES = 2000
+# What Suggestion.day is, rule by rule (the export's heading for it).
+DAY_LABELS = {"never": "建档日期", "stale": "上次联系日期", "key": "上次联系日期", "stalled": "进入当前阶段日期",
+              "term": "任期届满日期", "need": "提出日期"}
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Suggestion:
     title: str
     enterprise: Enterprise | None = None
     need: Need | None = None
+    day: date | None = None  # the date its reason cites (DAY_LABELS says which)
 
     @property
     def rule_label(self):
@@ -137,8 +141,9 @@ def _explain(rule, row, today, filed=None) -> Suggestion:
         category = NEED_CATEGORIES.label(need.category)
         detail = f"：{need.detail[:40]}" if need.detail else ""
         return Suggestion(rule, f"need:{need.id}", f"{category}{detail}（{need.raised_on.isoformat()} 提出，已 {days} 天未解决）",
-                          f"跟进需求：{category}", enterprise=need.enterprise, need=need)
+                          f"跟进需求：{category}", enterprise=need.enterprise, need=need, day=need.raised_on)
     ent = row
+    day = ent.last_contact_on
     if rule == "never":
         day = (filed or {}).get(ent.id) or to_local(ent.created_at).date()
         reason, title = f"建档于 {day.isoformat()}，至今没有走访或沟通会记录", "首次走访宣传"
@@ -151,12 +156,13 @@ def _explain(rule, row, today, filed=None) -> Suggestion:
         reason = (f"在“{stages.label(ent.stage)}”已 {(today - ent.stage_since).days} 天"
                   f"（{ent.stage_since.isoformat()} 起）")
         title = f"推进建会（{stages.label(ent.stage)}）"
+        day = ent.stage_since
     else:
-        end = ent.union_term_end
+        end = day = ent.union_term_end
         reason = (f"本届任期 {end.isoformat()} 届满（还有 {(end - today).days} 天）" if end >= today
                   else f"本届任期已于 {end.isoformat()} 届满 {(today - end).days} 天")
         title = "督促换届选举"
-    return Suggestion(rule, f"{rule}:{ent.id}", reason, title, enterprise=ent)
+    return Suggestion(rule, f"{rule}:{ent.id}", reason, title, enterprise=ent, day=day)
 
 
 def counts(user, today: date | None = None, unit_ids=None, cap: int | None = None) -> dict:
@@ -191,6 +197,15 @@ def page(user, rule: str, page_no: int = 1, size: int = 50, today: date | None =
                 .offset((page_no - 1) * size).limit(size + 1))
     filed = _filed_on(rule, rows[:size])
     return [_explain(rule, r, today, filed) for r in rows[:size]], len(rows) > size
+
+
+def every(user, rule: str, today: date | None = None, unit_ids=None):
+    """Every suggestion of one rule, in the order of its pages (the export), read in batches."""
+    today = today or local_today()
+    for rows in stream_batches(_query(rule, user, today, settings.values(), unit_ids)):
+        filed = _filed_on(rule, rows)
+        for row in rows:
+            yield _explain(rule, row, today, filed)
 
 
 def resolve(user, keys, today: date | None = None) -> list[Suggestion]:

@@ -12,6 +12,7 @@ from crm.common.redirects import safe_next
 from crm.common.timeutil import fmt_date, fmt_dt, local_today
 from crm.db import stream
 from crm.enterprises.models import Enterprise
+from crm.fieldwork.choices import NEED_CATEGORIES
 from crm.fieldwork import ledger
 from crm.fieldwork.forms import int_list
 from crm.followups import queries, services, suggestions
@@ -287,11 +288,9 @@ def export():
 
 # ---- suggestions ---------------------------------------------------------------------------
 
-@bp.route("/followups/suggestions", methods=["GET", "POST"])
-@login_required
-def suggested():
-    """待跟进建议 for the user's scope, one rule per tab; ticked ones become follow-ups."""
-    require("edit_records")
+def _suggestion_tab():
+    """(rule, list args, unit ids, today, counts): the tab shown (?rule=, else the first with
+    suggestions) and the unit filter, for the page and its export alike."""
     rule = request.args.get("rule") if request.args.get("rule") in suggestions.RULES else None
     args = _list_args()
     unit_ids = _unit_ids(args)
@@ -299,6 +298,15 @@ def suggested():
     counts = suggestions.counts(current_user, today, unit_ids)
     if rule is None:
         rule = next((r for r in suggestions.RULES.keys() if counts[r]), "never")
+    return rule, args, unit_ids, today, counts
+
+
+@bp.route("/followups/suggestions", methods=["GET", "POST"])
+@login_required
+def suggested():
+    """待跟进建议 for the user's scope, one rule per tab; ticked ones become follow-ups."""
+    require("edit_records")
+    rule, args, unit_ids, today, counts = _suggestion_tab()
     form = SuggestionAssignForm()
     people = _assignee_choices(form, services.assignable_users(current_user))
     if request.method == "GET":
@@ -333,3 +341,31 @@ def suggested():
                            presets=due_presets(today),
                            units=visible_org_units(current_user, active_only=False),
                            picked=set(request.form.getlist("items"))), sync.refused_status(form)
+
+
+@bp.route("/followups/suggestions/export.xlsx")
+@login_required
+def suggestions_export():
+    """导出 Excel: every suggestion of the tab shown (all its pages), for the same unit filter."""
+    require("edit_records")
+    rule, args, unit_ids, today, _ = _suggestion_tab()
+    units = dict(OrgUnit.select(OrgUnit.id, OrgUnit.name).tuples())
+    day = (suggestions.DAY_LABELS[rule], 14)
+    if rule == "need":
+        columns = [("需求", 24), ("企业名称", 36), ("所属工会", 22), day, ("原因", 60), ("建议任务", 20)]
+    else:
+        columns = [("企业名称", 36), ("所属工会", 22), ("建会进度", 14), ("区级重点企业", 12), day, ("原因", 60),
+                   ("建议任务", 20)]
+
+    def rows():
+        for s in suggestions.every(current_user, rule, today, unit_ids):
+            ent = s.enterprise
+            if s.need is not None:
+                yield [NEED_CATEGORIES.label(s.need.category), ent.name if ent else "",
+                       units.get(s.need.org_unit_id, ""), s.day, s.reason, s.title]
+            else:
+                yield [ent.name, units.get(ent.org_unit_id, ""), stages.label(ent.stage), "是" if ent.is_key else "否",
+                       s.day, s.reason, s.title]
+
+    title = f"待跟进建议-{suggestions.RULES.label(rule)}"
+    return ledger.xlsx_response(title, title, columns, rows())

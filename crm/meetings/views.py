@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 from crm.common.errors import ServiceError
 from crm.common.timeutil import fmt_date, local_today
 from crm.enterprises.views import get_enterprise_or_404
+from crm.fieldwork import ledger
 from crm.fieldwork import services as records
 from crm.fieldwork import views as fw
 from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVELS, NEED_CATEGORIES, PARTNERS,
@@ -206,6 +207,22 @@ def points():
     archived = request.args.get("archived") == "1"
     return render_template("meetings/points.html", points=queries.points(current_user, archived),
                            archived=archived, **CHOICES)
+
+
+POINT_COLUMNS = [("点位名称", 24), ("类型", 12), ("组织单位", 22), ("地址", 30), ("活动时间", 16), ("常见群体", 24),
+                 ("已开沟通会（次）", 14), ("说明", 40)]
+
+
+@bp.route("/meetings/points/export.xlsx")
+@login_required
+def points_export():
+    """导出 Excel: the points the page lists (current or archived), in its order."""
+    archived = request.args.get("archived") == "1"
+    title = "固定点位（已归档）" if archived else "固定点位"
+    rows = ([p.name, POINT_KINDS.label(p.kind), p.org_unit.name, p.address, p.schedule,
+             labels(TARGET_GROUPS, p.target_groups), p.meeting_count, p.notes]
+            for p in queries.points(current_user, archived))
+    return ledger.xlsx_response(title, title, POINT_COLUMNS, rows)
 
 
 @bp.route("/meetings/points/new", methods=["GET", "POST"])

@@ -723,4 +723,56 @@
       });
     });
   });
+
+  // ---- print: under the heading, the filters the list was printed with ----------------------
+  // print.css leaves the filter form off the paper; this line (shown only in print) says what it
+  // held: each chosen option, typed text and date, and the tab shown (待跟进建议's rule).
+  function labelOf(el) {
+    const label = el.id ? document.querySelector("label[for='" + CSS.escape(el.id) + "']") : null;
+    return (label ? label.textContent : el.getAttribute("aria-label") || "").trim();
+  }
+  function filterText(el) {
+    if (el.disabled || ["hidden", "submit", "button", "reset", "file"].indexOf(el.type) >= 0) return "";
+    if (el.tagName === "SELECT") {
+      const option = el.options[el.selectedIndex];
+      const text = option ? option.textContent.trim() : "";
+      if (!text || (!el.value && text.indexOf("全部") >= 0)) return "";
+      const label = labelOf(el);
+      return !label || text.indexOf(label) === 0 ? text : label + "：" + text;
+    }
+    if (el.type === "radio" || el.type === "checkbox") {
+      if (!el.checked) return "";
+      const text = el.labels && el.labels[0] ? el.labels[0].textContent.trim() : el.value;
+      const group = el.closest("[role=group]");
+      return group && group.getAttribute("aria-label") ? group.getAttribute("aria-label") + "：" + text : text;
+    }
+    const value = (el.value || "").trim();
+    return value ? (labelOf(el) || el.placeholder || "筛选") + "：" + value : "";
+  }
+  (function printedFilters() {
+    const main = document.querySelector("main");
+    const heading = main && main.querySelector("h1");
+    if (!heading || heading.closest(".d-print-none")) return; // (a page with a print heading of its own)
+    const parts = [];
+    main.querySelectorAll(".nav-pills .nav-link.active").forEach(function (tab) {
+      if (tab.closest(".d-print-none")) return;
+      const first = Array.from(tab.childNodes).find(function (n) { return n.nodeType === 3 && n.textContent.trim(); });
+      if (first) parts.push(first.textContent.trim());
+    });
+    main.querySelectorAll("form").forEach(function (form) {
+      if ((form.getAttribute("method") || "get").toLowerCase() !== "get" || form.hasAttribute("data-bulk")) return;
+      form.querySelectorAll("select, input").forEach(function (el) {
+        const text = filterText(el);
+        if (text) parts.push(text);
+      });
+      form.querySelectorAll("a[title='去掉这个条件']").forEach(function (a) {
+        parts.push(a.textContent.replace("×", "").trim());
+      });
+    });
+    if (!parts.length) return;
+    const line = document.createElement("p");
+    line.className = "print-filters d-none d-print-block";
+    line.textContent = "筛选：" + parts.join("；");
+    (heading.closest(".d-flex") || heading).insertAdjacentElement("afterend", line);
+  })();
 })();

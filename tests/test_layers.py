@@ -6,7 +6,7 @@ The layers, from the bottom: base (common, db, resources, config) → accounts (
 the audit log, settings, form keys, migrations) → files (enterprise files, founding track, the
 one scoping helper) → kernel (what every field-work kind shares, photos) → kinds (visits,
 meetings, trainings, activities, needs) → work (follow-ups, aggregates, compliance, dashboard,
-reports, home, imports, charts) → web (every feature's views, the web layer, admin pages) →
+reports, home, imports, charts) → web (every feature's views, the web layer, admin and help pages) →
 outer (the command line, the demo data, backup and restore, the models' list, the package).
 A feature's views (and the field-work kernel's declared pages) sit in the web layer: a page may
 show what any feature below offers."""
@@ -23,7 +23,7 @@ LAYERS = [
     ("kernel", [r"crm\.fieldwork(\..*)?", r"crm\.photos(\..*)?"]),
     ("kinds", [r"crm\.(visits|meetings|trainings|activities|needs)(\..*)?"]),
     ("work", [r"crm\.(followups|stats|compliance|dashboard|reports|home|imports|charts)(\..*)?"]),
-    ("web", [r"crm\.[a-z_]+\.(views|pages)", r"crm\.web(\..*)?", r"crm\.admin(\..*)?"]),
+    ("web", [r"crm\.[a-z_]+\.(views|pages)", r"crm\.web(\..*)?", r"crm\.admin(\..*)?", r"crm\.help(\..*)?"]),
     ("outer", [r"crm\.cli(\..*)?", r"crm\.demo(\..*)?", r"crm\.ops(\..*)?", r"crm\.models", r"crm"]),
 ]
 MAX_LOCAL = 10

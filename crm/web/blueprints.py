@@ -8,6 +8,7 @@ from crm.dashboard.views import bp as dashboard
 from crm.enterprises.views import bp as enterprises
 from crm.followups.views import bp as followups
 from crm.founding.views import bp as founding
+from crm.help.views import bp as help_pages
 from crm.home.views import bp as home
 from crm.imports.views import bp as imports
 from crm.meetings.views import bp as meetings
@@ -19,4 +20,5 @@ from crm.trainings.views import bp as trainings
 from crm.visits.views import bp as visits
 
 BLUEPRINTS = [auth, home, admin, enterprises, founding, visits, photos, needs, meetings, trainings,
-              activities, followups, compliance, dashboard, reports, imports, audit, sync]
+              activities, followups, compliance, dashboard, reports, imports, audit, sync,
+              help_pages]

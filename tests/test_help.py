@@ -103,6 +103,17 @@ def test_each_role_has_what_its_work_needs(app, team):
     assert "import" not in keys["staff"] and "assign" not in keys["staff"]
 
 
+def test_a_section_says_what_the_pages_role_sees(app, team):
+    """One text, told for each role: the home page's 外勤记录 is a unit's, an admin's home holds the
+    system pages; a cadre cancels only the tasks they gave themselves."""
+    pages = {role: help_body(client_for(app, team, role).get("/help/").get_data(as_text=True)) for role in ROLES}
+    assert "首页“外勤记录”里的" in pages["staff"] and "首页“外勤记录”里的" in pages["supervisor"]
+    assert "首页“外勤记录”" not in pages["admin"] and "沟通会台账里的" in pages["admin"]
+    assert "只能取消自己给自己建的任务" in pages["staff"] and "只能取消自己给自己建的任务" not in pages["supervisor"]
+    assert "主管点评" in pages["supervisor"] and "主管点评" not in pages["staff"]
+    assert "只能查看" in pages["viewer"]
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_the_other_pages_open_from_the_index(app, team, role):
     client = client_for(app, team, role)

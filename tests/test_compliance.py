@@ -1,9 +1,11 @@
 """双沟通: the date rules on fixed calendars, and each unit's months against the rules on a
 hand-built set of meetings and visits (figures counted by hand, not by the code under test)."""
-from datetime import date
+import re
+from datetime import date, datetime, timezone
 
 import pytest
 
+from crm.common import timeutil
 from crm.common.errors import ServiceError
 from crm.compliance import calendar as cal
 from crm.compliance.evaluate import Evaluator, combine
@@ -213,3 +215,35 @@ def test_grid_and_unit_pages_are_scoped(app, make, district):
     html = admin.get("/compliance/?year=2026").get_data(as_text=True)
     assert "测试区总工会" in html and "乙镇总工会" in html
     assert client.get("/compliance/rules").status_code == 403
+
+
+def test_the_grid_opens_on_the_last_complete_month(app, monkeypatch, district):
+    """24 November: the grid shows November as 进行中, October as the focused column, each cell
+    named with its figures (not only its colour); the unit page opens on October's details."""
+    monkeypatch.setattr(timeutil, "now", lambda: datetime(2026, 11, 24, 4, 0, tzinfo=timezone.utc))
+    town = district["town"]
+    for day in (date(2026, 10, 6), date(2026, 10, 13)):
+        meeting(town, day)
+    meeting(town, date(2026, 10, 14), kind="enterprise")
+    client = login_as(app.test_client(), district["user"])
+    html = client.get("/compliance/").get_data(as_text=True)
+    assert "“双沟通”达标情况 · 2026 年" in html
+    assert re.search(r'<th class="text-center text-nowrap col-focus" scope="col">10月</th>', html)
+    assert re.search(r'scope="col">11月<span class="d-block small fw-normal">进行中</span>', html)
+    assert "已定位到最近一个完整的月份（10月），11月进行中" in html
+    cell = re.search(r'<span class="visually-hidden">甲镇总工会 10月 未达标：</span>(.*?)</a>', html, re.S).group(1)
+    hidden = "".join(re.findall(r'<span class="visually-hidden">(.*?)</span>', cell))
+    assert hidden == "职工沟通会 2 场，企业沟通会 1 场"
+    page = client.get(f"/compliance/units/{town.id}").get_data(as_text=True)
+    assert "10 月明细" in page and 'aria-current="true">10月' in page
+    assert "11月<span class=\"d-block small\">进行中</span>" in page
+
+
+def test_in_january_the_grid_opens_on_last_year(app, monkeypatch, district):
+    monkeypatch.setattr(timeutil, "now", lambda: datetime(2027, 1, 3, 4, 0, tzinfo=timezone.utc))
+    client = login_as(app.test_client(), district["user"])
+    html = client.get("/compliance/").get_data(as_text=True)
+    assert "“双沟通”达标情况 · 2026 年" in html and "2027（进行中） ›" in html
+    assert '<th class="text-center text-nowrap col-focus" scope="col">12月</th>' in html
+    page = client.get(f"/compliance/units/{district['town'].id}").get_data(as_text=True)
+    assert "2026 年考核日历" in page and "12 月明细" in page

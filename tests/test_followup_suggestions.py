@@ -182,6 +182,9 @@ def test_suggestions_become_follow_ups_in_bulk(app, make, town):
     client = login_as(app.test_client(), town["sup"])
     html = client.get("/followups/suggestions?rule=never").get_data(as_text=True)
     assert "从未联系甲" in html and "从未联系乙" in html and "乙镇从未联系" not in html
+    # Each checkbox has one label, naming what it picks.
+    assert 'aria-label="选择：从未联系甲"' in html and 'aria-label="选择：从未联系乙"' in html
+    assert '<label for="s-' not in html
     assert suggestions.counts(town["sup"]) == {"never": 2, "stale": 1, "key": 0, "stalled": 0, "term": 0,
                                                "need": 0}
     token, key, _ = form_keys(client, "/followups/suggestions?rule=never")

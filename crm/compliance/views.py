@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from crm.common.errors import ServiceError
-from crm.common.timeutil import local_today
+from crm.common.timeutil import last_complete_month, local_today
 from crm.compliance import calendar as cal
 from crm.compliance.evaluate import Evaluator, district_unit, town_units
 from crm.compliance.forms import RuleSettingForm
@@ -23,8 +23,16 @@ STATE_LABELS = {"met": "达标", "running": "进行中", "missed": "未达标", 
 
 
 def _year(today):
-    year = to_int(request.args.get("year", today.year), 2000, today.year + 1)
-    return year if year is not None else today.year
+    """The year asked for; by default the year of the last complete month (in January, last year)."""
+    default = last_complete_month(today)[0]
+    year = to_int(request.args.get("year", default), 2000, today.year + 1)
+    return year if year is not None else default
+
+
+def focus_month(year, today):
+    """The month a year's page opens on: the last complete one (December of a past year)."""
+    done = last_complete_month(today)
+    return done[1] if year == done[0] else 12 if year < today.year else 1
 
 
 def grid_rows(user, year, today):
@@ -54,7 +62,8 @@ def grid():
     today = local_today()
     year = _year(today)
     rows = grid_rows(current_user, year, today)
-    return render_template("compliance/grid.html", rows=rows, year=year, today=today, STATE_LABELS=STATE_LABELS)
+    return render_template("compliance/grid.html", rows=rows, year=year, today=today, STATE_LABELS=STATE_LABELS,
+                           focus=focus_month(year, today))
 
 
 def _unit_in_scope(unit_id) -> OrgUnit:
@@ -81,7 +90,7 @@ def unit(unit_id):
     target = _unit_in_scope(unit_id)
     today = local_today()
     year = _year(today)
-    month = to_int(request.args.get("month", today.month if year == today.year else 12), 1, 12) or today.month
+    month = to_int(request.args.get("month", focus_month(year, today)), 1, 12) or focus_month(year, today)
     ev, last, table, rules = unit_calendar(target, year, today)
     detail = ev.month(target, month) if month <= last else []
     return render_template("compliance/unit.html", unit=target, year=year, month=month, today=today,

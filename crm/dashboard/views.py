@@ -33,7 +33,8 @@ def chosen_unit(user):
     return user.org_unit
 
 
-def chosen_month(today):
+def chosen_month(today, default=None):
+    """The month asked for in ``ym`` (not in the future), else ``default`` (else this month)."""
     raw = request.args.get("ym", "")
     try:
         year, month = (to_int(x, 0, 9999) for x in raw.split("-"))
@@ -43,7 +44,7 @@ def chosen_month(today):
             return year, month
     except ValueError:
         pass
-    return today.year, today.month
+    return default or (today.year, today.month)
 
 
 # The people with the most overdue and open tasks first (the board's order); 团队任务 lists them all
@@ -75,13 +76,15 @@ def index():
             return url_for(endpoint, org=org, date_from=p.start.isoformat(), date_to=p.end.isoformat(), **extra)
         return href
 
+    running = f"{today.year}-{today.month:02d}"  # the month still under way is drawn as partial
     charts = {
         "meetings": line_chart([("职工沟通会", t["staff"]), ("企业沟通会", t["enterprise"])],
-                               title="沟通会场次（近12个月）", unit="场"),
+                               title="沟通会场次（近12个月）", unit="场", partial=running),
         "members": bar_chart(t["members"], title="沟通会新入会人数（近12个月）", unit="人",
-                             href=month_link("meetings.index")),
-        "visits": bar_chart(t["visits"], title="走访次数（近12个月）", unit="次", href=month_link("visits.index")),
-        "unions": bar_chart(t["unions"], title="新建工会（近12个月）", unit="家"),
+                             href=month_link("meetings.index"), partial=running),
+        "visits": bar_chart(t["visits"], title="走访次数（近12个月）", unit="次", href=month_link("visits.index"),
+                            partial=running),
+        "unions": bar_chart(t["unions"], title="新建工会（近12个月）", unit="家", partial=running),
     }
     people = board(current_user, today, queries.subtree(unit))
     return render_template("dashboard/index.html", f=f, unit=unit, kind=kind, ym=f"{year}-{month:02d}",

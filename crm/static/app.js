@@ -49,6 +49,17 @@
     if (el.matches("[data-autosubmit]") && el.form) el.form.requestSubmit();
   });
 
+  // A wide table opens scrolled to the column it is about (the 双沟通 grid: the last complete month).
+  document.querySelectorAll("[data-scroll-to]").forEach(function (box) {
+    const target = box.querySelector(box.getAttribute("data-scroll-to"));
+    if (!target || box.scrollWidth <= box.clientWidth) return;
+    const sticky = box.querySelector("th.unit-col");
+    const left = target.offsetLeft - (sticky ? sticky.offsetWidth : 0) - target.offsetWidth * 2;
+    box.scrollLeft = Math.max(0, left);
+    const hint = box.previousElementSibling;
+    if (hint && hint.matches("[data-scroll-hint]")) hint.classList.remove("d-none");
+  });
+
   document.addEventListener("click", function (event) {
     if (event.target.matches("[data-print]")) window.print();
     // Quick picks for a date field (跟进任务: 今天, 周五, 下周五 …).

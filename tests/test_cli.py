@@ -43,7 +43,7 @@ def test_db_upgrade_and_status(env):
     result = crm(env, "db", "upgrade")
     assert result.returncode == 0 and "0001_initial" in result.stdout
     status = crm(env, "db", "status").stdout
-    assert re.search(r"0001_initial\s+applied", status)
+    assert re.search(r"0001_initial\s+applied \d{4}-\d\d-\d\d \d\d:\d\d（北京时间）", status)
     assert "无需升级" in crm(env, "db", "upgrade").stdout
 
 

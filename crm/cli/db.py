@@ -4,6 +4,7 @@ from flask.cli import with_appcontext
 
 from crm import schema
 from crm.cli.common import connect, friendly
+from crm.common.timeutil import LOCAL_TZ
 
 
 @click.group("db", help="Database schema: upgrade, status.")
@@ -25,5 +26,7 @@ def db_upgrade():
 @friendly
 def db_status():
     connect()
+    # The migrations table holds the server's local time without a zone: shown in Beijing time.
     for name, applied in schema.status():
-        click.echo(f"{name:40s} {'applied ' + applied.strftime('%Y-%m-%d %H:%M') if applied else 'pending'}")
+        when = applied.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") + "（北京时间）" if applied else ""
+        click.echo(f"{name:40s} {'applied ' + when if applied else 'pending'}")

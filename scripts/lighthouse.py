@@ -38,7 +38,9 @@ def session_cookie(base, username):
     html = opener.open(base + "/login").read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
     body = urllib.parse.urlencode({"csrf_token": token, "username": username, "password": PASSWORD}).encode()
-    opener.open(base + "/login", body)
+    landed = opener.open(base + "/login", body).geturl()
+    if urllib.parse.urlparse(landed).path.startswith("/login"):
+        sys.exit(f"{username} could not sign in at {base} (is the demo running?)")
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 

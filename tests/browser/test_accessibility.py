@@ -38,22 +38,22 @@ PAGES = {
         "/enterprises/{ent}/contacts/new", "/meetings/new", "/trainings/new", "/activities/new",
         "/followups/", "/followups/{task}", "/visits/", "/visits/{visit}", "/meetings/", "/meetings/{meeting}",
         "/meetings/points", "/meetings/points/{point}", "/trainings/", "/activities/", "/needs/",
-        "/needs/{need}", "/sync/outbox", "/account/password",
+        "/needs/{need}", "/sync/outbox", "/account/password", "/help/",
     ],
     "kouyj": [  # a town's supervisor
         "/", "/enterprises/", "/enterprises/new", "/enterprises/{ent}/edit", "/enterprises/{ent}/history",
         "/followups/", "/followups/suggestions", "/followups/new", "/dashboard/", "/compliance/",
         "/compliance/units/{unit}", "/reports/monthly", "/imports/", "/imports/enterprises/new",
-        "/imports/{batch}",
+        "/imports/{batch}", "/help/",
     ],
     "leader": [  # the district's read-only viewer
         "/", "/enterprises/", "/dashboard/", "/compliance/", "/reports/monthly", "/followups/",
-        "/trainings/{training}", "/activities/{activity}",
+        "/trainings/{training}", "/activities/{activity}", "/help/",
     ],
     "admin": [
         "/", "/admin/users", "/admin/users/new", "/admin/users/{user}/edit", "/admin/org-units",
         "/admin/org-units/new", "/admin/settings", "/compliance/rules", "/admin/audit/",
-        "/account/two-factor",
+        "/account/two-factor", "/help/",
     ],
 }
 

@@ -3,7 +3,7 @@
 
     .venv/bin/python scripts/bench_district.py --database-url URL [--requests 50] [--warmup 5]
         [--json out.json] [--skip-export] [--export-requests 3] [--admin admin] [--password P]
-        [--only dashboard,report] [--term2 物流] [--term4 宏达物流]
+        [--only dashboard,report] [--term2 物流] [--term4 宏达物流] [--pinyin ytsd,yuantong,圆通sd,jd]
 
 URL defaults to $CRM_DATABASE_URL; the database is expected to be loaded already (e.g. by
 `crm demo load --scale district`). The app is created in this process and driven through Flask's
@@ -17,7 +17,9 @@ objects loaded so far are frozen out of the garbage collector, as `crm serve` do
 
 Search terms are taken from the names: the commonest 2-character word (many matches) and a
 4-character brand-and-trade pair matching 1-20 files; the credit-code searches use the first 8
-characters of a real code and a longer prefix matching at most 50 files. The long timeline is the
+characters of a real code and a longer prefix matching at most 50 files; the pinyin searches
+(--pinyin, initials, full syllables, mixed, two letters) are timed on the list and on the picker
+(/enterprises/lookup) beside the 2-character word. The long timeline is the
 file with the most visits. Every page gets --warmup unrecorded requests, then --requests recorded
 ones; the enterprise export (all files, archived included) gets --export-requests (default 3) and
 one more, untimed, under tracemalloc for its peak Python allocations (the process's peak RSS from
@@ -216,6 +218,7 @@ def pick_targets(a):
     # and a selective one: the shortest prefix of a code mid-table matching at most 50 files
     t["code_long"] = next((middle[:n] for n in (12, 14, 16) if matches(middle[:n]) <= 50), middle)
     t["matches"] = {k: matches(t[k]) for k in ("term2", "term4", "code8", "code_long")}
+    t["pinyin"] = [(term, matches(term)) for term in (a.pinyin.split(",") if a.pinyin else []) if term]
     return t
 
 
@@ -323,6 +326,8 @@ def main():
                                    "words (e.g. dashboard,report); the floor is always measured")
     ap.add_argument("--term2", help="the 2-character search term (default: picked from the names)")
     ap.add_argument("--term4", help="the 4-character search term (default: picked from the names)")
+    ap.add_argument("--pinyin", default="ytsd,yuantong,圆通sd,jd",
+                    help="pinyin search terms, comma-separated (default ytsd,yuantong,圆通sd,jd; '' for none)")
     a = ap.parse_args()
     if not a.database_url:
         ap.error("give --database-url or set CRM_DATABASE_URL")
@@ -436,6 +441,10 @@ def main():
     ]
     for label, query in lists:
         bench.measure(label, get(admin, "/enterprises/" + (f"?{query}" if query else "")), n, w)
+    for term, found in t["pinyin"]:
+        bench.measure(f"search pinyin {term} ({found:,})", get(admin, "/enterprises/?" + urlencode({"q": term})), n, w)
+    for term in [p for p, _ in t["pinyin"]] + [t["term2"]]:
+        bench.measure(f"picker {term}", get(admin, "/enterprises/lookup?" + urlencode({"q": term})), n, w)
     bench.measure("enterprises, no filter (staff)", get(staff, "/enterprises/"), n, w, who="staff")
     bench.measure(f"search {t['term2']} (staff)", get(staff, "/enterprises/?" + urlencode({"q": t["term2"]})),
                   n, w, who="staff")

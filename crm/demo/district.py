@@ -5,7 +5,8 @@ inserts (explicit ids, so references need no lookups), into an empty database.
 
 Consistency kept with what the services would have written: each file's stage is where its
 founding track ends and `stage_since` is that move's date; `last_contact_on` is its latest visit or
-enterprise meeting; `search_text` feeds the search indexes; every visit has its visitor.
+enterprise meeting; `search_text` and the name's pinyin keys feed the search indexes; every visit
+has its visitor.
 """
 import random
 import time
@@ -23,7 +24,7 @@ from crm.db import db, is_postgres
 from crm.demo.firms import is_empty
 from crm.demo.vocabulary import (BRANDS, DELIVERY, DEMO_PASSWORD, EXPRESS, GIVEN, MOBILE_PREFIXES, PLACES,
                                  SHOP_PREFIXES, SHOPS, SURNAMES, TARGETS, TRADES, USERS, WEIGHTS)
-from crm.enterprises import creditcode
+from crm.enterprises import creditcode, pinyin
 from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
 from crm.followups.models import FollowUp
 from crm.founding import stages
@@ -188,7 +189,8 @@ class District:
                          f"{name[:20]}工会委员会" if founded else "", union_on, self.person() if founded else "",
                          rng.randint(5, employees + 5) if founded else None, union_code or "",
                          (union_on.replace(year=union_on.year + 5) if union_on and not (union_on.month == 2 and union_on.day == 29) else None),
-                         "single" if founded else "", status, "", "", False, 1, self.now, self.now, search))
+                         "single" if founded else "", status, "", "", False, 1, self.now, self.now, search,
+                         *pinyin.keys(name)))
             contacts.append((i, i, person, "负责人", phone, "", True, False, self.now))
             changes.append((i, i, self.admin, self.now, 1, "created", "", name, "create"))
             self.ent_unit[i], self.ent_filed[i], self.ent_stage[i] = code, filed, stage
@@ -201,7 +203,7 @@ class District:
                         E.stage_changed_at, E.stage_since, E.last_contact_on, E.union_name, E.union_founded_on,
                         E.union_chair, E.member_count, E.union_credit_code, E.union_term_end, E.union_form,
                         E.status, E.tags, E.notes, E.archived, E.version, E.created_at, E.updated_at,
-                        E.search_text], ents)
+                        E.search_text, E.name_pinyin, E.name_initials], ents)
         C = Contact
         self.insert(C, [C.id, C.enterprise, C.name, C.title, C.phone, C.wechat, C.is_primary, C.archived,
                         C.created_at], contacts)

@@ -50,6 +50,9 @@ class Enterprise(BaseModel):
     updated_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
     # Name, codes, address, area and contacts in one lower-cased column for substring search.
     search_text = TextField(default="")
+    # The name's pinyin, full syllables and initials (crm.enterprises.pinyin), searched beside it.
+    name_pinyin = TextField(default="")
+    name_initials = TextField(default="")
 
     class Meta:
         indexes = (

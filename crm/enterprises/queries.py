@@ -241,7 +241,8 @@ SEARCH_INDEX_FACTOR = 3
 def list_page(user, a: ListArgs) -> Page:
     """One page of the list, in a fixed number of queries whatever the data size: the search
     plan (SQLite, with a term), the count (stopping at LIST_COUNT_CAP + 1), the page's ids by a
-    narrow query, the rows by id, their contacts.
+    narrow query (for a term found by pinyin, a second one when the page reaches the files found
+    only by pinyin), the rows by id, their contacts.
 
     The count decides how the page is read. Reading in sort order from the sort's index
     (models: Enterprise.Meta.indexes) and checking the filters on each row stops as soon as the
@@ -260,29 +261,51 @@ def list_page(user, a: ListArgs) -> Page:
                and ((unit is not None and unit.depth > 0)
                     or (scope_org_ids(user) is not None and user.org_unit.depth > 0)))
 
-    def ids_for(limit, walk=False):
-        if plan is None:
+    def ids_for(p, limit, walk=False):
+        if p is None:
             return "index"
-        if not plan.indexed(limit):
+        if not p.indexed(limit):
             return "like"
         return "probe" if walk or in_town else "index"
 
-    # Counting "no visit this quarter" takes the files without contact this quarter first (no
-    # visit to look up), so a long list reaches the cap before reading the visits of the others.
-    counted = None
-    for part in ("quiet", "recent") if a.visit_q else (None,):
-        q = filtered(user, a, plan, unit=unit, visit_part=part,
-                     ids=ids_for(SEARCH_INDEX_FACTOR * cap)).select(SQL("1"))
-        counted = q if counted is None else counted.union_all(q)
-    sql, params = counted.limit(cap + 1).sql()
-    total, files = db.execute_sql(f"SELECT (SELECT COUNT(*) FROM ({sql}) AS c), "
-                                  f"(SELECT MAX(id) FROM enterprise)", params).fetchone()
-    capped = total > cap
-    in_order = capped or (offset + size) * (files or 0) < total * total
+    def counting(p, limit):
+        # Counting "no visit this quarter" takes the files without contact this quarter first (no
+        # visit to look up), so a long list reaches the cap before reading the visits of the others.
+        counted = None
+        for part in ("quiet", "recent") if a.visit_q else (None,):
+            q = filtered(user, a, p, unit=unit, visit_part=part,
+                         ids=ids_for(p, SEARCH_INDEX_FACTOR * cap)).select(SQL("1"))
+            counted = q if counted is None else counted.union_all(q)
+        return counted.limit(limit + 1).sql()
 
-    base = filtered(user, a, plan, unit=unit, walk=in_order, ids=ids_for(cap, in_order))
+    # A term that may be found by pinyin: the files where it is found as typed come first, then
+    # those found only by pinyin (search.Plan.tiers), each in the list's order. Both are counted
+    # here, the first up to this page's end at least, so that a page past it knows where the
+    # second begins.
+    tiers = plan.tiers() if plan is not None else None
+    sql, params = counting(plan, cap)
+    columns = [f"(SELECT COUNT(*) FROM ({sql}) AS c)", "(SELECT MAX(id) FROM enterprise)"]
+    first_cap = max(cap, offset + size)
+    if tiers:
+        first_sql, first_params = counting(tiers[0], first_cap)
+        columns.append(f"(SELECT COUNT(*) FROM ({first_sql}) AS f)")
+        params = params + first_params
+    total, files, *first = db.execute_sql("SELECT " + ", ".join(columns), params).fetchone()
+    first = first[0] if first else 0
+    capped = total > cap
     order = SORTS[a.sort][1]()
-    ids = [r.id for r in base.select(Enterprise.id).order_by(*order).limit(size).offset(offset)]
+
+    def page_ids(p, matching, capped, skip, limit):
+        in_order = capped or (skip + limit) * (files or 0) < matching * matching
+        base = filtered(user, a, p, unit=unit, walk=in_order, ids=ids_for(p, cap, in_order))
+        return [r.id for r in base.select(Enterprise.id).order_by(*order).limit(limit).offset(skip)]
+
+    if not tiers:
+        ids = page_ids(plan, total, capped, offset, size)
+    else:
+        ids = page_ids(tiers[0], first, first > cap, offset, size) if offset < first else []
+        if len(ids) < size and first <= first_cap and (capped or total > first):
+            ids += page_ids(tiers[1], total - first, capped, max(0, offset - first), size - len(ids))
     rows = []
     if ids:
         by_id = {e.id: e for e in Enterprise.select(Enterprise, OrgUnit).join(OrgUnit)
@@ -352,12 +375,17 @@ def lookup(user, term: str, limit: int = 15) -> list[dict]:
     if plan is None:
         return []
     # A rare word: its files from the index, sorted; a common one: read in name order, stopping
-    # at `limit` matches.
-    query = (scoped(Enterprise, user)
-             .select(Enterprise.id, Enterprise.name, Enterprise.stage, OrgUnit.name.alias("unit"))
-             .join(OrgUnit, on=(Enterprise.org_unit == OrgUnit.id))
-             .where(Enterprise.archived == False,  # noqa: E712
-                    plan.where(Enterprise, plan.indexed(LOOKUP_INDEX_MAX)))
-             .order_by(Enterprise.name).limit(limit))
-    return [{"id": e.id, "name": e.name, "unit": e.unit, "stage": stages.label(e.stage)}
-            for e in query.objects()]
+    # at `limit` matches. The files where the term is found as typed first, then those found only
+    # by pinyin (search.Plan.tiers).
+    found = []
+    for p in plan.tiers() or (plan,):
+        query = (scoped(Enterprise, user)
+                 .select(Enterprise.id, Enterprise.name, Enterprise.stage, OrgUnit.name.alias("unit"))
+                 .join(OrgUnit, on=(Enterprise.org_unit == OrgUnit.id))
+                 .where(Enterprise.archived == False,  # noqa: E712
+                        p.where(Enterprise, p.indexed(LOOKUP_INDEX_MAX)))
+                 .order_by(Enterprise.name).limit(limit - len(found)))
+        found += list(query.objects())
+        if len(found) >= limit:
+            break
+    return [{"id": e.id, "name": e.name, "unit": e.unit, "stage": stages.label(e.stage)} for e in found]

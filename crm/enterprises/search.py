@@ -1,36 +1,59 @@
-"""Substring search that works for Chinese.
+"""Substring search that works for Chinese, and for the pinyin of a name.
 
-Every file keeps a lower-cased `search_text` (name, codes, address, area, contacts).
-- SQLite: terms of 3+ characters go through the FTS5 trigram index `enterprise_fts`;
-  shorter terms (京东, 顺丰) run as LIKE on the base table, which trigram cannot serve.
-- PostgreSQL: LIKE on `search_text`, served by the pg_trgm GIN index for 3+ characters.
+Every file keeps a lower-cased `search_text` (name, codes, address, area, contacts) and its name's
+pinyin, `name_pinyin` (yuantongsudi) and `name_initials` (ytsd) (crm.enterprises.pinyin). A word
+is looked for in `search_text` as it is typed; a word with 2+ Latin letters also in the two keys
+(`yuantong`, `ytsd` and `sudi` find 圆通速递); a word mixing Chinese and Latin letters (圆通sd) in
+the keys as its pinyin, when its Chinese part is in `search_text` too.
+- SQLite: terms of 3+ characters go through the FTS5 trigram indexes, `enterprise_fts` for
+  `search_text` and `enterprise_pinyin_fts` for the keys (a table of its own: pinyin's few dozen
+  common trigrams would slow every lookup of a Latin word in `search_text`); shorter terms
+  (京东, 顺丰) run as LIKE on the base table, which trigram cannot serve.
+- PostgreSQL: LIKE on each column, served by its pg_trgm GIN index for 3+ characters.
 
 `condition()` is that plain rule. The enterprise list and the pickers use `plan()` instead, which
-first asks the index how many files each word can match (one small query), so that
+first asks the indexes how many files each word can match (one small query), so that
 - a word matching few files is looked up in the index, also when it has only 2 characters:
-  a 2-character word W occurs in a text exactly when some trigram of the text starts with W, or
-  when the text ends with W. The trigrams starting with W come from the FTS5 vocabulary
-  (`enterprise_fts_vocab`), the endings from the expression index `enterprise_search_tail`;
+  a 2-character word W occurs in a column exactly when some trigram of it starts with W, or when
+  it ends with W. The trigrams starting with W come from the FTS5 vocabularies
+  (`enterprise_fts_vocab`, `enterprise_pinyin_vocab`), the endings from the expression indexes on
+  each column's last two characters (`enterprise_search_tail`, `enterprise_pinyin_tail`,
+  `enterprise_initials_tail`);
 - a word matching many files is checked row by row (LIKE) while the list is read in its sort
   order, which stops as soon as the page is full, instead of first collecting every match.
+
+A term that may be found by pinyin has two tiers (`Plan.tiers()`): the files where every word is
+found as typed, then those found only through the pinyin. The list and the pickers show the first
+before the second, so typing `jd` shows JD京东 before the files whose initials hold jd.
 """
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from peewee import SQL, NodeList
 
-from crm.common.text import like_escape, nfkc
+from crm.common.text import like_escape, nfkc, safe_text
 from crm.db import db, is_sqlite
-from crm.common.text import safe_text
+from crm.enterprises import pinyin
 
 # Indexes the models do not declare (made by the migrations for one backend only).
-BACKEND_INDEXES = {"postgresql": {"enterprise_search_trgm"}, "sqlite": {"enterprise_search_tail"}}
+BACKEND_INDEXES = {"postgresql": {"enterprise_search_trgm", "enterprise_pinyin_trgm", "enterprise_initials_trgm"},
+                   "sqlite": {"enterprise_search_tail", "enterprise_pinyin_tail", "enterprise_initials_tail"}}
 SQLITE_FTS_TABLE = "enterprise_fts"
 SQLITE_VOCAB_TABLE = "enterprise_fts_vocab"  # fts5vocab 'row' over enterprise_fts (migration 0007)
+SQLITE_PINYIN_TABLE = "enterprise_pinyin_fts"  # migration 0016
+SQLITE_PINYIN_VOCAB = "enterprise_pinyin_vocab"  # fts5vocab 'col' over enterprise_pinyin_fts
 # A 2-character word followed by more distinct characters than this is checked row by row (the
 # index query would be too long); it is a word that is everywhere anyway.
 MAX_PREFIX_TERMS = 300
 _LAST_CHAR = "\U0010ffff"
+
+TEXT = "search_text"
+KEYS = ("name_pinyin", "name_initials")
+# A word with more digits than this is a code or a phone number: not looked for in the pinyin.
+MAX_KEY_DIGITS = 4
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+_NOT_KEY = re.compile(r"[^a-z0-9]+")
 
 
 def normalise_term(term: str | None) -> str:
@@ -39,43 +62,141 @@ def normalise_term(term: str | None) -> str:
     return " ".join(safe_text(nfkc(term)).split()).lower()[:100]
 
 
+@dataclass(frozen=True)
+class Word:
+    """One word of a term: `text` is looked for in search_text; `keys` [(column, text)] in the
+    pinyin columns as well, for a word with Latin letters; `parts`, the Chinese parts of a word
+    that mixes them with Latin letters, must then be in search_text too (圆通sd: 圆通, and ytsd
+    in the initials or yuantongsd in the full pinyin)."""
+    text: str
+    keys: tuple = ()
+    parts: tuple = ()
+
+    def pieces(self, literal: bool) -> list:
+        """[(text, columns)] it is looked up as, in one index each: as typed in search_text, and
+        (unless `literal`) its pinyin in the key columns."""
+        out = [(self.text, (TEXT,))]
+        if not literal:
+            by_text = {}
+            for column, text in self.keys:
+                by_text.setdefault(text, []).append(column)
+            out += [(text, tuple(columns)) for text, columns in by_text.items()]
+        return out
+
+
+def word(text: str) -> Word:
+    """A (normalised) word of a term, and where it is looked for."""
+    if not re.search("[a-z]", text):
+        return Word(text)
+    if text.isascii():
+        key = _NOT_KEY.sub("", text)  # yuan'tong: yuantong
+        if len(key) < 2 or sum(c.isdigit() for c in key) > MAX_KEY_DIGITS:
+            return Word(text)  # one letter is in nearly every name's pinyin; a code or a phone
+        return Word(text, tuple((column, key) for column in KEYS))
+    parts = tuple(_HAN.findall(text))
+    full, initials = pinyin.keys(text)
+    if not parts or not full:
+        return Word(text)
+    return Word(text, (("name_pinyin", full), ("name_initials", initials)), parts)
+
+
+def words_of(term: str) -> list:
+    return [word(w) for w in normalise_term(term).split(" ") if w]
+
+
 def _like(field, term):
     return NodeList((field, SQL("LIKE"), "%" + like_escape(term) + "%", SQL("ESCAPE '\\'")))
 
 
-def _phrase(word):
-    return '"' + word.replace('"', '""') + '"'
-
-
-def _fts_ids(match):
-    return SQL(f"(SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH ?)", [match])
-
-
-def condition(model, term: str):
-    """A WHERE condition on `model` (Enterprise) matching every word of `term` as a substring."""
-    words = normalise_term(term).split(" ")
-    conds = []
-    for word in words:
-        if is_sqlite() and len(word) >= 3:
-            conds.append(model.id.in_(_fts_ids(_phrase(word))))
-        else:
-            conds.append(_like(model.search_text, word))
+def _all(conds):
+    conds = list(conds)
     result = conds[0]
     for c in conds[1:]:
         result = result & c
     return result
 
 
+def _any(conds):
+    conds = list(conds)
+    result = conds[0]
+    for c in conds[1:]:
+        result = result | c
+    return result
+
+
+def _row(model, w: Word, literal: bool):
+    """The word, checked on a row."""
+    found = _like(getattr(model, TEXT), w.text)
+    if literal or not w.keys:
+        return found
+    by_keys = _any(_like(getattr(model, column), text) for column, text in w.keys)
+    if w.parts:
+        by_keys = _all([_like(getattr(model, TEXT), part) for part in w.parts] + [by_keys])
+    return found | by_keys
+
+
+def _phrase(text):
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _table(columns):
+    """The FTS5 table and vocabulary that index `columns`."""
+    return (SQLITE_FTS_TABLE, SQLITE_VOCAB_TABLE) if columns == (TEXT,) else (SQLITE_PINYIN_TABLE, SQLITE_PINYIN_VOCAB)
+
+
+def _filter(columns):
+    """An FTS5 column filter: none in search_text's table or for both keys."""
+    return "" if columns == (TEXT,) or set(columns) == set(KEYS) else "{" + " ".join(columns) + "} : "
+
+
+def _ids(table, match):
+    return f"SELECT rowid FROM {table} WHERE {table} MATCH ?", [match]
+
+
+def _union(parts):
+    """One id subquery of [(sql, params)]."""
+    if len(parts) == 1:
+        return SQL("(" + parts[0][0] + ")", parts[0][1])
+    return SQL("(" + " UNION ALL ".join(sql for sql, _ in parts) + ")", [p for _, params in parts for p in params])
+
+
+def condition(model, term: str):
+    """A WHERE condition on `model` (Enterprise) matching every word of `term` as a substring, of
+    search_text or, for a word with Latin letters, of the pinyin keys."""
+    conds = []
+    for w in words_of(term):
+        pieces = w.pieces(literal=False)
+        if is_sqlite() and all(len(text) >= 3 for text, _ in pieces):
+            conds.append(model.id.in_(_union([_ids(_table(columns)[0], _filter(columns) + _phrase(text))
+                                              for text, columns in pieces])))
+            if w.parts:
+                conds.append(_row(model, w, False))
+        else:
+            conds.append(_row(model, w, False))
+    return _all(conds)
+
+
 @dataclass
 class Plan:
-    """How to find the files matching a term: `driver` is the word looked up in the index (the
+    """How to find the files matching a term: `driver` is the word looked up in the indexes (the
     one matching fewest files, `estimate` of them at most); the other words are checked on the
     rows it yields. No driver: every word is checked row by row (PostgreSQL: LIKE, which the
-    pg_trgm index serves where it can)."""
+    pg_trgm indexes serve where they can). `literal`: the words as typed only (search_text);
+    `rest`: the files matching the words but not every one of them as typed."""
     words: list
     driver: str = ""
     estimate: int | None = None
-    match: str = ""  # the FTS5 query for the driver ("" for a 2-character word only at the ends)
+    lookups: tuple = ()  # the driver's [(sql, params)] id subqueries: the indexes, the columns' ends
+    literal: bool = False
+    rest: bool = False
+    exact: bool = True  # the driver's index rows all hold it (else it is checked on them too)
+    tiered: tuple | None = field(default=None, repr=False)
+
+    def tiers(self):
+        """(files matching as typed, files matching only by pinyin) when a word may be found by
+        pinyin, else None (also when, on SQLite, the index says no file has the words as typed:
+        the plan then finds them all in one go)."""
+        return self.tiered
 
     def indexed(self, limit: int) -> bool:
         """Whether the driver matches at most `limit` files (worth collecting them all)."""
@@ -87,81 +208,119 @@ class Plan:
         passes SQLite's unary + when it reads in sort order: the ids then become a set the rows
         read are checked against, rather than the rows to read)."""
         conds, driven = [], False
-        for word in self.words:
-            if use_index and not driven and self.driver and word == self.driver:
-                conds.append((col or (lambda f: f))(model.id).in_(self._driver_ids()))
+        for w in self.words:
+            if use_index and not driven and self.driver and w.text == self.driver:
+                conds.append((col or (lambda f: f))(model.id).in_(_union(self.lookups)))
                 driven = True
+                if not self.exact:
+                    conds.append(_row(model, w, self.literal))
             else:
-                conds.append(_like(model.search_text, word))
-        result = conds[0]
-        for c in conds[1:]:
-            result = result & c
-        return result
-
-    def _driver_ids(self):
-        if len(self.driver) >= 3:
-            return _fts_ids(self.match)
-        # 2 characters: followed by something (a trigram starting with them), or at the very end.
-        parts, params = [], []
-        if self.match:
-            parts.append(f"SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH ?")
-            params.append(self.match)
-        parts.append("SELECT id FROM enterprise WHERE substr(search_text, -2) = ?")
-        params.append(self.driver)
-        return SQL("(" + " UNION ALL ".join(parts) + ")", params)
+                conds.append(_row(model, w, self.literal))
+        if self.rest:
+            conds.append(~_all(_row(model, w, True) for w in self.words))
+        return _all(conds)
 
 
-def _code_like(word: str) -> bool:
+def _code_like(text: str) -> bool:
     """Letters and digits only, as a 统一社会信用代码 (or the start of one) is."""
-    return word.isascii() and word.isalnum()
+    return text.isascii() and text.isalnum()
+
+
+def _tails(text, columns):
+    return [(f"SELECT id FROM enterprise WHERE substr({c}, -2) = ?", [text]) for c in columns]
+
+
+def _count_piece(text, columns, limit):
+    """The SQL counting the files the index gives for `text` in `columns`, and its parameters:
+    up to `limit` + 1 for 3+ characters; for 2, the sum over the trigrams starting with it plus the
+    columns ending with it (a file counted once per trigram and column: more than the files, never
+    fewer), with those trigrams when there are few enough."""
+    table, vocab = _table(columns)
+    if len(text) >= 3:
+        phrase = (f"(SELECT COUNT(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH ? LIMIT ?))")
+        params = [_filter(columns) + _phrase(text), limit + 1]
+        if columns == (TEXT,) and _code_like(text):
+            # A code's beginning (a pasted prefix): the files whose credit code starts with it
+            # all match, so past `limit` of them (counted on the code's index) it is a common
+            # word; the phrase is counted in the index only otherwise (91110115, the district's
+            # prefix, is one). CASE counts the phrase only when needed.
+            code = text.upper()
+            return (f"CASE WHEN (SELECT COUNT(*) FROM (SELECT 1 FROM enterprise WHERE credit_code >= ? "
+                    f"AND credit_code < ? LIMIT ?)) > ? THEN ? ELSE {phrase} END, NULL",
+                    [code, code + _LAST_CHAR, limit + 1, limit, limit + 1] + params)
+        return f"{phrase}, NULL", params
+    ends = " + ".join(f"(SELECT COUNT(*) FROM enterprise WHERE substr({c}, -2) = ?)" for c in columns)
+    per_column = "" if vocab == SQLITE_VOCAB_TABLE else f" AND col IN ({', '.join('?' for _ in columns)})"
+    return (f"COALESCE(SUM(doc), 0) + {ends}, CASE WHEN COUNT(DISTINCT term) <= ? "
+            f"THEN json_group_array(DISTINCT term) END FROM {vocab} WHERE term >= ? AND term < ?{per_column}",
+            [text] * len(columns) + [MAX_PREFIX_TERMS, text, text + _LAST_CHAR]
+            + ([] if vocab == SQLITE_VOCAB_TABLE else list(columns)))
 
 
 def plan(term: str, limit: int) -> Plan | None:
     """The plan for `term` (None when it is empty). On SQLite one query counts, for each word of
-    2+ characters, the files the index gives for it: up to `limit` + 1 for a longer word; for a
-    2-character word, the sum over the trigrams starting with it plus the texts ending with it
-    (a file counted once per trigram: more than the files, never fewer)."""
-    words = [w for w in normalise_term(term).split(" ") if w]
+    2+ characters, the files the indexes give for it, as typed and (a word with Latin letters)
+    with its pinyin: up to `limit` + 1 for a longer word, an upper bound for a 2-character one
+    (see _count_piece)."""
+    words = words_of(term)
     if not words:
         return None
     out = Plan(words)
+    if any(w.keys for w in words):
+        out.tiered = (Plan(words, literal=True), Plan(words, rest=True))
     if not is_sqlite():
         return out
-    parts, params = [], []
-    for i, word in enumerate(words):
-        if len(word) >= 3:
-            phrase = (f"(SELECT COUNT(*) FROM (SELECT rowid FROM {SQLITE_FTS_TABLE} "
-                      f"WHERE {SQLITE_FTS_TABLE} MATCH ? LIMIT ?))")
-            if _code_like(word):
-                # A code's beginning (a pasted prefix): the files whose credit code starts with it
-                # all match, so past `limit` of them (counted on the code's index) it is a common
-                # word; the phrase is counted in the index only otherwise (91110115, the district's
-                # prefix, is one). CASE counts the phrase only when needed.
-                code = word.upper()
-                parts.append(f"SELECT {i}, CASE WHEN (SELECT COUNT(*) FROM (SELECT 1 FROM enterprise WHERE "
-                             f"credit_code >= ? AND credit_code < ? LIMIT ?)) > ? THEN ? ELSE {phrase} END, NULL")
-                params += [code, code + _LAST_CHAR, limit + 1, limit, limit + 1]
-            else:
-                parts.append(f"SELECT {i}, {phrase}, NULL")
-            params += [_phrase(word), limit + 1]
-        elif len(word) == 2:
-            parts.append(f"SELECT {i}, COALESCE(SUM(doc), 0) + (SELECT COUNT(*) FROM enterprise WHERE "
-                         f"substr(search_text, -2) = ?), CASE WHEN COUNT(*) <= ? THEN json_group_array(term) "
-                         f"END FROM {SQLITE_VOCAB_TABLE} WHERE term >= ? AND term < ?")
-            params += [word, MAX_PREFIX_TERMS, word, word + _LAST_CHAR]
-    if not parts:
+    plans = [(out, False)] + ([(out.tiered[0], True)] if out.tiered else [])
+    pieces = []  # every (text, columns) to count, once
+    for p, literal in plans:
+        for w in p.words:
+            for piece in w.pieces(literal):
+                if len(piece[0]) >= 2 and piece not in pieces:
+                    pieces.append(piece)
+    if not pieces:
         return out  # 1-character words only
-    best = None
+    parts, params = [], []
+    for i, (text, columns) in enumerate(pieces):
+        sql, piece_params = _count_piece(text, columns, limit)
+        parts.append(f"SELECT {i}, {sql}")
+        params += piece_params
+    counted = {}
     for i, estimate, terms in db.execute_sql(" UNION ALL ".join(parts), params).fetchall():
-        word = words[i]
-        if len(word) >= 3:
-            match = _phrase(word)
-        elif terms is None:
-            continue  # too many different trigrams to list
-        else:
-            match = " OR ".join(_phrase(t) for t in json.loads(terms))
-        if best is None or estimate < best[1]:
-            best = (word, estimate, match)
-    if best is not None:
-        out.driver, out.estimate, out.match = best
+        counted[pieces[i]] = (estimate, terms)
+    for p, literal in plans:
+        _choose_driver(p, literal, counted)
+    if out.tiered:
+        first, rest = out.tiered
+        if first.estimate == 0:  # no file has the words as typed: one tier
+            out.tiered = None
+        else:  # the files found only by pinyin come from the union's index rows
+            rest.driver, rest.estimate, rest.lookups, rest.exact = out.driver, out.estimate, out.lookups, out.exact
     return out
+
+
+def _choose_driver(p: Plan, literal: bool, counted: dict):
+    best = None
+    for w in p.words:
+        estimate, lookups = 0, []
+        for text, columns in w.pieces(literal):
+            if (text, columns) not in counted:
+                break  # 1 character: not in the index
+            n, terms = counted[(text, columns)]
+            table = _table(columns)[0]
+            if len(text) >= 3:
+                lookups.append(_ids(table, _filter(columns) + _phrase(text)))
+            elif terms is None:
+                break  # too many different trigrams to list
+            else:
+                listed = json.loads(terms)
+                if listed:
+                    lookups.append(_ids(table, _filter(columns) + "(" + " OR ".join(_phrase(t) for t in listed) + ")"))
+                lookups += _tails(text, columns)
+            estimate += n
+        else:
+            if best is None or estimate < best[1]:
+                best = (w, estimate, tuple(lookups))
+    if best is not None:
+        w, p.estimate, p.lookups = best
+        p.driver = w.text
+        p.exact = literal or not w.parts

@@ -8,7 +8,7 @@ from crm.common.errors import ServiceError
 from crm.common.text import clean, nfkc, normalise_name
 from crm.common.timeutil import local_today, utcnow
 from crm.db import db
-from crm.enterprises import fields
+from crm.enterprises import fields, pinyin
 from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
 from crm.enterprises.validation import normalise, normalise_phone, phone_problem, validate
 from crm.founding import stages
@@ -94,7 +94,7 @@ def create_enterprise(data: dict, user, *, contact: dict | None = None,
         if _code_taken(values["credit_code"]):
             raise ServiceError("该统一社会信用代码已登记在另一份企业档案中", "credit_code")
         ent = Enterprise.create(**values, name_norm=normalise_name(values["name"]),
-                                stage=initial_stage, stage_changed_at=now,
+                                **pinyin.columns(values["name"]), stage=initial_stage, stage_changed_at=now,
                                 stage_since=initial_stage_on or local_today(), created_by=user,
                                 updated_by=user, created_at=now, updated_at=now, version=1)
         contacts = []
@@ -153,6 +153,7 @@ def update_enterprise(ent_id: int, data: dict, user, expected_version: int,
             values = {name: new for name, (old, new) in changes.items()}
             if "name" in values:
                 values["name_norm"] = normalise_name(values["name"])
+                values.update(pinyin.columns(values["name"]))
             for name, value in values.items():
                 setattr(current, name if name != "org_unit" else "org_unit_id", value)
             values["search_text"] = _search_text(current)

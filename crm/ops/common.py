@@ -19,10 +19,12 @@ MIGRATION_TABLE = "schema_migration"
 # Rows the migrations themselves write; an instance holding only these is empty. Per table: the
 # SQL condition that picks the rows that are *not* seeds.
 SEED_ROWS = {MIGRATION_TABLE: "false", "rule_setting": "created_by_id IS NOT NULL"}
-# Indexes whose operator class comes from pg_trgm (migration 0001). The dump names the class with
-# the extension's schema in the source database, so they are left out of the restore and rebuilt
-# against the extension's schema in the target: {index: (table, column)}.
-PG_TRGM_INDEXES = {"enterprise_search_trgm": ("enterprise", "search_text")}
+# Indexes whose operator class comes from pg_trgm (migrations 0001, 0016). The dump names the class
+# with the extension's schema in the source database, so they are left out of the restore and
+# rebuilt against the extension's schema in the target: {index: (table, column)}.
+PG_TRGM_INDEXES = {"enterprise_search_trgm": ("enterprise", "search_text"),
+                   "enterprise_pinyin_trgm": ("enterprise", "name_pinyin"),
+                   "enterprise_initials_trgm": ("enterprise", "name_initials")}
 
 
 class BackupError(ServiceError):

@@ -19,7 +19,9 @@ def optional_int(value):
 
 
 def _count(label):
-    return IntegerField(label, validators=[Optional(), NON_NEGATIVE], default=0)
+    """A count: empty until typed (empty is 0), a number keypad on a tablet."""
+    return IntegerField(label, validators=[Optional(), NON_NEGATIVE],
+                        render_kw={"inputmode": "numeric", "min": 0, "autocomplete": "off"})
 
 
 class MeetingForm(FieldWorkForm):
@@ -50,8 +52,8 @@ class MeetingForm(FieldWorkForm):
                                 render_kw={"rows": 2})
 
     def group_fields(self):
-        """The 新入会人数 field of each target group, in the vocabulary's order."""
-        return [getattr(self, f"new_{key}") for key, _ in TARGET_GROUPS]
+        """(group label, its 新入会人数 field) of each target group, in the vocabulary's order."""
+        return [(label, getattr(self, f"new_{key}")) for key, label in TARGET_GROUPS]
 
     def service_data(self):
         data = {name: getattr(self, name).data for name in (

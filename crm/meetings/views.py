@@ -124,7 +124,7 @@ def edit(record_id):
         form.partners.data = split_keys(meeting.partners)
         counts = queries.group_counts([meeting.id]).get(meeting.id, {})
         for key, _ in TARGET_GROUPS:
-            getattr(form, f"new_{key}").data = counts.get(key, 0)
+            getattr(form, f"new_{key}").data = counts.get(key) or None  # a group without any stays empty
         form.enterprise_ids.data = current
         form.version.data = meeting.version
     _prepare(form, meeting)

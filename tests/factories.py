@@ -64,7 +64,7 @@ class Factory:
 
     def need(self, ent, user, category="legal", detail="企业提出的需求"):
         """A need raised at a visit to `ent`."""
-        visit = self.visit(ent, user, need_categories=[category], need_detail=detail)
+        visit = self.visit(ent, user, need_categories=[category], need_notes={category: detail})
         return visit.needs.get()
 
     def meeting(self, user, ents=(), **data):

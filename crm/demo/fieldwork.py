@@ -139,7 +139,7 @@ class _FieldWork:
         data = {"visited_on": day, "kind": kind, "purposes": [purpose],
                 "summary": rng.choice(VISIT_TEXT.get(purpose, VISIT_TEXT["founding"])),
                 "contacts_met": "", "visitor_ids": [user.id], "need_categories": categories,
-                "need_detail": NEED_TEXT[categories[0]] if categories else "",
+                "need_notes": {c: NEED_TEXT[c] for c in categories},
                 "outcome": rng.choice(["", "企业表示支持", "约定下次再来", "已留下联系方式"]),
                 "next_step": rng.choice(["", "", "两周后回访", "送建会材料"])}
         if data["next_step"]:

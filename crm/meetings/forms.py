@@ -7,6 +7,7 @@ from crm.common.forms import MultiCheckboxField, strip_filter
 from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVELS, NEED_CATEGORIES, PARTNERS,
                                    POINT_KINDS, SERVICES, TARGET_GROUPS)
 from crm.fieldwork.forms import NON_NEGATIVE, FieldWorkForm, not_future, summary_field
+from crm.needs.forms import RaisedNeedsMixin, add_note_fields
 
 OUT_OF_SCOPE = "所选单位不在您的管辖范围内或已停用"
 
@@ -24,7 +25,7 @@ def _count(label):
                         render_kw={"inputmode": "numeric", "min": 0, "autocomplete": "off"})
 
 
-class MeetingForm(FieldWorkForm):
+class MeetingForm(RaisedNeedsMixin, FieldWorkForm):
     kind = RadioField("类型", choices=list(MEETING_KINDS), default="staff",
                       validators=[DataRequired("请选择沟通会类型")])
     level = RadioField("级别", choices=list(MEETING_LEVELS), default="routine",
@@ -48,8 +49,6 @@ class MeetingForm(FieldWorkForm):
     enterprise_ids = SelectMultipleField("参会企业", coerce=coerce_id, choices=[], validate_choice=False)
     summary = summary_field("内容摘要")
     need_categories = MultiCheckboxField("需求意见", choices=list(NEED_CATEGORIES))
-    need_detail = TextAreaField("需求意见说明", filters=[strip_filter], validators=[Length(max=2000)],
-                                render_kw={"rows": 2})
 
     def group_fields(self):
         """(group label, its 新入会人数 field) of each target group, in the vocabulary's order."""
@@ -58,14 +57,15 @@ class MeetingForm(FieldWorkForm):
     def service_data(self):
         data = {name: getattr(self, name).data for name in (
             "kind", "level", "format", "org_unit", "held_on", "start_time", "title", "venue", "point",
-            "target_groups", "attendees", "cards", "services", "partners", "enterprise_ids", "summary",
-            "need_categories", "need_detail")}
+            "target_groups", "attendees", "cards", "services", "partners", "enterprise_ids", "summary")}
+        data |= self.needs_data()
         data["new_members"] = {key: getattr(self, f"new_{key}").data or 0 for key, _ in TARGET_GROUPS}
         return data
 
 
 for _key, _label in TARGET_GROUPS:
     setattr(MeetingForm, f"new_{_key}", _count(f"新入会人数·{_label}"))
+add_note_fields(MeetingForm)
 
 
 class PointForm(FieldWorkForm):

@@ -149,7 +149,8 @@ def create_meeting(data: dict, user, form_key: str):
         _set_children(meeting.id, checked["counts"], participants)
         needs.raise_needs(org_unit=meeting.org_unit_id, enterprise=_need_enterprise(participants, checked["unit"]),
                           meeting=meeting.id, raised_on=values["held_on"], user=user,
-                          categories=data.get("need_categories"), detail=data.get("need_detail"))
+                          categories=data.get("need_categories"), notes=data.get("need_notes"),
+                          detail=data.get("need_detail"))
         photos.attach("meeting", meeting.id, sent.key, user)
         contact.contacted(participants, values["held_on"], user, "meeting", meeting.id, _evidence(values))
         return meeting
@@ -163,6 +164,8 @@ def _names(ent_ids) -> str:
 
 
 def update_meeting(meeting: Meeting, data: dict, user, expected_version: int) -> Meeting:
+    """The meeting's fields, group counts and participants, the notes of the needs it raised and
+    any need newly ticked, against the meeting's version."""
     checked = _check_meeting(data, user, meeting)
     values, participants, counts = checked["values"], checked["participants"], checked["counts"]
 
@@ -170,6 +173,12 @@ def update_meeting(meeting: Meeting, data: dict, user, expected_version: int) ->
         before = set(current_participants(current.id))
         Meeting.update(**values).where(Meeting.id == current.id).execute()
         _set_children(current.id, counts, participants)
+        needs.edit_notes(data.get("raised_notes") or {}, user, meeting=current.id)
+        present = {n.category for n in needs.raised_by(meeting=current.id)}
+        needs.raise_needs(org_unit=values["org_unit"], enterprise=_need_enterprise(participants, checked["unit"]),
+                          meeting=current.id, raised_on=values["held_on"], user=user,
+                          categories=data.get("need_categories"), notes=data.get("need_notes"),
+                          detail=data.get("need_detail"), present=present)
         contact.recompute(before | set(participants))
         added = [i for i in participants if i not in before]
         contact.contacted(added, values["held_on"], user, "meeting", current.id, _evidence(values))

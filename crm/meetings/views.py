@@ -15,7 +15,9 @@ from crm.fieldwork.pages import RECORDER, Column, RecordPages
 from crm.meetings import queries, services
 from crm.meetings.forms import MeetingForm, PointForm
 from crm.meetings.kind import get_meeting_or_404, get_point_or_404
+from crm.needs.forms import with_raised
 from crm.needs.models import Need
+from crm.needs.services import raised_by
 from crm.org.queries import unit_choices
 from crm.permissions import in_scope, require, visible_org_units
 from crm.photos import services as photos
@@ -115,7 +117,8 @@ def edit(record_id):
     require("edit_records")
     meeting = get_meeting_or_404(record_id, current_user)
     current = services.current_participants(meeting.id)
-    form = MeetingForm(obj=meeting if request.method == "GET" else None)
+    raised = raised_by(meeting=meeting.id)
+    form = with_raised(MeetingForm, raised)(obj=meeting if request.method == "GET" else None)
     if request.method == "GET":
         form.org_unit.data = meeting.org_unit_id
         form.point.data = meeting.point_id
@@ -125,6 +128,9 @@ def edit(record_id):
         counts = queries.group_counts([meeting.id]).get(meeting.id, {})
         for key, _ in TARGET_GROUPS:
             getattr(form, f"new_{key}").data = counts.get(key) or None  # a group without any stays empty
+        for n in raised:
+            getattr(form, f"raised_{n.id}").data = n.detail
+            getattr(form, f"raised_{n.id}_v").data = str(n.version)
         form.enterprise_ids.data = current
         form.version.data = meeting.version
     _prepare(form, meeting)

@@ -8,6 +8,8 @@ from crm.meetings.models import Meeting
 from crm.org.models import OrgUnit
 from crm.visits.models import Visit
 
+NOTE_MAX = 2000  # the longest note (说明) a need takes
+
 
 class Need(FieldWorkRecord):
     """企业需求意见: raised at a visit or a meeting, tracked until resolved."""

@@ -43,6 +43,21 @@
     setTimeout(function () { form.dataset.submitted = ""; }, 4000);
   });
 
+  // A need ticked off again (templates/needs/_raise.html): its note, hidden, is kept on the page
+  // but not sent; ticked again, it is sent.
+  document.addEventListener("submit", function (event) {
+    event.target.querySelectorAll("[data-need-row]").forEach(function (row) {
+      const box = row.querySelector("input[type=checkbox]");
+      row.querySelectorAll("[data-need-note]").forEach(function (note) { note.disabled = !!box && !box.checked; });
+    });
+  }, true);
+  document.addEventListener("change", function (event) {
+    const row = event.target.closest && event.target.closest("[data-need-row]");
+    if (row && event.target.type === "checkbox") {
+      row.querySelectorAll("[data-need-note]").forEach(function (note) { note.disabled = false; });
+    }
+  });
+
   // Selects marked data-autosubmit submit their (GET) form when changed: list filters.
   document.addEventListener("change", function (event) {
     const el = event.target;

@@ -16,10 +16,10 @@ from crm.settings.models import Setting
 from crm.stats.models import FirmStat, StageStay, UnitStat
 from crm.sync.models import FormSubmission
 from crm.trainings.models import Training, TrainingEnterprise
-from crm.visits.models import Visit, VisitComment, VisitVisitor
+from crm.visits.models import Visit, VisitComment, VisitContact, VisitVisitor
 
 MODELS = [OrgUnit, User, RecoveryCode, LoginThrottle, Enterprise, Contact, EnterpriseChange, FoundingEvent,
-          RecordChange, Photo, Visit, VisitVisitor, VisitComment, OutreachPoint, Meeting,
+          RecordChange, Photo, Visit, VisitVisitor, VisitComment, VisitContact, OutreachPoint, Meeting,
           MeetingNewMembers, MeetingEnterprise, Training, TrainingEnterprise, ServiceActivity,
           ActivityEnterprise, Need, Setting, FollowUp, RuleSetting, ImportBatch,
           UnitStat, StageStay, FirmStat, FormSubmission, AuditEvent]

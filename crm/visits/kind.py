@@ -3,11 +3,11 @@ from peewee import SQL, fn
 from crm.auth.models import User
 from crm.common.timeutil import fmt_date
 from crm.enterprises import queries as enterprise_queries
-from crm.enterprises.models import Enterprise
+from crm.enterprises.models import Contact, Enterprise
 from crm.fieldwork.choices import VISIT_KINDS, VISIT_PURPOSES, labels
 from crm.fieldwork.registry import Kind, register
 from crm.permissions import get_or_404, scoped
-from crm.visits.models import Visit, VisitVisitor
+from crm.visits.models import Visit, VisitContact, VisitVisitor
 
 
 def get_visit_or_404(record_id, user) -> Visit:
@@ -21,10 +21,33 @@ def visitor_names(visit_id) -> str:
     return "、".join(n for (n,) in names)
 
 
+def contact_label(name: str, title: str) -> str:
+    return f"{name}（{title}）" if title else name
+
+
+def met_of(visit_ids) -> dict:
+    """{visit id: ["王建国（人事经理）", …]}: the contacts met at each visit, in one query."""
+    out = {}
+    ids = list(visit_ids)
+    if not ids:
+        return out
+    rows = (VisitContact.select(VisitContact.visit, Contact.name, Contact.title).join(Contact)
+            .where(VisitContact.visit.in_(ids)).order_by(VisitContact.id).tuples())
+    for visit_id, name, title in rows:
+        out.setdefault(visit_id, []).append(contact_label(name, title))
+    return out
+
+
+def met_text(names, free_text: str) -> str:
+    """见到的联系人 as one line: the contacts picked, then anyone else named."""
+    return "、".join([*names, *([free_text] if free_text else [])])
+
+
 def snapshot(v: Visit) -> dict:
     return {"走访日期": fmt_date(v.visited_on), "时间": v.visit_time.strftime("%H:%M") if v.visit_time else "",
             "走访人": visitor_names(v.id), "走访方式": VISIT_KINDS.label(v.kind),
-            "走访目的": labels(VISIT_PURPOSES, v.purposes), "见到的联系人": v.contacts_met,
+            "走访目的": labels(VISIT_PURPOSES, v.purposes),
+            "见到的联系人": met_text(met_of([v.id]).get(v.id, []), v.contacts_met),
             "内容摘要": v.summary, "走访结果": v.outcome, "下一步": v.next_step,
             "下一步日期": fmt_date(v.next_step_on)}
 

@@ -3,7 +3,7 @@ from peewee import CharField, DateField, DateTimeField, FloatField, ForeignKeyFi
 from crm.auth.models import User
 from crm.common.timeutil import utcnow
 from crm.db import BaseModel
-from crm.enterprises.models import Enterprise
+from crm.enterprises.models import Contact, Enterprise
 from crm.fieldwork.models import FieldWorkRecord
 from crm.org.models import OrgUnit
 
@@ -20,7 +20,7 @@ class Visit(FieldWorkRecord):
     visit_time = TimeField(null=True)
     kind = CharField(max_length=20)
     purposes = CharField(max_length=200, default="")  # ",founding,policy,"
-    contacts_met = CharField(max_length=300, default="")
+    contacts_met = CharField(max_length=300, default="")  # met, not among the contacts (VisitContact)
     summary = TextField()
     outcome = TextField(default="")
     next_step = CharField(max_length=300, default="")
@@ -47,6 +47,16 @@ class VisitVisitor(BaseModel):
 
     class Meta:
         indexes = ((("visit", "user"), True),)
+
+
+class VisitContact(BaseModel):
+    """见到的联系人: a contact of the visit's enterprise met at the visit (someone who is not a
+    contact is named in the visit's `contacts_met`)."""
+    visit = ForeignKeyField(Visit, backref="contact_rows", on_delete="CASCADE")
+    contact = ForeignKeyField(Contact, backref="+", on_delete="RESTRICT", index=True)
+
+    class Meta:
+        indexes = ((("visit", "contact"), True),)
 
 
 class VisitComment(BaseModel):

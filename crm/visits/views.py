@@ -14,15 +14,26 @@ from crm.followups import queries as followup_queries
 from crm.followups.models import OPEN, FollowUp
 from crm.followups.queries import of_visit
 from crm.followups.services import can_work
+from crm.enterprises.models import Contact
+from crm.needs.forms import with_raised
 from crm.needs.models import Need
+from crm.needs.services import raised_by
 from crm.org.models import OrgUnit
 from crm.permissions import get_or_404, require
 from crm.photos import services as photos
 from crm.visits import queries, services
 from crm.visits.forms import CommentForm, VisitForm
-from crm.visits.kind import get_visit_or_404
+from crm.visits.kind import get_visit_or_404, met_of, met_text
+from crm.visits.models import VisitContact
 
 bp = Blueprint("visits", __name__)
+
+
+def _contacts(ent, linked=()):
+    """The file's contacts to pick from (an edit keeps the ones the visit names)."""
+    return list(Contact.select().where(Contact.enterprise == ent.id,
+                                       (Contact.archived == False) | Contact.id.in_(list(linked) or [0]))  # noqa: E712
+                .order_by(Contact.is_primary.desc(), Contact.id))
 
 
 def _prepare(form, ent, include=()):
@@ -82,7 +93,8 @@ def create(ent_id):
                     _say_if_completed(followup, visit)
                 return fw.saved(visit, created, "visits.show", "走访记录", key)
     return render_template("visits/form.html", form=form, ent=ent, visit=None, followup=followup,
-                           pending=photos.pending(key, current_user), existing=[], conflict=None), fw.status(form)
+                           contacts=_contacts(ent), pending=photos.pending(key, current_user), existing=[],
+                           conflict=None), fw.status(form)
 
 
 # What a visit logged from a follow-up is for, by the suggestion rule or source behind it.
@@ -129,8 +141,11 @@ def show(record_id):
     visit = get_visit_or_404(record_id, current_user)
     names = queries.visitors_of([visit.id]).get(visit.id, [])
     needs = list(Need.select().where(Need.visit == visit.id).order_by(Need.id))
+    met = list(Contact.select().join(VisitContact, on=(VisitContact.contact == Contact.id))
+               .where(VisitContact.visit == visit.id).order_by(VisitContact.id))
     followups_done, followups_made = of_visit(visit.id)
     return render_template("visits/show.html", visit=visit, record=visit, ent=visit.enterprise, visitors=names,
+                           met=met,
                            needs=needs, comments=queries.comments(visit), followups_done=followups_done,
                            followups_made=followups_made, today=local_today(), photos=photos.of("visit", visit.id),
                            changes=records.history("visit", visit.id), comment_form=CommentForm(),
@@ -145,11 +160,18 @@ def edit(record_id):
     visit = get_visit_or_404(record_id, current_user)
     ent = visit.enterprise
     current_visitors = queries.visitor_ids(visit)
-    form = VisitForm(obj=visit if request.method == "GET" else None)
+    linked = [r.contact_id for r in VisitContact.select(VisitContact.contact).where(VisitContact.visit == visit.id)
+              .order_by(VisitContact.id)]
+    raised = raised_by(visit=visit.id)
+    form = with_raised(VisitForm, raised)(obj=visit if request.method == "GET" else None)
     allowed = _prepare(form, ent, include=current_visitors)
     if request.method == "GET":
         form.purposes.data = [p for p in visit.purposes.split(",") if p]
         form.visitor_ids.data = current_visitors
+        form.contact_ids.data = linked
+        for n in raised:
+            getattr(form, f"raised_{n.id}").data = n.detail
+            getattr(form, f"raised_{n.id}_v").data = str(n.version)
         form.version.data = visit.version
     key = form.ensure_key()
     conflict = None
@@ -158,13 +180,9 @@ def edit(record_id):
             visit, form.service_data(), current_user, form.expected_version(), allowed))
         if done is not None:
             return done
-    return render_template("visits/form.html", form=form, ent=ent, visit=visit,
+    return render_template("visits/form.html", form=form, ent=ent, visit=visit, contacts=_contacts(ent, linked),
                            pending=photos.pending(key, current_user), existing=photos.of("visit", visit.id),
                            conflict=conflict), 409 if conflict else 200
-
-
-
-
 
 
 fw.archive_routes(bp, "/visits/<int:record_id>", get_visit_or_404, services.set_archived, "visits.show")
@@ -187,9 +205,11 @@ def comment(record_id):
 # ---- 台账 -------------------------------------------------------------------------------
 
 def _needs_of(ids) -> dict:
+    """{visit id: ["法律咨询：劳动合同咨询", …]}: each need raised with its own note."""
     text = {}
-    for n in Need.select(Need.visit, Need.category).where(Need.visit.in_(list(ids))).order_by(Need.id):
-        text.setdefault(n.visit_id, []).append(NEED_CATEGORIES.label(n.category))
+    for n in Need.select(Need.visit, Need.category, Need.detail).where(Need.visit.in_(list(ids))).order_by(Need.id):
+        label = NEED_CATEGORIES.label(n.category)
+        text.setdefault(n.visit_id, []).append(f"{label}：{n.detail}" if n.detail else label)
     return text
 
 
@@ -212,9 +232,9 @@ class VisitLedger(RecordPages):
         Column("走访方式", 14, lambda v, row: VISIT_KINDS.label(v.kind), heading="方式", nowrap=True),
         Column("走访目的", 22, lambda v, row: labels(VISIT_PURPOSES, v.purposes), cell=""),
         Column("走访人", 18, lambda v, row: "、".join(row.extra.get("visitors", [])), nowrap=True),
-        Column("见到的联系人", 20, lambda v, row: v.contacts_met, cell=""),
+        Column("见到的联系人", 20, lambda v, row: met_text(row.extra.get("met", []), v.contacts_met), cell=""),
         Column("内容摘要", 50, lambda v, row: v.summary, cell="record", truncate=60),
-        Column("需求意见", 30, lambda v, row: "、".join(row.extra.get("needs", [])), cell=""),
+        Column("需求意见", 30, lambda v, row: "；".join(row.extra.get("needs", [])), cell=""),
         Column("走访结果", 30, lambda v, row: v.outcome, cell=""),
         Column("下一步", 30, lambda v, row: v.next_step, cell=""),
         Column("下一步日期", 12, lambda v, row: fmt_date(v.next_step_on), cell=""),
@@ -226,11 +246,11 @@ class VisitLedger(RecordPages):
         visitors = queries.visitors_of(ids)
         if table:  # the table shows the visitors only
             return {i: {"visitors": visitors.get(i, [])} for i in ids}
-        needs = _needs_of(ids)
+        needs, met = _needs_of(ids), met_of(ids)
         unit_ids = {v.enterprise.org_unit_id for v in records}
         units = dict(OrgUnit.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(list(unit_ids))).tuples()) \
             if unit_ids else {}
-        return {v.id: {"visitors": visitors.get(v.id, []), "needs": needs.get(v.id, []),
+        return {v.id: {"visitors": visitors.get(v.id, []), "needs": needs.get(v.id, []), "met": met.get(v.id, []),
                        "unit": units.get(v.enterprise.org_unit_id, "")} for v in records}
 
 

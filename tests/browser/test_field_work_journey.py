@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from crm.enterprises.models import Enterprise
 from crm.meetings.models import Meeting
+from crm.needs.models import Need
 from crm.photos.models import Photo
 from crm.visits.models import Visit
 from tests.browser.conftest import login
@@ -61,6 +62,11 @@ def test_meeting_draft_survives_a_reload(portrait, server, make):
     page.get_by_text("企业沟通会", exact=True).click()
     page.get_by_label("主题").fill("物业企业建会沟通会")
     page.get_by_label("参加人数").fill("12")
+    expect(page.get_by_label("新入会人数·快递员")).to_have_value("")  # empty until typed
+    page.get_by_label("新入会人数·快递员").fill("3")
+    expect(page.get_by_label("需求意见说明·职工培训")).to_be_hidden()  # a need's note once it is ticked
+    page.get_by_text("职工培训", exact=True).click()
+    page.get_by_label("需求意见说明·职工培训").fill("物业保安消防培训")
     page.locator("[data-picker-input]").fill("众美城")
     page.get_by_role("button", name="众美城MIMO公馆物业管理有限公司").click()
     expect(page.locator("[data-picked]")).to_contain_text("众美城MIMO公馆物业管理有限公司")
@@ -71,6 +77,9 @@ def test_meeting_draft_survives_a_reload(portrait, server, make):
     expect(page.get_by_label("主题")).to_have_value("物业企业建会沟通会")
     expect(page.get_by_label("参加人数")).to_have_value("12")
     expect(page.locator("input[name=kind][value=enterprise]")).to_be_checked()
+    expect(page.get_by_label("新入会人数·快递员")).to_have_value("3")
+    expect(page.get_by_label("需求意见说明·职工培训")).to_have_value("物业保安消防培训")  # back, and shown
+    expect(page.get_by_label("需求意见说明·法律咨询")).to_be_hidden()
     expect(page.locator("[data-picked]")).to_contain_text("众美城MIMO公馆物业管理有限公司")
     assert page.evaluate(SMALL_CONTROLS) == []
 
@@ -79,7 +88,8 @@ def test_meeting_draft_survives_a_reload(portrait, server, make):
     expect(page.locator(".alert-success")).to_be_visible()
     page.wait_for_load_state("load")  # app.js, which drops the saved draft, has run on this page
     meeting = Meeting.get()
-    assert meeting.title == "物业企业建会沟通会" and meeting.attendees == 12
+    assert meeting.title == "物业企业建会沟通会" and meeting.attendees == 12 and meeting.new_members == 3
+    assert [(n.category, n.detail) for n in Need.select()] == [("training", "物业保安消防培训")]
     # Saved: the draft is gone, a new form starts empty.
     page.goto(f"{server}/meetings/new")
     page.wait_for_load_state("load")

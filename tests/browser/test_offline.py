@@ -8,12 +8,13 @@ routed too (PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS=1, set in conftest).""
 import pytest
 from playwright.sync_api import expect
 
-from crm.enterprises.models import Enterprise
-from crm.enterprises.services import set_archived
+from crm.enterprises.models import Contact, Enterprise
+from crm.enterprises.services import add_contact, set_archived
 from crm.followups.services import Task, create
 from crm.common.timeutil import local_today
 from crm.photos.models import Photo
-from crm.visits.models import Visit
+from crm.needs.models import Need
+from crm.visits.models import Visit, VisitContact
 from tests.browser.conftest import login
 from tests.fieldwork_helpers import jpeg
 
@@ -132,6 +133,7 @@ def test_back_after_a_save_cannot_save_again(portrait, server, field):
 
 def test_a_cut_network_at_save_keeps_the_visit_and_its_photo_and_sends_it_once(portrait, server, field, tmp_path):
     page, ent = portrait, field["firms"][1]
+    manager = add_contact(Enterprise.get_by_id(ent.id), {"name": "赵站长", "phone": "13511112222"}, field["staff"])
     photo = tmp_path / "站点.jpg"
     photo.write_bytes(jpeg(size=(1200, 900)).getvalue())
     login(page, server, "lijw")
@@ -139,6 +141,18 @@ def test_a_cut_network_at_save_keeps_the_visit_and_its_photo_and_sends_it_once(p
     page.goto(f"{server}/enterprises/{ent.id}/visits/new")
     fill_visit(page, "站点负责人同意张贴入会二维码")
     page.locator("input[data-photo-input][capture]").set_input_files(str(photo))
+    # Who was met (a contact, and someone new to add), the needs each with its own note; a need
+    # ticked, given a note and ticked off again is not sent.
+    page.get_by_text("赵站长", exact=False).click()
+    page.get_by_label("其他见到的人").fill("钱师傅")
+    page.get_by_text("添加为联系人").click()
+    page.get_by_label("联系人职务").fill("分拣组长")
+    page.get_by_text("法律咨询", exact=True).click()
+    page.get_by_label("需求意见说明·法律咨询").fill("快递员劳动合同咨询")
+    page.get_by_text("困难帮扶", exact=True).click()
+    page.get_by_label("需求意见说明·困难帮扶").fill("写错了")
+    page.get_by_text("困难帮扶", exact=True).click()
+    expect(page.get_by_label("需求意见说明·困难帮扶")).to_be_hidden()
     page.context.set_offline(True)
     page.get_by_role("button", name="保存").click()
     page.wait_for_url("**/sync/outbox?queued=*")
@@ -174,6 +188,10 @@ def test_a_cut_network_at_save_keeps_the_visit_and_its_photo_and_sends_it_once(p
     visit = Visit.get()
     assert visit.summary == "站点负责人同意张贴入会二维码" and Visit.select().count() == 1
     assert Photo.select().where(Photo.kind == "visit", Photo.record_id == visit.id).count() == 1
+    newcomer = Contact.get(Contact.enterprise == ent.id, Contact.name == "钱师傅")
+    assert newcomer.title == "分拣组长"
+    assert [r.contact_id for r in VisitContact.select().order_by(VisitContact.id)] == [manager.id, newcomer.id]
+    assert [(n.category, n.detail) for n in Need.select()] == [("legal", "快递员劳动合同咨询")]
     page.reload()
     page.wait_for_load_state("load")
     page.wait_for_timeout(500)

@@ -6,8 +6,9 @@ that care. Receivers are connected when their module is imported: crm.web.wiring
 - firms_changed(ids, days=(), all_years=False, since=None): enterprise files whose figures may
   have changed (their unit, state, stage, a record they take part in).
 - firm_moved(ent_id, unit_id): a file moved to another org unit; what is scoped by its unit
-  follows it.
-- firm_archived(ent_id, user, reason): a file archived.
+  follows it. With `ent_ids` instead of `ent_id`: several files moved to that unit at once (a bulk
+  move sends a few hundred ids at a time).
+- firm_archived(ent_id, user, reason): a file archived (`ent_ids`: several at once).
 - record_changing(record) / record_changed(record): a field-work record about to be edited,
   archived or restored / just created, edited, archived or restored; the sender is its kind key.
 - visit_logged(visit, followup_id, user): a visit saved from a follow-up's 记录走访.

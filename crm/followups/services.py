@@ -363,17 +363,22 @@ def complete_with_visit(fu_id: int, visit, user) -> FollowUp | None:
         return None
 
 
+def _of_firms(ent_id, ent_ids):
+    return FollowUp.enterprise == ent_id if ent_id is not None else FollowUp.enterprise.in_(list(ent_ids))
+
+
 @signals.firm_moved.connect
-def firm_moved(_sender, ent_id: int, unit_id: int, **_) -> int:
-    """A file moved to another unit takes its follow-ups along (they are scoped by its unit)."""
-    return FollowUp.update(org_unit=unit_id).where(FollowUp.enterprise == ent_id).execute()
+def firm_moved(_sender, unit_id: int, ent_id: int | None = None, ent_ids=(), **_) -> int:
+    """A file moved to another unit takes its follow-ups along (they are scoped by its unit);
+    `ent_ids`: several files moved to that unit at once."""
+    return FollowUp.update(org_unit=unit_id).where(_of_firms(ent_id, ent_ids)).execute()
 
 
 @signals.firm_archived.connect
-def cancel_for_archived_file(_sender, ent_id: int, user, reason: str, **_) -> int:
-    """Archiving a file cancels its open follow-ups (each with the reason in its history).
-    Runs inside the archiving transaction; restoring the file does not reopen them."""
-    return _close_all(FollowUp.enterprise == ent_id, user, "cancelled", f"档案已归档：{reason}")
+def cancel_for_archived_file(_sender, user, reason: str, ent_id: int | None = None, ent_ids=(), **_) -> int:
+    """Archiving a file (or several, `ent_ids`) cancels its open follow-ups (each with the reason
+    in its history). Runs inside the archiving transaction; restoring the file does not reopen them."""
+    return _close_all(_of_firms(ent_id, ent_ids), user, "cancelled", f"档案已归档：{reason}")
 
 
 @signals.need_resolved.connect

@@ -3,7 +3,7 @@ from crm.activities.models import ActivityEnterprise, ServiceActivity
 from crm.audit.models import AuditEvent
 from crm.auth.models import LoginThrottle, RecoveryCode, User
 from crm.compliance.models import RuleSetting
-from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
+from crm.enterprises.models import BulkAction, Contact, Enterprise, EnterpriseChange
 from crm.fieldwork.models import RecordChange
 from crm.followups.models import FollowUp
 from crm.imports.models import ImportBatch
@@ -18,8 +18,8 @@ from crm.sync.models import FormSubmission
 from crm.trainings.models import Training, TrainingEnterprise
 from crm.visits.models import Visit, VisitComment, VisitContact, VisitVisitor
 
-MODELS = [OrgUnit, User, RecoveryCode, LoginThrottle, Enterprise, Contact, EnterpriseChange, FoundingEvent,
-          RecordChange, Photo, Visit, VisitVisitor, VisitComment, VisitContact, OutreachPoint, Meeting,
+MODELS = [OrgUnit, User, RecoveryCode, LoginThrottle, Enterprise, Contact, EnterpriseChange, BulkAction,
+          FoundingEvent, RecordChange, Photo, Visit, VisitVisitor, VisitComment, VisitContact, OutreachPoint, Meeting,
           MeetingNewMembers, MeetingEnterprise, Training, TrainingEnterprise, ServiceActivity,
           ActivityEnterprise, Need, Setting, FollowUp, RuleSetting, ImportBatch,
           UnitStat, StageStay, FirmStat, FormSubmission, AuditEvent]

@@ -31,6 +31,12 @@ def can_supervise(user) -> bool:
     return getattr(user, "is_authenticated", False) and user.role in {"supervisor", "admin"}
 
 
+def can_bulk_edit_firms(user) -> bool:
+    """批量操作 on the enterprise list: move many files to another unit, mark or unmark 区级重点企业,
+    add or remove a tag, archive (supervisors and admins, within their scope)."""
+    return can_supervise(user)
+
+
 def can_manage_system(user) -> bool:
     """Org units and users."""
     return is_admin(user)
@@ -65,6 +71,7 @@ def reads_only(user) -> bool:
 RULES = {
     "edit_records": can_edit_records,
     "supervise": can_supervise,
+    "bulk_edit_firms": can_bulk_edit_firms,
     "manage_system": can_manage_system,
     "see_district": sees_district,
     "lead_team": leads_team,

@@ -39,7 +39,8 @@ EDIT = {"visits.pick", "enterprises.create", "enterprises.edit", "enterprises.ar
         "followups.suggested", "followups.suggestions_export"}
 # Read for everyone in scope; POST (the handling form) for editors only.
 READ_POST_EDIT = {"needs.show"}
-SUPERVISE = {"visits.comment", "followups.reassign", "imports.index", "imports.upload", "imports.mapping",
+SUPERVISE = {"enterprises.bulk_start", "enterprises.bulk_show", "enterprises.bulk_apply", "enterprises.bulk_undo",
+             "visits.comment", "followups.reassign", "imports.index", "imports.upload", "imports.mapping",
              "imports.show", "imports.rejected", "imports.commit"}
 SELF = {"auth.logout", "auth.two_factor_recovery_codes", "auth.two_factor_off"}  # any logged-in user, POST only
 ROLES = ("staff", "supervisor", "viewer", "admin")
@@ -113,7 +114,10 @@ def world(app, make, tmp_path):
     ledger.write_text("企业名称,所属工会\n甲镇新企业,甲镇总工会\n", encoding="utf-8")
     batch = ImportBatch.create(file_name="台账.csv", stored_path=ledger.name, user=users["supervisor"], header_row=1,
                                headers='["企业名称", "所属工会"]', mapping='{"0": "name", "1": "org_unit"}')
-    return {"users": users, "mine": mine, "theirs": theirs, "unit": town_b, "records": records, "batch": batch}
+    from crm.enterprises import bulk
+    action = bulk.prepare(users["supervisor"], "key", {}, ids=[mine.id])
+    return {"users": users, "mine": mine, "theirs": theirs, "unit": town_b, "records": records, "batch": batch,
+            "bulk": action}
 
 
 def _record_for(rule, ent, world):
@@ -145,6 +149,8 @@ def build(rule, ent, world):
             values[arg] = world["users"]["staff"].id
         elif arg == "batch_id":
             values[arg] = world["batch"].id
+        elif arg == "action_id":
+            values[arg] = world["bulk"].id
         elif arg == "filename":
             return None
         else:

@@ -103,3 +103,14 @@ class ContactForm(KeyedForm):
 class ArchiveForm(BaseForm):
     reason = StringField("归档原因", filters=[strip_filter],
                          validators=[DataRequired("请填写归档原因"), Length(max=200)])
+
+
+class BulkForm(BaseForm):
+    """批量操作: the action is the button pressed (name "action"); the selection rides along as
+    the ticked files (`ent`, read by the view) or every file matching the list's filters."""
+    unit = SelectField("目标单位", coerce=coerce_id, validators=[Optional()])
+    tag = StringField("要添加或移除的标签", filters=[strip_filter], validators=[Length(max=50)],
+                      description="一次一个标签，如“快递物流”", render_kw={"list": "bulk-tag-options"})
+    reason = StringField("归档原因", filters=[strip_filter], validators=[Length(max=200)])
+    everything = HiddenField(default="")  # "1": every file matching `filters`
+    filters = HiddenField(default="", validators=[Length(max=2000)])  # the list's query string

@@ -115,3 +115,24 @@ class EnterpriseChange(BaseModel):
 
     class Meta:
         indexes = ((("enterprise", "at"), False),)
+
+
+class BulkAction(BaseModel):
+    """批量操作 on the enterprise list (crm/enterprises/bulk.py): prepared (state "preview", with
+    the selected files' versions), applied ("done", with each changed file's previous value and
+    its version after the action) and perhaps undone ("undone")."""
+    user = ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    action = CharField(max_length=20)  # a bulk.ACTIONS key
+    params = TextField(default="{}")  # JSON: the target unit, the tag, the reason, the list it came from
+    state = CharField(max_length=20, default="preview")
+    selected = IntegerField(default=0)  # files selected
+    changing = IntegerField(default=0)  # of which the action changes
+    versions = TextField(default="[]")  # JSON [[file id, version, 1 if it changes]] as previewed
+    files = TextField(default="[]")  # JSON [[file id, previous value, version after]] once applied
+    created_at = DateTimeField(default=utcnow)
+    applied_at = DateTimeField(null=True)
+    undone_at = DateTimeField(null=True)
+    undone_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+
+    class Meta:
+        indexes = ((("user", "state", "id"), False),)

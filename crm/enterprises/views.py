@@ -1,14 +1,15 @@
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from crm.audit import services as audit
 from crm.common.errors import ServiceError
 from crm.common.numbers import arg_page, to_int
 from crm.common.timeutil import local_today, utcnow
-from crm.enterprises import queries, services
+from crm.enterprises import bulk, queries, services
 from crm.enterprises.choices import CATEGORIES, INDUSTRIES, STATUSES
-from crm.enterprises.forms import ArchiveForm, ContactForm, EnterpriseForm, NewEnterpriseForm
-from crm.enterprises.models import Contact, Enterprise
+from crm.enterprises.forms import ArchiveForm, BulkForm, ContactForm, EnterpriseForm, NewEnterpriseForm
+from crm.enterprises.models import BulkAction, Contact, Enterprise
 from crm.fieldwork.ledger import xlsx_response
 from crm.fieldwork.timeline import timeline
 from crm.followups import queries as followup_queries
@@ -17,7 +18,8 @@ from crm.founding import stages
 from crm.imports import export as ledger
 from crm.needs.queries import open_for
 from crm.org.queries import unit_choices
-from crm.permissions import get_or_404, in_scope, require, visible_org_units
+from crm.auth.models import User
+from crm.permissions import can, get_or_404, in_scope, require, visible_org_units
 from crm.sync import views as sync
 
 bp = Blueprint("enterprises", __name__, url_prefix="/enterprises")
@@ -55,7 +57,9 @@ def index():
                            units=visible_org_units(current_user, active_only=False),
                            union_statuses=stages.UNION_STATUS, all_stages=stages.ALL_STAGES,
                            industries=INDUSTRIES, categories=CATEGORIES, statuses=STATUSES,
-                           sorts=queries.SORTS, contact_filters=queries.CONTACT_FILTERS)
+                           sorts=queries.SORTS, contact_filters=queries.CONTACT_FILTERS,
+                           last_bulk=bulk.last_undoable(current_user) if can("bulk_edit_firms") else None,
+                           bulk_max=bulk.MAX_FILES, list_query=bulk.list_query(request.args))
 
 
 @bp.route("/export.xlsx")
@@ -271,3 +275,108 @@ def contact_archive(ent_id, contact_id):
 @bp.app_template_global()
 def enterprise_in_scope(ent):
     return in_scope(current_user, ent.org_unit)
+
+
+# ---- 批量操作 (crm/enterprises/bulk.py) -------------------------------------------------------
+
+def _bulk_selection(source):
+    """The ticked files (`ent`) or every file matching the list's filters, as sent."""
+    return {"ids": source.getlist("ent"), "filters": bulk.list_query(source.get("filters", "")),
+            "everything": source.get("everything") == "1"}
+
+
+def _list_url(filters: str) -> str:
+    """The list the user came from (its query string only: never another site)."""
+    filters = bulk.list_query(filters)
+    return url_for(".index") + ("?" + filters if filters else "")
+
+
+@bp.route("/bulk", methods=["GET", "POST"])
+@login_required
+def bulk_start():
+    """批量操作: the selection, then the action and its parameters; 预览 prepares it."""
+    require("bulk_edit_firms")
+    source = request.form if request.method == "POST" else request.args
+    chosen = _bulk_selection(source)
+    form = BulkForm(formdata=request.form if request.method == "POST" else None,
+                    everything="1" if chosen["everything"] else "", filters=chosen["filters"])
+    form.unit.choices = [("", "请选择目标单位")] + unit_choices(visible_org_units(current_user),
+                                                              current_user.org_unit.depth)
+    problem, ids = None, []
+    try:
+        ids = bulk.selection(current_user, chosen["ids"], chosen["filters"], chosen["everything"])
+    except bulk.OutOfScope:
+        abort(404)
+    except ServiceError as exc:
+        problem = str(exc)
+    if problem is None and request.method == "POST" and form.validate_on_submit():
+        try:
+            action = bulk.prepare(current_user, request.form.get("action", ""),
+                                  {"unit": form.unit.data, "tag": form.tag.data, "reason": form.reason.data},
+                                  ids=chosen["ids"], filters=chosen["filters"], everything=chosen["everything"],
+                                  back=chosen["filters"])
+        except bulk.OutOfScope:
+            abort(404)
+        except ServiceError as exc:
+            form.show_service_error(exc)
+        else:
+            return redirect(url_for(".bulk_show", action_id=action.id))
+    sample = list(Enterprise.select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids[:bulk.NAMED]))
+                  .order_by(Enterprise.id)) if ids else []
+    return render_template("enterprises/bulk.html", form=form, problem=problem, ids=ids, sample=sample,
+                           everything=chosen["everything"], tags=bulk.tag_counts(ids),
+                           back=_list_url(chosen["filters"]))
+
+
+def _bulk_or_404(action_id) -> BulkAction:
+    """A bulk action whose author is in the user's scope (the files it names were in theirs)."""
+    query = BulkAction.select(BulkAction, User).join(User, on=(BulkAction.user == User.id))
+    return get_or_404(BulkAction, action_id, current_user, org_field=User.org_unit, query=query)
+
+
+@bp.route("/bulk/<int:action_id>")
+@login_required
+def bulk_show(action_id):
+    """The preview (将变更 N 家企业：…, 确认), or what was done (撤销)."""
+    require("bulk_edit_firms")
+    action = _bulk_or_404(action_id)
+    back = _list_url(bulk.params_of(action).get("back", ""))
+    again = bulk.again_args(action)
+    return render_template("enterprises/bulk_action.html", action=action, preview=bulk.preview(action),
+                           undoable=bulk.undoable(action, current_user), back=back,
+                           again=url_for(".bulk_start", **again) if again else None)
+
+
+@bp.route("/bulk/<int:action_id>/apply", methods=["POST"])
+@login_required
+def bulk_apply(action_id):
+    require("bulk_edit_firms")
+    action = _bulk_or_404(action_id)
+    try:
+        done = bulk.apply(action.id, current_user)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".bulk_show", action_id=action.id))
+    flash(Markup("已完成批量操作：{}，共 {} 家企业。<a href=\"{}\">撤销</a>").format(
+        bulk.ACTIONS.label(done.action), done.changing, url_for(".bulk_show", action_id=done.id)), "success")
+    return redirect(_list_url(bulk.params_of(done).get("back", "")))
+
+
+@bp.route("/bulk/<int:action_id>/undo", methods=["POST"])
+@login_required
+def bulk_undo(action_id):
+    require("bulk_edit_firms")
+    action = _bulk_or_404(action_id)
+    try:
+        done = bulk.undo(action.id, current_user)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".bulk_show", action_id=action.id))
+    flash(f"已撤销批量操作：{bulk.ACTIONS.label(done.action)}，{done.changing} 家企业恢复原值", "success")
+    return redirect(_list_url(bulk.params_of(done).get("back", "")))
+
+
+@bp.app_template_global()
+def change_source_label(source):
+    """A history line's bulk source in words (批量操作：变更所属单位), or ""."""
+    return bulk.source_label(source)

@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
-from peewee import JOIN, SQL, NodeList, fn
+from peewee import JOIN, SQL, NodeList, Ordering, fn
 
 from crm.auth.models import User
 from crm.common.choices import Choices
@@ -292,12 +292,16 @@ def list_page(user, a: ListArgs) -> Page:
         params = params + first_params
     total, files, *first = db.execute_sql("SELECT " + ", ".join(columns), params).fetchone()
     first = first[0] if first else 0
+    if tiers and not first:  # no file has it as typed: one tier
+        tiers = None
     capped = total > cap
     order = SORTS[a.sort][1]()
 
     def page_ids(p, matching, capped, skip, limit):
         in_order = capped or (skip + limit) * (files or 0) < matching * matching
         base = filtered(user, a, p, unit=unit, walk=in_order, ids=ids_for(p, cap, in_order))
+        if not in_order and not is_sqlite():
+            return _collected(base, order, skip, limit)
         return [r.id for r in base.select(Enterprise.id).order_by(*order).limit(limit).offset(skip)]
 
     if not tiers:
@@ -313,6 +317,20 @@ def list_page(user, a: ListArgs) -> Page:
         rows = [by_id[i] for i in ids]
     contacts = primary_contacts(ids)
     return Page(rows, a.page, size, total, capped, contacts)
+
+
+def _collected(query, order, skip, limit):
+    """PostgreSQL: the ids of `query`'s rows (with the keys of `order`) gathered first, then
+    sorted. Its planner guesses how many rows a LIKE matches from the word's length alone, and with
+    a low guess may read the sort's index in order through most of the table (a word whose files
+    sort late: 圆通… by name) where gathering the few matches costs little."""
+    order = [o if isinstance(o, Ordering) else o.asc() for o in order]
+    keys = [o.node.alias(f"k{i}") for i, o in enumerate(order)]
+    matched = query.select(Enterprise.id, *keys).cte("matched", materialized=True)
+    page = (matched.select_from(matched.c.id)
+            .order_by(*[Ordering(getattr(matched.c, f"k{i}"), o.direction) for i, o in enumerate(order)])
+            .limit(limit).offset(skip))
+    return [row[0] for row in db.execute(page).fetchall()]
 
 
 def primary_contacts(ids):
@@ -383,9 +401,23 @@ def lookup(user, term: str, limit: int = 15) -> list[dict]:
                  .select(Enterprise.id, Enterprise.name, Enterprise.stage, OrgUnit.name.alias("unit"))
                  .join(OrgUnit, on=(Enterprise.org_unit == OrgUnit.id))
                  .where(Enterprise.archived == False,  # noqa: E712
-                        p.where(Enterprise, p.indexed(LOOKUP_INDEX_MAX)))
-                 .order_by(Enterprise.name).limit(limit - len(found)))
-        found += list(query.objects())
+                        p.where(Enterprise, p.indexed(LOOKUP_INDEX_MAX))))
+        found += _first_by_name(query, limit - len(found), gather=p.trigrams())
         if len(found) >= limit:
             break
-    return [{"id": e.id, "name": e.name, "unit": e.unit, "stage": stages.label(e.stage)} for e in found]
+    return [{"id": e[0], "name": e[1], "stage": stages.label(e[2]), "unit": e[3]} for e in found]
+
+
+def _first_by_name(query, limit, gather):
+    """The first `limit` rows of `query` (id, name, stage, unit) in name order. PostgreSQL, with
+    `gather` (a word its trigram indexes serve; no estimate there): up to LOOKUP_INDEX_MAX + 1
+    matches gathered first and sorted, as for a rare word; only more than that are read in name
+    order (see _collected for why)."""
+    if gather and not is_sqlite():
+        matched = query.limit(LOOKUP_INDEX_MAX + 1).cte("matched", materialized=True)
+        rows = db.execute(matched.select_from(matched.c.id, matched.c.name, matched.c.stage, matched.c.unit,
+                                              SQL("(SELECT COUNT(*) FROM matched)"))
+                          .order_by(matched.c.name, matched.c.id).limit(limit)).fetchall()
+        if not rows or rows[0][4] <= LOOKUP_INDEX_MAX:
+            return [row[:4] for row in rows]
+    return list(query.order_by(Enterprise.name, Enterprise.id).limit(limit).tuples())

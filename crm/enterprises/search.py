@@ -195,8 +195,12 @@ class Plan:
     def tiers(self):
         """(files matching as typed, files matching only by pinyin) when a word may be found by
         pinyin, else None (also when, on SQLite, the index says no file has the words as typed:
-        the plan then finds them all in one go)."""
+        the plan then finds them all in one go; see plan() for PostgreSQL)."""
         return self.tiered
+
+    def trigrams(self) -> bool:
+        """Whether a word has 3+ characters: one a trigram index serves."""
+        return any(len(w.text) >= 3 for w in self.words)
 
     def indexed(self, limit: int) -> bool:
         """Whether the driver matches at most `limit` files (worth collecting them all)."""
@@ -266,7 +270,10 @@ def plan(term: str, limit: int) -> Plan | None:
     if not words:
         return None
     out = Plan(words)
-    if any(w.keys for w in words):
+    # Two tiers when a word may be found by pinyin. Not on PostgreSQL for words of 1 or 2
+    # characters only (jd): none of them is in its trigram index, so finding the few files that
+    # hold them as typed would read every file, where the union stops at the page's end.
+    if any(w.keys for w in words) and (is_sqlite() or out.trigrams()):
         out.tiered = (Plan(words, literal=True), Plan(words, rest=True))
     if not is_sqlite():
         return out

@@ -26,6 +26,7 @@ from crm.demo.vocabulary import (BRANDS, DELIVERY, DEMO_PASSWORD, EXPRESS, GIVEN
                                  SHOP_PREFIXES, SHOPS, SURNAMES, TARGETS, TRADES, USERS, WEIGHTS)
 from crm.enterprises import creditcode, pinyin
 from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
+from crm.enterprises.similar import core as name_core
 from crm.followups.models import FollowUp
 from crm.founding import stages
 from crm.founding.models import FoundingEvent
@@ -183,7 +184,7 @@ class District:
                 prev = step
             status = "normal" if rng.random() < 0.95 else rng.choice(["suspended", "moved_out"])
             search = nfkc(" ".join(p for p in (name, credit or "", address, area, person, phone) if p)).lower()
-            ents.append((i, name, normalise_name(name), credit, unit.id, address, area, industry, "llc" if category == "enterprise" else "individual",
+            ents.append((i, name, normalise_name(name), name_core(name), credit, unit.id, address, area, industry, "llc" if category == "enterprise" else "individual",
                          category, employees, rng.randint(0, 30) if category in ("express", "delivery") else None,
                          self.person(), rng.random() < 0.02, stage, self.now, when, None,
                          f"{name[:20]}工会委员会" if founded else "", union_on, self.person() if founded else "",
@@ -198,7 +199,7 @@ class District:
                 self.ent_founded.append(i)
         self.events = ev_id
         E = Enterprise
-        self.insert(E, [E.id, E.name, E.name_norm, E.credit_code, E.org_unit, E.address, E.area, E.industry, E.kind,
+        self.insert(E, [E.id, E.name, E.name_norm, E.name_core, E.credit_code, E.org_unit, E.address, E.area, E.industry, E.kind,
                         E.category, E.employees, E.new_form_workers, E.legal_rep, E.is_key, E.stage,
                         E.stage_changed_at, E.stage_since, E.last_contact_on, E.union_name, E.union_founded_on,
                         E.union_chair, E.member_count, E.union_credit_code, E.union_term_end, E.union_form,

@@ -11,6 +11,10 @@ from crm.org.models import OrgUnit
 class Enterprise(BaseModel):
     name = CharField(max_length=200)
     name_norm = CharField(max_length=200, index=True)  # near-duplicate key
+    # The name without its legal form, branch words and region (crm/enterprises/similar.py): the
+    # key of the similar-name check. Its index is a B-tree on SQLite (equal cores; the trigrams are in
+    # enterprise_core_fts) and a pg_trgm GIN index on PostgreSQL (equal and similar cores).
+    name_core = CharField(max_length=200, default="", index=True)
     credit_code = CharField(max_length=18, null=True, unique=True)
     org_unit = ForeignKeyField(OrgUnit, backref="enterprises", on_delete="RESTRICT")
     address = CharField(max_length=300, default="")

@@ -8,7 +8,7 @@ from crm.common.errors import ServiceError
 from crm.common.text import clean, nfkc, normalise_name
 from crm.common.timeutil import local_today, utcnow
 from crm.db import db
-from crm.enterprises import fields, pinyin
+from crm.enterprises import fields, pinyin, similar
 from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
 from crm.enterprises.validation import normalise, normalise_phone, phone_problem, validate
 from crm.founding import stages
@@ -32,15 +32,6 @@ class ConflictError(Exception):
             theirs = fields.display(name, fields.stored(self.current, name))
             out.append((fields.label(name), mine, theirs, mine != theirs))
         return out
-
-
-def near_duplicates(name: str, exclude_id: int | None = None, limit: int = 5):
-    """Files in the whole district whose normalised name equals this one's."""
-    query = (Enterprise.select(Enterprise.id, Enterprise.name, Enterprise.org_unit, Enterprise.archived)
-             .where(Enterprise.name_norm == normalise_name(name)))
-    if exclude_id:
-        query = query.where(Enterprise.id != exclude_id)
-    return list(query.limit(limit))
 
 
 def _search_text(ent: Enterprise, contacts=None) -> str:
@@ -94,6 +85,7 @@ def create_enterprise(data: dict, user, *, contact: dict | None = None,
         if _code_taken(values["credit_code"]):
             raise ServiceError("该统一社会信用代码已登记在另一份企业档案中", "credit_code")
         ent = Enterprise.create(**values, name_norm=normalise_name(values["name"]),
+                                name_core=similar.core(values["name"]),
                                 **pinyin.columns(values["name"]), stage=initial_stage, stage_changed_at=now,
                                 stage_since=initial_stage_on or local_today(), created_by=user,
                                 updated_by=user, created_at=now, updated_at=now, version=1)
@@ -153,6 +145,7 @@ def update_enterprise(ent_id: int, data: dict, user, expected_version: int,
             values = {name: new for name, (old, new) in changes.items()}
             if "name" in values:
                 values["name_norm"] = normalise_name(values["name"])
+                values["name_core"] = similar.core(values["name"])
                 values.update(pinyin.columns(values["name"]))
             for name, value in values.items():
                 setattr(current, name if name != "org_unit" else "org_unit_id", value)

@@ -98,7 +98,7 @@ def test_near_duplicate_name_warns_before_saving(client, make):
     login_as(client, user)
     data = form_data(user.org_unit, name="北京京东世纪贸易有限公司 (大兴分公司)")
     html = post(client, "/enterprises/new", data).get_data(as_text=True)
-    assert "发现名称相近的档案" in html and "另一个镇总工会" in html
+    assert "可能重复的档案" in html and "另一个镇总工会" in html
     assert Enterprise.select().count() == 1
     # Confirming (second save with the same name) creates it.
     resp = post(client, "/enterprises/new", {**data, "confirm_duplicate": data["name"]})

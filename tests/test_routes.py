@@ -26,7 +26,7 @@ READ = {"home.index", "auth.change_password", "auth.two_factor", "auth.two_facto
         "compliance.grid", "compliance.unit", "dashboard.index", "reports.monthly_page", "reports.monthly_xlsx",
         "meetings.points_export", "compliance.grid_export", "compliance.unit_export", "dashboard.export",
         "sync.state", "sync.outbox", "help.index"}
-EDIT = {"visits.pick", "enterprises.create", "enterprises.edit", "enterprises.archive", "enterprises.restore",
+EDIT = {"visits.pick", "enterprises.create", "enterprises.similar_names", "enterprises.edit", "enterprises.archive", "enterprises.restore",
         "enterprises.contact_new", "enterprises.contact_edit", "enterprises.contact_archive",
         "founding.move",
         "visits.create", "visits.edit", "visits.archive", "visits.restore",

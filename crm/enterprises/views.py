@@ -4,9 +4,9 @@ from markupsafe import Markup
 
 from crm.audit import services as audit
 from crm.common.errors import ServiceError
-from crm.common.numbers import arg_page, to_int
+from crm.common.numbers import arg_page, to_id, to_int
 from crm.common.timeutil import local_today, utcnow
-from crm.enterprises import bulk, queries, services
+from crm.enterprises import bulk, queries, services, similar
 from crm.enterprises.choices import CATEGORIES, INDUSTRIES, STATUSES
 from crm.enterprises.forms import ArchiveForm, BulkForm, ContactForm, EnterpriseForm, NewEnterpriseForm
 from crm.enterprises.models import BulkAction, Contact, Enterprise
@@ -19,7 +19,7 @@ from crm.imports import export as ledger
 from crm.needs.queries import open_for
 from crm.org.queries import unit_choices
 from crm.auth.models import User
-from crm.permissions import can, get_or_404, in_scope, require, visible_org_units
+from crm.permissions import can, get_or_404, require, visible_org_units
 from crm.sync import views as sync
 
 bp = Blueprint("enterprises", __name__, url_prefix="/enterprises")
@@ -78,11 +78,26 @@ def lookup():
     return jsonify(queries.lookup(current_user, request.args.get("q", "")))
 
 
+@bp.route("/similar")
+@login_required
+def similar_names():
+    """可能重复的档案 for a name being typed on the file form (JSON): files in the district with the
+    same or a similar name, those outside the user's scope by name and unit only. `exclude`: the
+    file being edited."""
+    require("edit_records")
+    matches = similar.find(request.args.get("name", "")[:200], to_id(request.args.get("exclude")))
+    response = jsonify(items=[dict(item, url=url_for(".show", ent_id=item["id"])) if item["in_scope"] else item
+                              for item in similar.shown(matches, current_user)])
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _duplicate_warning(form, exclude_id=None):
-    """Near-duplicate names must be confirmed once before saving. Returns the matches to show."""
+    """Files with the same or a similar name must be confirmed once before saving (仍然保存, or
+    保存 again with the same name). Returns the matches to show, as the user may see them."""
     if form.confirm_duplicate.data == form.name.data:
         return []
-    return services.near_duplicates(form.name.data, exclude_id)
+    return similar.shown(similar.find(form.name.data, exclude_id), current_user)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -105,7 +120,7 @@ def create():
             if done is not None:
                 return done
             form.confirm_duplicate.data = form.name.data
-            sync.explain("已有名称相近的企业档案：" + "、".join(d.name for d in duplicates[:5]) +
+            sync.explain("已有名称相近的企业档案：" + "、".join(d["name"] for d in duplicates[:5]) +
                          "。请打开核对，确认不是同一家后再保存")
         else:
             try:
@@ -270,11 +285,6 @@ def contact_archive(ent_id, contact_id):
     services.archive_contact(contact, current_user)
     flash(f"已移除联系人：{contact.name}（变更记录中保留）", "success")
     return redirect(url_for(".show", ent_id=ent.id) + "#contacts")
-
-
-@bp.app_template_global()
-def enterprise_in_scope(ent):
-    return in_scope(current_user, ent.org_unit)
 
 
 # ---- 批量操作 (crm/enterprises/bulk.py) -------------------------------------------------------

@@ -216,6 +216,78 @@
     });
   });
 
+  // ---- 可能重复的档案: files with a similar name, listed when the name field is left ------------
+  // The server checks again on save; without a network nothing is shown (the save still checks).
+  function similarItem(item) {
+    const li = document.createElement("li");
+    if (item.in_scope) {
+      const a = document.createElement("a");
+      a.href = item.url;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.textContent = item.name;
+      li.appendChild(a);
+    } else {
+      li.appendChild(document.createTextNode(item.name));
+    }
+    const where = document.createElement("span");
+    where.className = "text-body-secondary";
+    where.textContent = "（" + [item.unit].concat(item.in_scope && item.credit_code ? [item.credit_code] : [],
+      item.in_scope && item.archived ? ["已归档"] : []).join("，") + "）";
+    li.append(" ", where);
+    if (item.in_scope && item.same_name) {
+      const badge = document.createElement("span");
+      badge.className = "badge text-bg-warning";
+      badge.textContent = "名称相同";
+      li.append(" ", badge);
+    } else if (!item.in_scope) {
+      const note = document.createElement("span");
+      note.className = "small text-body-secondary";
+      note.textContent = "不在您的管辖范围";
+      li.append(" ", note);
+    }
+    return li;
+  }
+
+  document.querySelectorAll("[data-similar-names]").forEach(function (box) {
+    const form = box.closest("form");
+    const input = form && form.elements.name;
+    if (!input || !box.dataset.url) return;
+    let checked = (box.dataset.checked || "").trim();
+    let seq = 0;
+    input.addEventListener("blur", function () {
+      const name = input.value.trim();
+      if (name === checked) return;
+      const mine = ++seq;
+      if (!name) { checked = name; box.replaceChildren(); return; }
+      const url = box.dataset.url + "?name=" + encodeURIComponent(name) +
+        (box.dataset.exclude ? "&exclude=" + encodeURIComponent(box.dataset.exclude) : "");
+      timed(fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }))
+        .then(function (r) { return r.ok && !r.redirected ? r.json() : Promise.reject(); })
+        .then(function (got) {
+          if (mine !== seq) return; // a later name was asked for
+          checked = name;
+          box.replaceChildren();
+          if (!got.items || !got.items.length) return;
+          const alert = document.createElement("div");
+          alert.className = "alert alert-warning mb-3";
+          alert.id = "similar-found";
+          const head = document.createElement("h3");
+          head.className = "h6 mb-2";
+          head.textContent = "可能重复的档案";
+          const list = document.createElement("ul");
+          list.className = "mb-2 ps-3";
+          got.items.forEach(function (item) { list.appendChild(similarItem(item)); });
+          const hint = document.createElement("p");
+          hint.className = "mb-0 small";
+          hint.textContent = "请先核对，确认不是同一家企业后再保存。";
+          alert.append(head, list, hint);
+          box.appendChild(alert);
+        })
+        .catch(function () { /* no network or no answer: the save checks */ });
+    });
+  });
+
   // ---- whose device this is now: the login, the service worker ------------------------------
   const Outbox = window.CrmOutbox;
   const userMeta = document.querySelector("meta[name=crm-user]");

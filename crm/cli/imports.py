@@ -54,9 +54,9 @@ def import_enterprises(path, org_name, username, skip_duplicates, valid_only, dr
                "、".join(f"{headers[i]}→{k}" for i, k in sorted(mapped.items())))
     if dry_run:
         counts = Counter()
-        for result in services.analyser(batch, user):
+        for result in services.analyser(batch, user, similar=True):
             counts[result.outcome] += 1
-            if result.outcome in ("error", "duplicate"):
+            if result.outcome in ("error", "duplicate") or result.similar or result.similar_row:
                 click.echo(f"第 {result.row} 行 {OUTCOMES.label(result.outcome)}：{result.name} {result.reason}")
         click.echo("检查完成（未写入）：" + "，".join(f"{l} {counts[k]}" for k, l in OUTCOMES if counts[k]))
         return

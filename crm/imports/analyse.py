@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from crm.common.choices import Choices
 from crm.common.errors import ServiceError
 from crm.common.text import clean, nfkc, normalise_name
-from crm.enterprises import creditcode, validation
+from crm.enterprises import creditcode, similar, validation
 from crm.enterprises.models import Enterprise
 from crm.enterprises.validation import normalise_phone, phone_problem
 from crm.founding import stages
@@ -22,6 +22,9 @@ from crm.common.numbers import INT_MAX
 OUTCOMES = Choices(("new", "新建"), ("update", "更新"), ("unchanged", "无变化"), ("duplicate", "重复"),
                    ("error", "错误"), ("empty", "空行"))
 CHUNK = 500
+# The new rows of a file checked for names close to a file's (similar.find_many); the rows after them
+# only for the same name once suffixes are set aside (the close check costs a few milliseconds a row).
+SIMILAR_ROWS = 5000
 TRUE = {"是", "√", "✓", "✔", "y", "yes", "true", "1", "有", "已建", "已建会", "是的", "对"}
 FALSE = {"否", "×", "✗", "✘", "x", "n", "no", "false", "0", "无", "未建", "未建会", "没有", "不是"}
 _DATE_PATTERNS = (re.compile(r"^(\d{4})[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?月?$"), re.compile(r"^(\d{4})(\d{2})(\d{2})$"))
@@ -39,6 +42,7 @@ class Options:
     user: object
     default_org: OrgUnit | None = None
     on_duplicate: str = "update"  # or "skip": a firm already on file is left as it is
+    similar: bool = False  # flag new rows whose name resembles a file's or an earlier row's (the preview)
 
 
 @dataclass
@@ -53,6 +57,8 @@ class RowResult:
     existing_id: int | None = None
     changes: dict = field(default_factory=dict)
     raw: list = field(default_factory=list)
+    similar: list = field(default_factory=list)  # files it may duplicate, as the user may see them
+    similar_row: int | None = None  # an earlier row of the file with the same name once set aside
 
     @property
     def outcome_label(self):
@@ -237,6 +243,9 @@ class Analyser:
         self.options = options
         self.units = Units()
         self.seen_codes, self.seen_names, self.seen_firms = {}, {}, {}
+        self.seen_cores = {}
+        self.close_left = SIMILAR_ROWS
+        self.close_until = None  # the last row checked for close names, once the rest are not
 
     def __iter__(self):
         chunk = []
@@ -266,11 +275,51 @@ class Analyser:
                 if e.archived and (e.org_unit_id, e.name_norm) in by_name:
                     continue
                 by_name.setdefault((e.org_unit_id, e.name_norm), []).append(e)
+        resembles = self._resembling(parsed, by_code, by_name) if self.options.similar else {}
         for number, cells, result in parsed:
             if result is None:
                 yield RowResult(number, "empty", "空行，已跳过", raw=cells)
                 continue
-            yield self._classify(number, cells, *result, by_code, by_name)
+            out = self._classify(number, cells, *result, by_code, by_name)
+            if self.options.similar and out.outcome == "new":
+                self._flag(out, resembles.get(number, []))
+            yield out
+
+    def _resembling(self, parsed, by_code, by_name) -> dict:
+        """{row: [similar.Match]} for the rows that no credit code or same name in their unit ties to a
+        file (those become new files): one search for the chunk."""
+        rows, names = [], []
+        for number, _, result in parsed:
+            data = result[0] if result else None
+            if not data or not data.get("name") or result[3] or data.get("credit_code") in by_code:
+                continue
+            unit = _unit_of(data, self.options)
+            if unit is not None and (unit.id, normalise_name(data["name"])) in by_name:
+                continue
+            rows.append(number)
+            names.append(data["name"])
+        if not names:
+            return {}
+        close = self.close_left > 0
+        self.close_left -= len(names)
+        if not close and self.close_until is None:
+            self.close_until = rows[0] - 1
+        return dict(zip(rows, similar.find_many(names, limit=3, close=close)))
+
+    def _flag(self, out, matches):
+        """A new row whose name resembles a file (anywhere in the district: outside the user's scope
+        by name and unit only) or an earlier row of the file: imported as new, flagged in the preview."""
+        out.similar = similar.shown(matches, self.options.user)
+        key = similar.core(out.name)
+        if key:
+            out.similar_row = self.seen_cores.get(key)
+            self.seen_cores.setdefault(key, out.row)
+        notes = []
+        if out.similar:
+            notes.append("可能与已有档案重复：" + "、".join(f"{m['name']}（{m['unit']}）" for m in out.similar))
+        if out.similar_row:
+            notes.append(f"可能与第 {out.similar_row} 行是同一家企业")
+        out.reason = "；".join(notes)
 
     def _classify(self, number, cells, data, contact, stage, problems, by_code, by_name):
         name = data.get("name") or ""

@@ -90,8 +90,10 @@ def stored_file(batch) -> Path:
     return storage_dir() / Path(batch.stored_path).name
 
 
-def analyser(batch, user) -> Analyser:
-    options = Options(user=user, default_org=batch.org_unit, on_duplicate=batch.on_duplicate)
+def analyser(batch, user, similar: bool = False) -> Analyser:
+    """The batch's rows as they would be imported; `similar`: new rows that resemble a file (or an
+    earlier row) are flagged (the preview; the import itself does not look)."""
+    options = Options(user=user, default_org=batch.org_unit, on_duplicate=batch.on_duplicate, similar=similar)
     return Analyser(stored_file(batch), batch.header_row, headers_of(batch), mapping_of(batch), options)
 
 
@@ -102,17 +104,27 @@ def claim(batch) -> bool:
 
 
 def preview(batch, user, limit=500):
-    """(counts by outcome, the first `limit` rows that are not empty, errors first)."""
-    counts, shown, problems = Counter(), [], []
-    for result in analyser(batch, user):
+    """(counts by outcome, the first `limit` rows that are not empty: errors first, then the new
+    rows that may duplicate a file). counts["similar"]: how many new rows are so flagged;
+    counts["similar_close_until"]: the last row checked for close names (a long file: the rows
+    after it are checked for the same name once suffixes are set aside)."""
+    counts, shown, problems, flagged = Counter(), [], [], []
+    rows = analyser(batch, user, similar=True)
+    for result in rows:
         counts[result.outcome] += 1
         if result.outcome == "empty":
             continue
+        if result.similar or result.similar_row:
+            counts["similar"] += 1
         if result.outcome == "error" and len(problems) < limit:
             problems.append(result)
+        elif (result.similar or result.similar_row) and len(flagged) < limit:
+            flagged.append(result)
         elif len(shown) < limit:
             shown.append(result)
-    return counts, (problems + shown)[:limit]
+    if rows.close_until:
+        counts["similar_close_until"] = rows.close_until
+    return counts, (problems + flagged + shown)[:limit]
 
 
 def rejected_xlsx(batch, user):

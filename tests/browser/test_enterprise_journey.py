@@ -1,5 +1,4 @@
 """A cadre on a tablet: log in, create a file, find it, edit it; two pages saving in turn conflict."""
-import re
 
 import pytest
 from playwright.sync_api import expect
@@ -32,7 +31,7 @@ def test_create_find_edit_on_tablet(portrait, server, make):
     # Find it by a two-character search.
     # Portrait: the menu is folded away; the breadcrumb leads back to the list.
     page.get_by_role("navigation", name="breadcrumb").get_by_role("link", name="企业档案", exact=True).click()
-    page.get_by_placeholder(re.compile("搜索企业名称")).fill("京东")
+    page.get_by_label("搜索企业档案").fill("京东")
     page.get_by_role("button", name="搜索").click()
     expect(page.locator("table")).to_contain_text("北京京东物流瀛海分拣中心有限公司")
     expect(page.locator("table")).to_contain_text("138****5678")  # masked in the list

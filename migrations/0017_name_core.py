@@ -32,7 +32,9 @@ POSTGRES_INDEX = [
 
 
 def up(migrator, db):
-    migrator.migrate(migrator.add_column('enterprise', 'name_core', CharField(max_length=200, default='')))
+    # ALTER TABLE itself: on SQLite, playhouse's add_column of a NOT NULL column rebuilds the table,
+    # which drops every trigger on it (those that keep enterprise_fts and enterprise_pinyin_fts).
+    db.execute_sql("ALTER TABLE enterprise ADD COLUMN name_core VARCHAR(200) NOT NULL DEFAULT ''")
     fill_cores(db)
     if isinstance(db, SqliteDatabase):
         migrator.migrate(migrator.add_index('enterprise', ('name_core',), False))

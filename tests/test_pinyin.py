@@ -246,6 +246,21 @@ def test_pinyin_words_are_looked_up_in_the_index(app, make, firms):
 
 # ---- the migration -----------------------------------------------------------------------
 
+@sqlite_only
+def test_the_search_indexes_keep_their_triggers_through_every_migration(app, make):
+    """A later migration that rebuilds `enterprise` (playhouse's add_column of a NOT NULL column
+    on SQLite does) drops the triggers that keep the FTS5 tables: a new file would not be found."""
+    from crm.db import db
+    triggers = {r[0] for r in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for index in ("enterprise_fts", "enterprise_pinyin"):
+        assert {f"{index}_ai", f"{index}_ad", f"{index}_au"} <= triggers
+    user = make.user("staff")
+    ent = make.enterprise(org=user.org_unit, name="圆通速递新建站")
+    with app.test_request_context():
+        for term in ("新建站", "ytsdxjz"):
+            assert [e.id for e in Enterprise.select().where(search.condition(Enterprise, term))] == [ent.id]
+
+
 def _fresh(tmp_path):
     """A fresh database, migrated: SQLite in tmp_path, or a schema of its own on PostgreSQL.
     Returns (database, cleanup)."""

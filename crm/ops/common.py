@@ -24,7 +24,8 @@ SEED_ROWS = {MIGRATION_TABLE: "false", "rule_setting": "created_by_id IS NOT NUL
 # rebuilt against the extension's schema in the target: {index: (table, column)}.
 PG_TRGM_INDEXES = {"enterprise_search_trgm": ("enterprise", "search_text"),
                    "enterprise_pinyin_trgm": ("enterprise", "name_pinyin"),
-                   "enterprise_initials_trgm": ("enterprise", "name_initials")}
+                   "enterprise_initials_trgm": ("enterprise", "name_initials"),
+                   "enterprise_name_core": ("enterprise", "name_core")}  # similar names (migration 0017)
 
 
 class BackupError(ServiceError):

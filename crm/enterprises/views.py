@@ -357,33 +357,33 @@ def bulk_show(action_id):
                            again=url_for(".bulk_start", **again) if again else None)
 
 
-@bp.route("/bulk/<int:action_id>/apply", methods=["POST"])
-@login_required
-def bulk_apply(action_id):
+def _bulk_step(action_id, step, done_message):
+    """Confirm or undo a bulk action: refused with its reason on the action's page, done back on
+    the list it came from."""
     require("bulk_edit_firms")
     action = _bulk_or_404(action_id)
     try:
-        done = bulk.apply(action.id, current_user)
+        done = step(action.id, current_user)
     except ServiceError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".bulk_show", action_id=action.id))
-    flash(Markup("已完成批量操作：{}，共 {} 家企业。<a href=\"{}\">撤销</a>").format(
-        bulk.ACTIONS.label(done.action), done.changing, url_for(".bulk_show", action_id=done.id)), "success")
+    flash(done_message(done), "success")
     return redirect(_list_url(bulk.params_of(done).get("back", "")))
+
+
+@bp.route("/bulk/<int:action_id>/apply", methods=["POST"])
+@login_required
+def bulk_apply(action_id):
+    return _bulk_step(action_id, bulk.apply, lambda done: Markup(
+        "已完成批量操作：{}，共 {} 家企业。<a href=\"{}\">撤销</a>").format(
+        bulk.ACTIONS.label(done.action), done.changing, url_for(".bulk_show", action_id=done.id)))
 
 
 @bp.route("/bulk/<int:action_id>/undo", methods=["POST"])
 @login_required
 def bulk_undo(action_id):
-    require("bulk_edit_firms")
-    action = _bulk_or_404(action_id)
-    try:
-        done = bulk.undo(action.id, current_user)
-    except ServiceError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for(".bulk_show", action_id=action.id))
-    flash(f"已撤销批量操作：{bulk.ACTIONS.label(done.action)}，{done.changing} 家企业恢复原值", "success")
-    return redirect(_list_url(bulk.params_of(done).get("back", "")))
+    return _bulk_step(action_id, bulk.undo, lambda done: (
+        f"已撤销批量操作：{bulk.ACTIONS.label(done.action)}，{done.changing} 家企业恢复原值"))
 
 
 @bp.app_template_global()

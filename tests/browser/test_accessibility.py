@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from crm import demo
 from crm.activities.models import ServiceActivity
 from crm.auth.models import User
+from crm.enterprises import bulk
 from crm.enterprises.models import Enterprise
 from crm.followups.models import FollowUp
 from crm.imports import services as imports
@@ -44,7 +45,7 @@ PAGES = {
         "/", "/enterprises/", "/enterprises/new", "/enterprises/{ent}/edit", "/enterprises/{ent}/history",
         "/followups/", "/followups/suggestions", "/followups/new", "/dashboard/", "/compliance/",
         "/compliance/units/{unit}", "/reports/monthly", "/imports/", "/imports/enterprises/new",
-        "/imports/{batch}", "/help/",
+        "/imports/{batch}", "/enterprises/bulk?ent={ent}", "/enterprises/bulk/{bulk}", "/help/",
     ],
     "leader": [  # the district's read-only viewer
         "/", "/enterprises/", "/dashboard/", "/compliance/", "/reports/monthly", "/followups/",
@@ -86,6 +87,7 @@ def _ids(app, user, tmp_path):
             wb.active.append(["", "bad", "x"])
             wb.save(sheet)
             ids["batch"] = imports.start(sheet, "台账.xlsx", user, default_org=user.org_unit).id
+            ids["bulk"] = bulk.prepare(user, "key", {}, ids=[ids["ent"]]).id  # a preview
     return ids
 
 

@@ -90,7 +90,8 @@ def unit(unit_id):
     target = _unit_in_scope(unit_id)
     today = local_today()
     year = _year(today)
-    month = to_int(request.args.get("month", focus_month(year, today)), 1, 12) or focus_month(year, today)
+    focus = focus_month(year, today)
+    month = to_int(request.args.get("month", focus), 1, 12) or focus
     ev, last, table, rules = unit_calendar(target, year, today)
     detail = ev.month(target, month) if month <= last else []
     return render_template("compliance/unit.html", unit=target, year=year, month=month, today=today,

@@ -7,6 +7,8 @@ CRM_INSTANCE_DIR   where the SQLite file, the generated key and uploads live (de
 CRM_UPLOAD_DIR     uploaded photos (default instance/uploads)
 CRM_HTTPS=1        mark cookies Secure (set it when served over HTTPS)
 CRM_SESSION_HOURS  absolute session lifetime, default 12
+CRM_DATA_KEY       encrypts members' phone numbers (default: generated once into instance/data_key);
+                   keep it apart from the database's backups, and the same on every app server.
 """
 import os
 import secrets
@@ -25,9 +27,9 @@ def _bool(value):
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def instance_secret(instance_dir: Path) -> str:
-    """A random key kept in instance/secret_key, made on first use (mode 0600)."""
-    path = Path(instance_dir) / "secret_key"
+def instance_secret(instance_dir: Path, name: str = "secret_key") -> str:
+    """A random key kept in instance/<name>, made on first use (mode 0600)."""
+    path = Path(instance_dir) / name
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,6 +64,12 @@ class Config:
     IMPORT_IN_BACKGROUND = True  # a large import runs in a thread; its page shows the progress
     TESTING = False
     ENV = "production"
+    # Sign-ups by QR code: per client address in a window, and at most so many per meeting unless
+    # an admin sets the meeting's own cap; an outreach point's link lasts so many days.
+    SIGNUP_PER_ADDRESS = 30
+    SIGNUP_WINDOW = timedelta(minutes=10)
+    SIGNUP_CAP = 500
+    POINT_LINK_DAYS = 30
 
     def __init__(self, environ=None):
         env = os.environ if environ is None else environ
@@ -79,6 +87,8 @@ class Config:
         self.PROXIES = max(0, int(env.get("CRM_PROXIES") or 0))
         self.SECRET_KEY = env.get("CRM_SECRET_KEY") or getattr(self, "SECRET_KEY", None) \
             or instance_secret(self.INSTANCE_DIR)
+        self.DATA_KEY = env.get("CRM_DATA_KEY") or getattr(self, "DATA_KEY", None) \
+            or instance_secret(self.INSTANCE_DIR, "data_key")
 
     def as_dict(self):
         return {k: getattr(self, k) for k in dir(self) if k.isupper()}
@@ -90,3 +100,4 @@ class TestConfig(Config):
     ENV = "testing"
     IMPORT_IN_BACKGROUND = False
     SECRET_KEY = "test-secret-key-not-for-production"
+    DATA_KEY = "test-data-key-not-for-production"

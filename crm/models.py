@@ -9,6 +9,7 @@ from crm.followups.models import FollowUp
 from crm.imports.models import ImportBatch
 from crm.founding.models import FoundingEvent
 from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers, OutreachPoint
+from crm.members.models import Member, SignUp, SignUpThrottle
 from crm.needs.models import Need
 from crm.org.models import OrgUnit
 from crm.photos.models import Photo
@@ -21,5 +22,5 @@ from crm.visits.models import Visit, VisitComment, VisitContact, VisitVisitor
 MODELS = [OrgUnit, User, RecoveryCode, LoginThrottle, Enterprise, Contact, EnterpriseChange, BulkAction,
           FoundingEvent, RecordChange, Photo, Visit, VisitVisitor, VisitComment, VisitContact, OutreachPoint, Meeting,
           MeetingNewMembers, MeetingEnterprise, Training, TrainingEnterprise, ServiceActivity,
-          ActivityEnterprise, Need, Setting, FollowUp, RuleSetting, ImportBatch,
+          ActivityEnterprise, Member, SignUp, SignUpThrottle, Need, Setting, FollowUp, RuleSetting, ImportBatch,
           UnitStat, StageStay, FirmStat, FormSubmission, AuditEvent]

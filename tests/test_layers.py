@@ -5,7 +5,7 @@ module is the factory's, with its reason beside it.
 The layers, from the bottom: base (common, db, resources, config) → accounts (org units, users,
 the audit log, settings, form keys, migrations) → files (enterprise files, founding track, the
 one scoping helper) → kernel (what every field-work kind shares, photos) → kinds (visits,
-meetings, trainings, activities, needs) → work (follow-ups, aggregates, compliance, dashboard,
+meetings, trainings, activities, needs, members and their sign-ups) → work (follow-ups, aggregates, compliance, dashboard,
 reports, home, imports, charts) → web (every feature's views, the web layer, admin and help pages) →
 outer (the command line, the demo data, backup and restore, the models' list, the package).
 A feature's views (and the field-work kernel's declared pages) sit in the web layer: a page may
@@ -21,7 +21,7 @@ LAYERS = [
                   r"crm\.sync(\..*)?", r"crm\.schema"]),
     ("files", [r"crm\.permissions", r"crm\.enterprises(\..*)?", r"crm\.founding(\..*)?"]),
     ("kernel", [r"crm\.fieldwork(\..*)?", r"crm\.photos(\..*)?"]),
-    ("kinds", [r"crm\.(visits|meetings|trainings|activities|needs)(\..*)?"]),
+    ("kinds", [r"crm\.(visits|meetings|trainings|activities|needs|members)(\..*)?"]),
     ("work", [r"crm\.(followups|stats|compliance|dashboard|reports|home|imports|charts)(\..*)?"]),
     ("web", [r"crm\.[a-z_]+\.(views|pages)", r"crm\.web(\..*)?", r"crm\.admin(\..*)?", r"crm\.help(\..*)?"]),
     ("outer", [r"crm\.cli(\..*)?", r"crm\.demo(\..*)?", r"crm\.ops(\..*)?", r"crm\.models", r"crm"]),

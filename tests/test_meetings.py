@@ -109,7 +109,7 @@ def test_group_counts_summed_and_single_participant_gets_the_need(app, client, m
     assert Need.get(Need.meeting == meeting.id).enterprise_id == ent.id
     with app.app_context():
         from crm.meetings.kind import snapshot
-        assert snapshot(meeting)["新入会人数"] == "快递员 4、货车司机 1"
+        assert snapshot(meeting)["新入会人数（纸质登记）"] == "快递员 4、货车司机 1"
 
 
 def edit_data(meeting, **over):
@@ -143,9 +143,9 @@ def test_edit_makes_version_two_with_history_and_recomputes_contact(app, client,
     assert meeting.version == 2 and meeting.attendees == 15 and meeting.new_members == 2
     changes = {c.field: c for c in RecordChange.select().where(RecordChange.kind == "meeting",
                                                                RecordChange.record_id == meeting.id)}
-    assert changes["参加人数"].old_value == "10" and changes["参加人数"].new_value == "15"
+    assert changes["参加人数（纸质登记）"].old_value == "10" and changes["参加人数（纸质登记）"].new_value == "15"
     assert changes["内容摘要"].old_value == "沟通会内容" and changes["内容摘要"].new_value == "补充了会议内容"
-    assert changes["新入会人数"].new_value == "外卖送餐员 2"
+    assert changes["新入会人数（纸质登记）"].new_value == "外卖送餐员 2"
     assert changes["参会企业"].new_value == f"{kept.name}、{added.name}"
     assert all(c.version == 2 for c in changes.values())
     assert reload(dropped).last_contact_on is None  # its only contact was this meeting
@@ -210,7 +210,7 @@ def test_validation_messages_next_to_fields(client, make):
              ({"attendees": "-1"}, "attendees", "请填写不小于 0 的整数"),
              ({"new_courier": "-2"}, "new_courier", "请填写不小于 0 的整数"),
              ({"summary": "  "}, "summary", "请填写内容摘要"),
-             ({"attendees": "3", "new_courier": "2", "new_rider": "2"}, "attendees", "新入会人数合计不能超过参加人数")]
+             ({"attendees": "3", "new_courier": "2", "new_rider": "2"}, "attendees", "纸质登记的新入会人数合计不能超过纸质登记的参加人数")]
     for over, field, message in cases:
         resp = post(client, "/meetings/new", meeting_data(user.org_unit, venue="保留的地点", **over))
         html = resp.get_data(as_text=True)

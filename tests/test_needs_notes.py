@@ -298,8 +298,8 @@ def test_new_member_fields_are_labelled_by_group_and_start_empty(app, make):
     html = client.get("/meetings/new").get_data(as_text=True)
     grid = html[html.index('id="new-members"'):]
     grid = grid[:grid.index("</fieldset>")]
-    assert grid.count("新入会人数") == 1 + 7  # the heading, and the hidden prefix of each group's name
-    assert '<label class="form-label small mb-1" for="new_courier"><span class="visually-hidden">新入会人数·</span>快递员</label>' in grid
+    assert grid.count("新入会人数") == 1 + 1 + 7  # the heading, the note on sign-ups, and the hidden prefix of each group's name
+    assert '<label class="form-label small mb-1" for="new_courier"><span class="visually-hidden">纸质登记新入会人数·</span>快递员</label>' in grid
     fields = re.findall(r"<input[^>]+>", grid)
     assert len(fields) == 7
     assert all('inputmode="numeric"' in f and 'value=' not in f.replace('value=""', "") for f in fields)

@@ -14,7 +14,8 @@ from tests.fieldwork_helpers import jpeg
 
 # The code and setup pages after a right password: without one, back to the login page.
 PUBLIC = {"static", "bootstrap.static", "auth.login", "auth.login_code", "auth.login_recovery",
-          "auth.login_setup", "sync.offline", "sync.service_worker"}
+          "auth.login_setup", "sync.offline", "sync.service_worker",
+          "members.join", "members.joined", "members.cancel"}  # a worker's sign-up: its signed link is the key
 READ = {"home.index", "auth.change_password", "auth.two_factor", "auth.two_factor_setup", "enterprises.index", "enterprises.show",
         "enterprises.history", "enterprises.lookup",
         "visits.index", "visits.show", "visits.export", "needs.index", "needs.export",
@@ -25,7 +26,8 @@ READ = {"home.index", "auth.change_password", "auth.two_factor", "auth.two_facto
         "followups.index", "followups.export", "followups.show", "enterprises.export",
         "compliance.grid", "compliance.unit", "dashboard.index", "reports.monthly_page", "reports.monthly_xlsx",
         "meetings.points_export", "compliance.grid_export", "compliance.unit_export", "dashboard.export",
-        "sync.state", "sync.outbox", "help.index"}
+        "sync.state", "sync.outbox", "help.index",
+        "members.meeting_code", "members.meeting_poster", "members.point_code", "members.point_poster"}
 EDIT = {"visits.pick", "enterprises.create", "enterprises.similar_names", "enterprises.edit", "enterprises.archive", "enterprises.restore",
         "enterprises.contact_new", "enterprises.contact_edit", "enterprises.contact_archive",
         "founding.move",
@@ -36,7 +38,8 @@ EDIT = {"visits.pick", "enterprises.create", "enterprises.similar_names", "enter
         "trainings.create", "trainings.edit", "trainings.archive", "trainings.restore",
         "activities.create", "activities.edit", "activities.archive", "activities.restore",
         "followups.create", "followups.edit", "followups.status", "followups.from_visit",
-        "followups.suggested", "followups.suggestions_export"}
+        "followups.suggested", "followups.suggestions_export",
+        "members.meeting_decide", "members.point_decide", "members.point_renew"}
 # Read for everyone in scope; POST (the handling form) for editors only.
 READ_POST_EDIT = {"needs.show"}
 SUPERVISE = {"enterprises.bulk_start", "enterprises.bulk_show", "enterprises.bulk_apply", "enterprises.bulk_undo",
@@ -123,8 +126,10 @@ def world(app, make, tmp_path):
 def _record_for(rule, ent, world):
     recs = world["records"][ent.id]
     blueprint = rule.endpoint.split(".")[0]
-    if rule.endpoint.startswith("meetings.point"):
+    if rule.endpoint.startswith(("meetings.point", "members.point")):
         return recs["point"].id
+    if rule.endpoint.startswith("members.meeting"):
+        return recs["meetings"].id
     if rule.endpoint == "followups.from_visit":
         return recs["visits"].id
     return recs[blueprint].id

@@ -13,6 +13,8 @@ that care. Receivers are connected when their module is imported: crm.web.wiring
   archived or restored / just created, edited, archived or restored; the sender is its kind key.
 - visit_logged(visit, followup_id, user): a visit saved from a follow-up's 记录走访.
 - need_resolved(need_id, user, resolution): a need marked resolved.
+- signups_changed(ids): the sign-ups of these records changed (confirmed, rejected, checked in,
+  cancelled): their owner recounts what they count. The sender is the kind key (meeting, activity).
 - batch(): the writes inside report their effects once, at the end (batch_began, batch_ended).
 """
 from contextlib import contextmanager
@@ -28,6 +30,7 @@ record_changing = _events.signal("record-changing")
 record_changed = _events.signal("record-changed")
 visit_logged = _events.signal("visit-logged")
 need_resolved = _events.signal("need-resolved")
+signups_changed = _events.signal("signups-changed")
 batch_began = _events.signal("batch-began")
 batch_ended = _events.signal("batch-ended")
 

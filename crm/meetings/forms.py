@@ -41,7 +41,7 @@ class MeetingForm(RaisedNeedsMixin, FieldWorkForm):
     point = SelectField("固定点位", coerce=optional_int, choices=[], default=None,
                         invalid_choice_message="所选固定点位已归档或不在您的管辖范围内")
     target_groups = MultiCheckboxField("面向群体", choices=list(TARGET_GROUPS))
-    attendees = _count("参加人数")
+    attendees = _count("参加人数（纸质登记）")
     cards = _count("会员互助服务卡办理数")
     services = MultiCheckboxField("服务内容", choices=list(SERVICES))
     partners = MultiCheckboxField("合作单位", choices=list(PARTNERS))
@@ -64,7 +64,7 @@ class MeetingForm(RaisedNeedsMixin, FieldWorkForm):
 
 
 for _key, _label in TARGET_GROUPS:
-    setattr(MeetingForm, f"new_{_key}", _count(f"新入会人数·{_label}"))
+    setattr(MeetingForm, f"new_{_key}", _count(f"纸质登记新入会人数·{_label}"))
 add_note_fields(MeetingForm)
 
 

@@ -18,10 +18,12 @@ def get_point_or_404(record_id, user) -> OutreachPoint:
     return get_or_404(OutreachPoint, record_id, user)
 
 
-def new_members_text(meeting_id) -> str:
+def new_members_text(meeting_id, paper=False) -> str:
+    """新入会人数 by group ("快递员 3、外卖送餐员 5"); `paper`: only those typed from paper forms."""
     rows = (MeetingNewMembers.select().where(MeetingNewMembers.meeting == meeting_id)
             .order_by(MeetingNewMembers.id))
-    return "、".join(f"{TARGET_GROUPS.label(r.group)} {r.count}" for r in rows if r.count)
+    return "、".join(f"{TARGET_GROUPS.label(r.group)} {r.paper if paper else r.count}" for r in rows
+                    if (r.paper if paper else r.count))
 
 
 def enterprise_names(meeting_id) -> str:
@@ -35,8 +37,8 @@ def snapshot(m: Meeting) -> dict:
             "形式": MEETING_FORMATS.label(m.format), "组织单位": m.org_unit.name,
             "日期": fmt_date(m.held_on), "时间": m.start_time.strftime("%H:%M") if m.start_time else "",
             "主题": m.title, "地点": m.venue, "固定点位": m.point.name if m.point_id else "",
-            "面向群体": labels(TARGET_GROUPS, m.target_groups), "参加人数": str(m.attendees),
-            "新入会人数": new_members_text(m.id), "会员互助服务卡办理数": str(m.cards),
+            "面向群体": labels(TARGET_GROUPS, m.target_groups), "参加人数（纸质登记）": str(m.paper_attendees),
+            "新入会人数（纸质登记）": new_members_text(m.id, paper=True), "会员互助服务卡办理数": str(m.cards),
             "服务内容": labels(SERVICES, m.services), "合作单位": labels(PARTNERS, m.partners),
             "参会企业": enterprise_names(m.id), "内容摘要": m.summary}
 

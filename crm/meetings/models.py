@@ -1,4 +1,4 @@
-from peewee import CharField, DateField, ForeignKeyField, IntegerField, TextField, TimeField
+from peewee import CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField, TimeField
 
 from crm.db import BaseModel
 from crm.fieldwork.models import FieldWorkRecord, link_table
@@ -14,6 +14,9 @@ class OutreachPoint(FieldWorkRecord):
     schedule = CharField(max_length=100, default="")  # 每周四上午
     target_groups = CharField(max_length=200, default="")  # usual groups met there
     notes = TextField(default="")
+    # Its sign-up link: renewing it (a new round) ends the links given out before.
+    link_round = IntegerField(default=1)
+    link_issued_at = DateTimeField(null=True)
 
 
 class Meeting(FieldWorkRecord):
@@ -28,22 +31,28 @@ class Meeting(FieldWorkRecord):
     venue = CharField(max_length=200, default="")
     point = ForeignKeyField(OutreachPoint, null=True, backref="meetings", on_delete="RESTRICT")
     target_groups = CharField(max_length=200, default="")
+    # 参加人数 and 新入会人数 are what the reports count: the confirmed sign-ups plus the paper forms
+    # typed on the meeting's form (paper_attendees, MeetingNewMembers.paper).
     attendees = IntegerField(default=0)
-    new_members = IntegerField(default=0)  # the sum of MeetingNewMembers, kept for reports
+    paper_attendees = IntegerField(default=0)
+    new_members = IntegerField(default=0)  # the sum of MeetingNewMembers.count, kept for reports
     cards = IntegerField(default=0)  # 会员互助服务卡办理数
     services = CharField(max_length=300, default="")
     partners = CharField(max_length=200, default="")
     summary = TextField()
+    signup_cap = IntegerField(null=True)  # sign-ups taken by QR; NULL: the configured SIGNUP_CAP
 
     class Meta:
         indexes = ((("org_unit", "held_on"), False), (("kind", "held_on"), False))
 
 
 class MeetingNewMembers(BaseModel):
-    """新入会人数 of one target group at one meeting."""
+    """新入会人数 of one target group at one meeting: `count` = confirmed new members' sign-ups of
+    the group + `paper`, those typed from paper forms."""
     meeting = ForeignKeyField(Meeting, backref="group_rows", on_delete="CASCADE")
     group = CharField(max_length=20)
     count = IntegerField()
+    paper = IntegerField(default=0)
 
     class Meta:
         indexes = ((("meeting", "group"), True),)

@@ -27,14 +27,15 @@ def ledger(user, a: LedgerArgs):
     return query
 
 
-def group_counts(meeting_ids) -> dict:
-    """{meeting id: {group: count}} in one query."""
+def group_counts(meeting_ids, paper=False) -> dict:
+    """{meeting id: {group: count}} in one query (`paper`: typed from paper forms only)."""
     out = {}
     ids = list(meeting_ids)
     if not ids:
         return out
     for meeting_id, group, count in (MeetingNewMembers.select(MeetingNewMembers.meeting, MeetingNewMembers.group,
-                                                              MeetingNewMembers.count)
+                                                              MeetingNewMembers.paper if paper
+                                                              else MeetingNewMembers.count)
                                      .where(MeetingNewMembers.meeting.in_(ids)).tuples()):
         out.setdefault(meeting_id, {})[group] = count
     return out

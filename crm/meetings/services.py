@@ -1,6 +1,9 @@
 """沟通会 and 固定点位: logging a meeting (its group counts, participating enterprises, needs, photos
 and the contact it makes, in one transaction, once per form key), editing it against its version,
 archiving it; the same for outreach points."""
+from peewee import fn
+
+from crm.common import signals
 from crm.common.errors import ServiceError
 from crm.common.text import clean
 from crm.common.timeutil import utcnow
@@ -12,6 +15,7 @@ from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVEL
 from crm.fieldwork.inputs import check_date, served_ids
 from crm.meetings.kind import point_snapshot, snapshot
 from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers, OutreachPoint
+from crm.members.models import SignUp
 from crm.needs import services as needs
 from crm.org.models import OrgUnit
 from crm.permissions import in_scope, scoped
@@ -88,7 +92,7 @@ def _check_meeting(data: dict, user, current: Meeting | None = None) -> dict:
     groups = _keys(data, "target_groups", TARGET_GROUPS, "未知的面向群体")
     services = _keys(data, "services", SERVICES, "未知的服务内容")
     partners = _keys(data, "partners", PARTNERS, "未知的合作单位")
-    attendees = _count(data.get("attendees"), "attendees", "参加人数")
+    attendees = _count(data.get("attendees"), "attendees", "纸质登记参加人数")
     cards = _count(data.get("cards"), "cards", "会员互助服务卡办理数")
     given = data.get("new_members") or {}
     if any(key not in TARGET_GROUPS for key in given):
@@ -96,14 +100,14 @@ def _check_meeting(data: dict, user, current: Meeting | None = None) -> dict:
     counts = {key: _count(given.get(key), f"new_{key}", f"新入会人数·{label}") for key, label in TARGET_GROUPS}
     total = sum(counts.values())
     if total > attendees:
-        raise ServiceError("新入会人数合计不能超过参加人数", "attendees")
+        raise ServiceError("纸质登记的新入会人数合计不能超过纸质登记的参加人数", "attendees")
     keep = current_participants(current.id) if current else []
     participants = _participants(data, user, keep)
     venue = clean(data.get("venue"))[:200] or (point.name if point else "")
     values = {"kind": data["kind"], "level": data["level"], "format": data["format"], "org_unit": unit.id,
               "held_on": data["held_on"], "start_time": data.get("start_time"), "title": clean(data.get("title"))[:200],
               "venue": venue, "point": point.id if point else None, "target_groups": join_keys(groups),
-              "attendees": attendees, "new_members": total, "cards": cards, "services": join_keys(services),
+              "paper_attendees": attendees, "cards": cards, "services": join_keys(services),
               "partners": join_keys(partners), "summary": summary}
     return {"values": values, "unit": unit, "point": point, "counts": counts, "participants": participants}
 
@@ -114,13 +118,54 @@ def current_participants(meeting_id) -> list[int]:
 
 
 def _set_children(meeting_id, counts: dict, participants: list[int]):
-    MeetingNewMembers.delete().where(MeetingNewMembers.meeting == meeting_id).execute()
+    """The paper counts by group typed on the form, the totals with the sign-ups, the participants."""
+    MeetingNewMembers.update(paper=0).where(MeetingNewMembers.meeting == meeting_id).execute()
     for key, _ in TARGET_GROUPS:
         if counts.get(key):
-            MeetingNewMembers.create(meeting=meeting_id, group=key, count=counts[key])
+            updated = (MeetingNewMembers.update(paper=counts[key])
+                       .where(MeetingNewMembers.meeting == meeting_id, MeetingNewMembers.group == key).execute())
+            if not updated:
+                MeetingNewMembers.create(meeting=meeting_id, group=key, count=0, paper=counts[key])
+    recount(meeting_id)
     MeetingEnterprise.delete().where(MeetingEnterprise.meeting == meeting_id).execute()
     for ent_id in participants:
         MeetingEnterprise.create(meeting=meeting_id, enterprise=ent_id)
+
+
+def recount(meeting_id):
+    """参加人数 and 新入会人数 by group: the confirmed sign-ups (a member's first counts as new, any
+    later one as attendance) plus the paper forms typed on the meeting's form."""
+    signed = {g: n for g, n in (SignUp.select(SignUp.group, fn.COUNT(SignUp.id))
+                                .where(SignUp.meeting == meeting_id, SignUp.counted == True,  # noqa: E712
+                                       SignUp.is_new == True)  # noqa: E712
+                                .group_by(SignUp.group).tuples())}
+    present = (SignUp.select().where(SignUp.meeting == meeting_id, SignUp.counted == True)  # noqa: E712
+               .count())
+    rows = {r.group: r for r in MeetingNewMembers.select().where(MeetingNewMembers.meeting == meeting_id)}
+    total = 0
+    for group in set(rows) | set(signed):
+        count = (rows[group].paper if group in rows else 0) + signed.get(group, 0)
+        total += count
+        if group not in rows:
+            MeetingNewMembers.create(meeting=meeting_id, group=group, count=count, paper=0)
+        elif count == 0:
+            rows[group].delete_instance()
+        elif rows[group].count != count:
+            MeetingNewMembers.update(count=count).where(MeetingNewMembers.id == rows[group].id).execute()
+    Meeting.update(attendees=Meeting.paper_attendees + present, new_members=total) \
+        .where(Meeting.id == meeting_id).execute()
+
+
+def _signups_changed(_kind, ids=(), **_):
+    """A meeting's sign-ups were confirmed or rejected: its counts, and the aggregates with them."""
+    for meeting_id in ids:
+        meeting = Meeting.get_by_id(meeting_id)
+        signals.record_changing.send("meeting", record=meeting)
+        recount(meeting_id)
+        signals.record_changed.send("meeting", record=Meeting.get_by_id(meeting_id))
+
+
+signals.signups_changed.connect(_signups_changed, sender="meeting")
 
 
 def _evidence(values) -> str:
@@ -153,7 +198,7 @@ def create_meeting(data: dict, user, form_key: str):
                           detail=data.get("need_detail"))
         photos.attach("meeting", meeting.id, sent.key, user)
         contact.contacted(participants, values["held_on"], user, "meeting", meeting.id, _evidence(values))
-        return meeting
+        return Meeting.get_by_id(meeting.id)  # with the counts _set_children made
 
     return records.create_once("meeting", sent, user, build)
 
@@ -185,7 +230,7 @@ def update_meeting(meeting: Meeting, data: dict, user, expected_version: int) ->
 
     preview = Meeting(**{**values, "org_unit": checked["unit"], "point": checked["point"]})
     mine = snapshot(preview)
-    mine["新入会人数"] = "、".join(f"{TARGET_GROUPS.label(k)} {counts[k]}" for k, _ in TARGET_GROUPS if counts.get(k))
+    mine["新入会人数（纸质登记）"] = "、".join(f"{TARGET_GROUPS.label(k)} {counts[k]}" for k, _ in TARGET_GROUPS if counts.get(k))
     mine["参会企业"] = _names(participants)
     return records.save_edit("meeting", meeting.id, user, expected_version, apply, mine)
 

@@ -15,6 +15,8 @@ from crm.fieldwork.pages import RECORDER, Column, RecordPages
 from crm.meetings import queries, services
 from crm.meetings.forms import MeetingForm, PointForm
 from crm.meetings.kind import get_meeting_or_404, get_point_or_404
+from crm.members import queries as signup_queries
+from crm.members.choices import PLATFORMS, SIGNUP_STATES
 from crm.needs.forms import with_raised
 from crm.needs.models import Need
 from crm.needs.services import raised_by
@@ -22,6 +24,7 @@ from crm.org.queries import unit_choices
 from crm.permissions import in_scope, require, visible_org_units
 from crm.photos import services as photos
 
+MEMBER_CHOICES = {"PLATFORMS": PLATFORMS, "SIGNUP_STATES": SIGNUP_STATES}
 bp = Blueprint("meetings", __name__)
 
 CHOICES = {"MEETING_KINDS": MEETING_KINDS, "MEETING_LEVELS": MEETING_LEVELS, "MEETING_FORMATS": MEETING_FORMATS,
@@ -105,6 +108,8 @@ def show(record_id):
     groups = [(label, counts[key]) for key, label in TARGET_GROUPS if counts.get(key)]
     needs = list(Need.select().where(Need.meeting == meeting.id).order_by(Need.id))
     return render_template("meetings/show.html", meeting=meeting, record=meeting, participants=ents, groups=groups,
+                           signups=signup_queries.signups_of("meeting", meeting),
+                           signed=signup_queries.counted_of("meeting", meeting), **MEMBER_CHOICES,
                            linkable={e.id for e in ents if in_scope(current_user, e.org_unit)},
                            needs=needs, photos=photos.of("meeting", meeting.id),
                            changes=records.history("meeting", meeting.id), archive_form=ArchiveRecordForm(),
@@ -125,7 +130,8 @@ def edit(record_id):
         form.target_groups.data = split_keys(meeting.target_groups)
         form.services.data = split_keys(meeting.services)
         form.partners.data = split_keys(meeting.partners)
-        counts = queries.group_counts([meeting.id]).get(meeting.id, {})
+        form.attendees.data = meeting.paper_attendees  # the form edits the paper counts only
+        counts = queries.group_counts([meeting.id], paper=True).get(meeting.id, {})
         for key, _ in TARGET_GROUPS:
             getattr(form, f"new_{key}").data = counts.get(key) or None  # a group without any stays empty
         for n in raised:
@@ -257,6 +263,7 @@ def point_show(record_id):
     point = get_point_or_404(record_id, current_user)
     return render_template("meetings/point_show.html", point=point, record=point,
                            meetings=queries.meetings_at(point, current_user),
+                           signups=signup_queries.signups_of("point", point), **MEMBER_CHOICES,
                            changes=records.history("point", point.id), archive_form=ArchiveRecordForm(),
                            **CHOICES)
 

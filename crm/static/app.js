@@ -5,7 +5,8 @@
   // ---- submit: confirmation, location at save time, one send per tap --------------------------
   document.addEventListener("submit", function (event) {
     const form = event.target;
-    const message = form.getAttribute("data-confirm");
+    const submitter = event.submitter;
+    const message = (submitter && submitter.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
     if (message && !window.confirm(message)) {
       event.preventDefault();
       return;

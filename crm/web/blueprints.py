@@ -12,6 +12,7 @@ from crm.help.views import bp as help_pages
 from crm.home.views import bp as home
 from crm.imports.views import bp as imports
 from crm.meetings.views import bp as meetings
+from crm.members.views import bp as members
 from crm.needs.views import bp as needs
 from crm.photos.views import bp as photos
 from crm.reports.views import bp as reports
@@ -20,5 +21,5 @@ from crm.trainings.views import bp as trainings
 from crm.visits.views import bp as visits
 
 BLUEPRINTS = [auth, home, admin, enterprises, founding, visits, photos, needs, meetings, trainings,
-              activities, followups, compliance, dashboard, reports, imports, audit, sync,
+              activities, members, followups, compliance, dashboard, reports, imports, audit, sync,
               help_pages]

@@ -4,11 +4,12 @@ the record kinds register themselves in crm.fieldwork.registry."""
 from crm.activities import kind as activity_kind
 from crm.followups import services as followups
 from crm.meetings import kind as meeting_kind
+from crm.meetings import services as meetings
 from crm.needs import kind as need_kind
 from crm.stats import services as stats
 from crm.trainings import kind as training_kind
 from crm.visits import kind as visit_kind
 from crm.visits import services as visits
 
-RECEIVERS = [followups, stats, visits]
+RECEIVERS = [followups, meetings, stats, visits]
 KINDS = [activity_kind, meeting_kind, need_kind, training_kind, visit_kind]

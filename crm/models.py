@@ -7,7 +7,7 @@ from crm.enterprises.models import BulkAction, Contact, Enterprise, EnterpriseCh
 from crm.fieldwork.models import RecordChange
 from crm.followups.models import FollowUp
 from crm.imports.models import ImportBatch
-from crm.founding.models import FoundingEvent
+from crm.founding.models import FoundingDocument, FoundingEvent
 from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers, OutreachPoint
 from crm.members.models import Member, SignUp, SignUpThrottle
 from crm.needs.models import Need
@@ -20,7 +20,7 @@ from crm.trainings.models import Training, TrainingEnterprise
 from crm.visits.models import Visit, VisitComment, VisitContact, VisitVisitor
 
 MODELS = [OrgUnit, User, RecoveryCode, LoginThrottle, Enterprise, Contact, EnterpriseChange, BulkAction,
-          FoundingEvent, RecordChange, Photo, Visit, VisitVisitor, VisitComment, VisitContact, OutreachPoint, Meeting,
+          FoundingEvent, FoundingDocument, RecordChange, Photo, Visit, VisitVisitor, VisitComment, VisitContact, OutreachPoint, Meeting,
           MeetingNewMembers, MeetingEnterprise, Training, TrainingEnterprise, ServiceActivity,
           ActivityEnterprise, Member, SignUp, SignUpThrottle, Need, Setting, FollowUp, RuleSetting, ImportBatch,
           UnitStat, StageStay, FirmStat, FormSubmission, AuditEvent]

@@ -122,11 +122,11 @@ def trends(unit, today: date, months: int = 12) -> dict:
     first, last = keys[0][0] * 100 + keys[0][1], keys[-1][0] * 100 + keys[-1][1]
     cells = stats.by_month(subtree(unit), first, last)
 
-    def series(metric):
-        return [(f"{y}-{m:02d}", cells.get((y * 100 + m, metric), 0)) for y, m in keys]
+    def series(*metrics):
+        return [(f"{y}-{m:02d}", sum(cells.get((y * 100 + m, metric), 0) for metric in metrics)) for y, m in keys]
 
     return {"staff": series("meetings:staff"), "enterprise": series("meetings:enterprise"),
-            "members": series("meeting_members"), "visits": series("visits"), "unions": series("new_unions")}
+            "members": series("meeting_members", "point_members"), "visits": series("visits"), "unions": series("new_unions")}
 
 
 def group_label(key):

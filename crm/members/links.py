@@ -14,7 +14,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from crm.activities.models import ServiceActivity
 from crm.common.errors import ServiceError
-from crm.common.timeutil import LOCAL_TZ, now, to_local
+from crm.common import timeutil
+from crm.common.timeutil import LOCAL_TZ, to_local
 from crm.meetings.models import Meeting, OutreachPoint
 
 FORGED = "这个登记链接无效，请重新扫描现场的二维码"
@@ -81,6 +82,6 @@ def target_of(token: str) -> Target:
     if record.archived or (kind == "activity" and not record.signup_open):
         raise ServiceError(CLOSED)
     ends = expiry(kind, record)
-    if now() >= ends:
+    if timeutil.now() >= ends:
         raise ServiceError(EXPIRED)
     return Target(kind, record, ends)

@@ -138,6 +138,8 @@ def sign_up(token: str, data: dict, address: str, staff=None) -> Result:
     limit). Raises ServiceError for a bad link, bad answers, a limit reached."""
     target = links.target_of(token)
     if data.get(HONEYPOT):
+        if staff is None:
+            throttle(address)  # a bot's try counts towards its address's limit
         raise ServiceError(HONEYPOT_REFUSED)
     answers = check(data)
     if staff is None:
@@ -253,7 +255,12 @@ def _pass_on_new(signup: SignUp) -> list[SignUp]:
     if following is None:
         _void(signup.member_id)
         return []
+    on_its_own = following.meeting_id is None and following.activity_id is None
+    if on_its_own:
+        signals.record_changing.send("signup", record=following)
     SignUp.update(is_new=True).where(SignUp.id == following.id).execute()
+    if on_its_own:
+        signals.record_changed.send("signup", record=SignUp.get_by_id(following.id))
     return [following]
 
 
@@ -275,11 +282,16 @@ def decide(signup_ids, user, confirm: bool) -> int:
             wanted = "confirmed" if confirm else "rejected"
             if signup.state == wanted or member.state == "void":
                 continue
+            on_its_own = signup.meeting_id is None  # a point's sign-up outside a meeting counts by itself
+            if on_its_own:
+                signals.record_changing.send("signup", record=signup)
             SignUp.update(state=wanted, counted=confirm, decided_at=utcnow(), decided_by=user.id) \
                 .where(SignUp.id == signup.id).execute()
             changed.append(signup)
             if not confirm:
                 changed += _pass_on_new(signup)
+            if on_its_own:
+                signals.record_changed.send("signup", record=SignUp.get_by_id(signup.id))
             _refresh(signup.member_id)
             audit.record("member", user=user, target=("signup", signup.id),
                          detail=("确认登记" if confirm else "驳回登记") + f"：{member.phone_mask or member.name}")

@@ -7,7 +7,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from crm.common.errors import ServiceError
 from crm.common.numbers import to_id
-from crm.common.timeutil import now, to_local
+from crm.common import timeutil
+from crm.common.timeutil import to_local
 from crm.fieldwork.choices import TARGET_GROUPS
 from crm.meetings.kind import get_meeting_or_404, get_point_or_404
 from crm.members import links, qr, services
@@ -143,7 +144,7 @@ def show_code(kind, record_id):
     """The QR code, large, for a tablet held up at the meeting."""
     record = _target_of(kind, record_id)
     return render_template("members/code.html", link=link_of(kind, record), record=record, kind=kind,
-                           live=not record.archived and links.expiry(kind, record) > now())
+                           live=not record.archived and links.expiry(kind, record) > timeutil.now())
 
 
 def poster(kind, record_id):

@@ -103,7 +103,8 @@ def build(user, scope: OrgUnit, year: int, month: int, today: date, moves_limit:
         row.meetings = row.staff + row.enterprise
         facts = ev.facts[unit.id]
         row.active, row.contacted = facts[(key, "active")], facts[(key, "contacted")]
-        row.new_members, row.new_unions = facts[(key, "meeting_members")], facts[(key, "new_unions")]
+        row.new_members = facts[(key, "meeting_members")] + facts[(key, "point_members")]
+        row.new_unions = facts[(key, "new_unions")]
         rows.append(row)
     _rank(rows)
     district = [ev.check("district_third_thursday", root, month)] if with_district else []

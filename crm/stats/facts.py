@@ -12,7 +12,9 @@ Two sources add up to a unit's figures (crm/stats/models.UnitStat, per org unit 
   active, unionized, large (≥ 25 workers), large_unionized, never (active, never contacted), key,
   and the days the file spent in each founding stage (StageStay, for the medians);
 - each unit record's contribution, counted in the unit that holds it: meetings:<kind>, cards,
-  meeting_members and members:<group> (新入会), activity_members, trainings, trainees.
+  meeting_members and members:<group> (新入会), activity_members, trainings, trainees; and a
+  sign-up at an outreach point outside any meeting, once confirmed, when it made its member:
+  point_members and members:<group>.
 """
 import statistics
 from collections import Counter, defaultdict
@@ -27,6 +29,7 @@ from crm.enterprises.models import Enterprise
 from crm.founding import stages
 from crm.founding.models import FoundingEvent
 from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers
+from crm.members.models import SignUp
 from crm.trainings.models import Training
 from crm.visits.models import Visit
 
@@ -182,6 +185,12 @@ def record_contribution(record) -> Counter:
     """{(org unit, month, metric): value} a meeting, training or service activity adds (nothing
     once archived). Visits count in their firm's contribution."""
     out = Counter()
+    if isinstance(record, SignUp):
+        if _point_member(record.point_id, record.meeting_id, record.activity_id, record.counted, record.is_new):
+            key = (record.org_unit_id, ym(as_date(record.day)))
+            out[(*key, "point_members")] += 1
+            out[(*key, "members:" + record.group)] += 1
+        return out
     if record is None or getattr(record, "archived", True):
         return out
     if isinstance(record, Meeting):
@@ -199,6 +208,20 @@ def record_contribution(record) -> Counter:
     elif isinstance(record, ServiceActivity):
         out[(record.org_unit_id, ym(as_date(record.held_on)), "activity_members")] += record.new_members or 0
     return +out
+
+
+def _point_member(point_id, meeting_id, activity_id, counted, is_new) -> bool:
+    return bool(point_id and not meeting_id and not activity_id and counted and is_new)
+
+
+def _point_signups(unit_id, start, end):
+    """(day, group, n) of the confirmed sign-ups at a unit's points outside meetings that made
+    their members."""
+    return (SignUp.select(SignUp.day, SignUp.group, fn.COUNT(SignUp.id))
+            .where(SignUp.org_unit == unit_id, SignUp.point.is_null(False), SignUp.meeting.is_null(),
+                   SignUp.activity.is_null(), SignUp.counted == True, SignUp.is_new == True,  # noqa: E712
+                   SignUp.day.between(start, end))
+            .group_by(SignUp.day, SignUp.group).tuples())
 
 
 def unit_records(unit_id: int, year: int) -> Counter:
@@ -230,6 +253,9 @@ def unit_records(unit_id: int, year: int) -> Counter:
                           ServiceActivity.held_on.between(start, end))
                    .group_by(ServiceActivity.held_on).tuples()):
         add(day, "activity_members", n)
+    for day, group, n in _point_signups(unit_id, start, end):
+        add(day, "point_members", n)
+        add(day, "members:" + group, n)
     for day, n, people in (Training.select(Training.held_on, fn.COUNT(Training.id), fn.SUM(Training.participants))
                            .where(Training.org_unit == unit_id, Training.archived == False,  # noqa: E712
                                   Training.held_on.between(start, end))

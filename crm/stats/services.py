@@ -23,6 +23,7 @@ from crm.common.timeutil import local_today
 from crm.db import db, is_postgres
 from crm.enterprises.models import Enterprise
 from crm.meetings.models import Meeting, MeetingEnterprise
+from crm.members.models import SignUp
 from crm.org.models import OrgUnit
 from crm.stats import facts
 from crm.stats.models import FirmStat, StageStay, UnitStat
@@ -221,7 +222,8 @@ def scope_of(record) -> dict:
     firms that took part in a meeting) and its day."""
     if record is None:
         return {}
-    day = getattr(record, "visited_on", None) or getattr(record, "held_on", None)
+    day = getattr(record, "visited_on", None) or getattr(record, "held_on", None) \
+        or (record.day if isinstance(record, SignUp) else None)
     if day is None:  # 固定点位 and the like count in nothing
         return {}
     firms = {getattr(record, "enterprise_id", None)} - {None}

@@ -19,7 +19,7 @@ PUBLIC = {"static", "bootstrap.static", "auth.login", "auth.login_code", "auth.l
 READ = {"home.index", "auth.change_password", "auth.two_factor", "auth.two_factor_setup", "enterprises.index", "enterprises.show",
         "enterprises.history", "enterprises.lookup",
         "visits.index", "visits.show", "visits.export", "needs.index", "needs.export",
-        "photos.show", "photos.thumb",
+        "photos.show", "photos.thumb", "founding.document",
         "meetings.index", "meetings.show", "meetings.export", "meetings.points", "meetings.point_show",
         "trainings.index", "trainings.show", "trainings.export",
         "activities.index", "activities.show", "activities.export",
@@ -30,7 +30,7 @@ READ = {"home.index", "auth.change_password", "auth.two_factor", "auth.two_facto
         "members.meeting_code", "members.meeting_poster", "members.point_code", "members.point_poster"}
 EDIT = {"visits.pick", "enterprises.create", "enterprises.similar_names", "enterprises.edit", "enterprises.archive", "enterprises.restore",
         "enterprises.contact_new", "enterprises.contact_edit", "enterprises.contact_archive",
-        "founding.move",
+        "founding.move", "founding.add_documents", "founding.remove_document",
         "visits.create", "visits.edit", "visits.archive", "visits.restore",
         "needs.archive", "needs.restore", "photos.remove",
         "meetings.create", "meetings.edit", "meetings.archive", "meetings.restore",
@@ -82,6 +82,10 @@ def _records(app, ent, user, unit):
     with app.test_request_context():
         photos.stage([FileStorage(jpeg(), "a.jpg")], f"route-key-{ent.id}-abcdefgh", user)
         photos.attach("visit", visit.id, f"route-key-{ent.id}-abcdefgh", user)
+        from crm.founding import documents
+        from crm.founding.models import FoundingEvent
+        event = FoundingEvent.get(FoundingEvent.enterprise == ent.id)
+        document = documents.store(event, jpeg().getvalue(), "批复.jpg", user, "approval")
     point = OutreachPoint.create(name=f"点位{ent.id}", org_unit=unit, kind="supermarket", created_by=user)
     meeting = Meeting.create(kind="enterprise", org_unit=unit, held_on=today, summary="沟通会", point=point,
                              created_by=user)
@@ -98,7 +102,8 @@ def _records(app, ent, user, unit):
     followup = FollowUp.create(title="回访", org_unit=unit, enterprise=ent, assignee=user, assigned_by=user,
                                due_on=today, created_by=user)
     return {"followups": followup, "visits": visit, "needs": need, "meetings": meeting, "point": point, "trainings": training,
-            "activities": activity, "photo": Photo.get(Photo.kind == "visit", Photo.record_id == visit.id)}
+            "activities": activity, "photo": Photo.get(Photo.kind == "visit", Photo.record_id == visit.id),
+            "event": event, "document": document}
 
 
 @pytest.fixture
@@ -144,6 +149,10 @@ def build(rule, ent, world):
             values[arg] = _record_for(rule, ent, world)
         elif arg == "photo_id":
             values[arg] = world["records"][ent.id]["photo"].id
+        elif arg == "event_id":
+            values[arg] = world["records"][ent.id]["event"].id
+        elif arg == "doc_id":
+            values[arg] = world["records"][ent.id]["document"].id
         elif arg == "contact_id":
             values[arg] = Contact.get(Contact.enterprise == ent).id
         elif arg == "unit_id" and not rule.endpoint.startswith("admin."):

@@ -1,7 +1,7 @@
 from peewee import JOIN
 
 from crm.auth.models import User
-from crm.founding import stages
+from crm.founding import documents, stages
 from crm.founding.models import FoundingEvent
 
 
@@ -25,5 +25,6 @@ def track(ent):
         state = "current" if s.key == ent.stage else ("reached" if s.order <= top else "")
         steps.append({"stage": s, "state": state, "event": reached.get(s.key)})
     return {"steps": steps, "events": list(reversed(evts)), "current": current,
+            "documents": documents.of_events(e.id for e in evts),
             "status": stages.UNION_STATUS.label(stages.union_status(ent.stage)),
             "next": next((s for s in stages.STAGES if not current.is_side and s.order == current.order + 1), None)}

@@ -9,6 +9,7 @@ from crm.enterprises import fields
 from crm.enterprises.models import Enterprise, EnterpriseChange
 from crm.enterprises.validation import normalise as normalise_file
 from crm.enterprises.validation import validate as validate_file
+from crm.founding import documents as founding_documents
 from crm.founding import stages
 from crm.founding.models import FoundingEvent
 from crm.sync import services as submissions
@@ -16,13 +17,16 @@ from crm.sync import services as submissions
 
 def move(ent: Enterprise, to_stage: str, user, *, expected_from: str, occurred_on: date | None = None,
          note: str = "", evidence: dict | None = None, union: dict | None = None,
-         source: str = "founding", record: tuple | None = None, sent=None) -> FoundingEvent:
+         source: str = "founding", record: tuple | None = None, sent=None,
+         documents: tuple | None = None) -> FoundingEvent:
     """Move `ent` from `expected_from` to `to_stage`.
 
     Skips forward, moves back, side states and leaving a side state need a note. Reaching
     上级已批复 / 已取得工会法人资格 updates the union fields of the file (recorded per field).
     `record` = (kind, id) of the visit or meeting that made the move, kept on the event.
     `sent`: the move form's key and content (crm.sync): a re-send makes no second move.
+    `documents`: (form key, kind, title) of the documents uploaded with the form, attached to the
+    move in its transaction.
     """
     if to_stage not in stages.BY_KEY:
         raise ServiceError("未知的建会进度", "to_stage")
@@ -95,6 +99,8 @@ def move(ent: Enterprise, to_stage: str, user, *, expected_from: str, occurred_o
             EnterpriseChange.create(enterprise=ent.id, user=user, version=version, field=name,
                                     old_value=fields.display(name, old),
                                     new_value=fields.display(name, new), source=source)
+        if documents:
+            founding_documents.attach(event, documents[0], user, *documents[1:])
         # The month's moves; the union's founding date; whether it counts as 已建会 in every year.
         founded = stages.stages_with_status("founded")
         dates = [occurred_on] + [d for d in changes.get("union_founded_on", ()) if d]

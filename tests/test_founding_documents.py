@@ -379,3 +379,23 @@ def test_the_backup_copies_the_documents(app, world, tmp_path):
     assert manifest["tables"]["founding_document"] == 1
     assert (tmp_path / "backup" / "uploads" / rel).read_bytes() == pdf
     assert json.loads((tmp_path / "backup" / "manifest.json").read_text(encoding="utf-8"))["uploads"]["files"] == 1
+
+
+# ---- the demo ----------------------------------------------------------------------------------
+
+def test_demo_documents_are_valid_and_attached(app, make):
+    from crm.demo.documents import add_founding_documents, scan_pdf, scan_png
+    assert documents.check(scan_pdf(), "x.pdf")[1] == "application/pdf"
+    assert documents.check(scan_png(), "x.png")[1] == "image/png"
+    with app.app_context():
+        unit = make.org("高米店街道总工会", kind="street")
+        user = make.user("staff", org=unit)
+        ent = make.enterprise(org=unit, user=user)
+        from crm.founding.services import move
+        for step in ("contacted", "willing", "applied", "preparing"):
+            move(ent, step, user, expected_from=Enterprise.get_by_id(ent.id).stage,
+                 occurred_on=local_today() - timedelta(days=1))
+        assert add_founding_documents({"gaomidian": unit}, {"admin": user}) == 2
+    docs = list(FoundingDocument.select().join(FoundingEvent).order_by(FoundingDocument.id))
+    assert [(d.event.to_stage, d.kind, d.content_type) for d in docs] == \
+        [("applied", "request", "application/pdf"), ("preparing", "approval", "image/png")]

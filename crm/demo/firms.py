@@ -16,6 +16,7 @@ from crm.common.text import normalise_name
 from crm.common.timeutil import local_today
 from crm.compliance.services import add_setting
 from crm.db import db
+from crm.demo.documents import add_founding_documents
 from crm.demo.fieldwork import add_field_work, report_span
 from crm.demo.followups import add_followups
 from crm.demo.vocabulary import (AREAS, BACK_NOTES, BRANDS, DELIVERY, DEMO_PASSWORD, EXPRESS, FIRST_CONTACT,
@@ -437,6 +438,7 @@ def load_demo(seed: int = 2026, enterprises: int = 300) -> list[DemoLogin]:
                 data = builder.finish_profile(unit_code, builder.profile(unit_code))
                 builder.build(unit_code, data)
         if enterprises:
+            add_founding_documents(units, users)
             add_field_work(rng, today, units, users, full=enterprises >= 100)
             add_followups(rng, today, units, users)
             if "xihongmen" in units:  # 西红门 visits every unionized firm monthly (its own rule)

@@ -27,7 +27,8 @@ READ = {"home.index", "auth.change_password", "auth.two_factor", "auth.two_facto
         "compliance.grid", "compliance.unit", "dashboard.index", "reports.monthly_page", "reports.monthly_xlsx",
         "meetings.points_export", "compliance.grid_export", "compliance.unit_export", "dashboard.export",
         "sync.state", "sync.outbox", "help.index",
-        "members.meeting_code", "members.meeting_poster", "members.point_code", "members.point_poster"}
+        "members.meeting_code", "members.meeting_poster", "members.point_code", "members.point_poster",
+        "members.meeting_live", "members.point_live"}
 EDIT = {"visits.pick", "enterprises.create", "enterprises.similar_names", "enterprises.edit", "enterprises.archive", "enterprises.restore",
         "enterprises.contact_new", "enterprises.contact_edit", "enterprises.contact_archive",
         "founding.move", "founding.add_documents", "founding.remove_document",

@@ -1,20 +1,23 @@
 """The sign-up pages: the worker's (no login, phone-sized, /join/<token>) and the cadre's side of
 them — a record's QR code held up on a tablet, its A4 poster, and the meeting's sign-ups to
 confirm or reject."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from peewee import fn
 
 from crm.common.errors import ServiceError
 from crm.common.numbers import to_id
 from crm.common import timeutil
-from crm.common.timeutil import to_local
+from crm.common.timeutil import LOCAL_TZ
 from crm.fieldwork.choices import TARGET_GROUPS
 from crm.meetings.kind import get_meeting_or_404, get_point_or_404
 from crm.members import links, qr, services
 from crm.members.choices import CONSENT_TEXT, PLATFORMS, SIGNUP_STATES
 from crm.members.forms import SignUpForm
-from crm.members.models import Member, SignUp
+from crm.members.models import SignUp
 from crm.permissions import can, in_scope, require
 
 bp = Blueprint("members", __name__)
@@ -125,7 +128,9 @@ def _target_of(kind: str, record_id):
 def link_of(kind: str, record) -> dict:
     """What a page shows of a record's sign-up link: the URL, its QR code, until when."""
     url = url_for("members.join", token=links.token_for(kind, record), _external=True)
-    return {"url": url, "svg": qr.svg(url, "扫码登记入会"), "expires": to_local(links.expiry(kind, record)),
+    # Shown as the last minute it works (a meeting's day ends at 24:00: "23:59").
+    shown = links.expiry(kind, record).astimezone(LOCAL_TZ) - timedelta(minutes=1)
+    return {"url": url, "svg": qr.svg(url, "扫码登记入会"), "expires": shown,
             "kind": kind, "record": record}
 
 
@@ -143,7 +148,9 @@ def _routes(rule: str, name: str, view, methods=("GET",)):
 def show_code(kind, record_id):
     """The QR code, large, for a tablet held up at the meeting."""
     record = _target_of(kind, record_id)
+    field = SignUp.meeting if kind == "meeting" else SignUp.point
     return render_template("members/code.html", link=link_of(kind, record), record=record, kind=kind,
+                           total=SignUp.select().where(field == record.id).count(),
                            live=not record.archived and links.expiry(kind, record) > timeutil.now())
 
 
@@ -185,7 +192,20 @@ def decide(kind, record_id):
     return redirect(url_for(endpoint, record_id=record.id) + "#signups", 303)
 
 
+def live(kind, record_id):
+    """How many have signed up (and wait to be confirmed): the QR page and the meeting page ask
+    every few seconds, and show new sign-ups as they come."""
+    record = _target_of(kind, record_id)
+    field = SignUp.meeting if kind == "meeting" else SignUp.point
+    rows = SignUp.select().where(field == record.id)
+    response = jsonify(total=rows.count(), pending=rows.where(SignUp.state == "pending").count(),
+                       last=rows.select(fn.MAX(SignUp.id)).scalar() or 0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 _routes("/signup", "code", show_code)
+_routes("/signups.json", "live", live)
 _routes("/signup/poster", "poster", poster)
 _routes("/signups", "decide", decide, methods=("POST",))
 

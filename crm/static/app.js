@@ -874,4 +874,44 @@
     line.textContent = "筛选：" + parts.join("；");
     (heading.closest(".d-flex") || heading).insertAdjacentElement("afterend", line);
   })();
+
+  // ---- sign-ups as they come: the QR page's count, the meeting page's list ----------------------
+  document.querySelectorAll("[data-signups-live]").forEach(function (el) {
+    const url = el.getAttribute("data-signups-live");
+    function refreshList(section) {
+      fetch(window.location.href, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) return;
+          const fresh = new DOMParser().parseFromString(html, "text/html").getElementById(section.id);
+          if (fresh) {
+            section.innerHTML = fresh.innerHTML;
+            section.setAttribute("data-signups-last", fresh.getAttribute("data-signups-last") || "0");
+          }
+        }).catch(function () {});
+    }
+    function poll() {
+      if (document.hidden) return;
+      fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) return;
+          const total = el.querySelector("[data-signups-total]");
+          if (total) total.textContent = String(data.total);
+          if (!el.hasAttribute("data-signups-last")) return;
+          if (data.last <= Number(el.getAttribute("data-signups-last") || 0)) return;
+          const busy = el.querySelector("input[type=checkbox]:checked") || el.contains(document.activeElement);
+          if (busy) {
+            const news = el.querySelector("[data-signups-news]");
+            if (news) {
+              news.textContent = "有新的扫码登记，处理完当前所选后刷新页面即可看到。";
+              news.classList.remove("d-none");
+            }
+          } else {
+            refreshList(el);
+          }
+        }).catch(function () {});
+    }
+    window.setInterval(poll, 5000);
+  });
 })();

@@ -151,6 +151,18 @@ def _check_field_work():
     assert sum(m.new_members for m in gaomidian) == 292
     groups = {r.group for r in MeetingNewMembers.select().where(MeetingNewMembers.meeting.in_([m.id for m in gaomidian]))}
     assert groups <= {"courier", "rider"}
+    # ... each of them on the roster, signed up by the meeting's QR code and confirmed; some came
+    # back to later meetings (attendance, not new members); the paper forms count the others.
+    from crm.members.models import Member, SignUp
+    station = units["gaomidian_station"]
+    roster = Member.select().where(Member.org_unit == station.id)
+    assert roster.count() == 292 and roster.where(Member.state != "active").count() == 0
+    assert all(len(m.phone_mask) == 11 and "****" in m.phone_mask for m in roster)
+    signups = SignUp.select().where(SignUp.meeting.in_([m.id for m in gaomidian]))
+    assert signups.where(SignUp.is_new == True).count() == 292  # noqa: E712
+    assert signups.where(SignUp.is_new == False).count() > 0  # noqa: E712
+    assert sum(m.attendees for m in gaomidian) == signups.count() + sum(m.paper_attendees for m in gaomidian)
+    assert roster.where(Member.card_issued == True).count() > 0  # noqa: E712
     # 瀛海: a staff meeting every Thursday, two one-on-one enterprise meetings a month, 15 trainings.
     yinghai = meetings_of("yinghai")
     thursdays = {m.held_on for m in yinghai if m.kind == "staff"}

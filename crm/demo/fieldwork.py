@@ -1,6 +1,7 @@
 """A year of field work for the demo, shaped like a real unit's year:
 
-- 高米店 (its service station): 26 "双沟通" meetings this year, 292 couriers and riders joining;
+- 高米店 (its service station): 26 "双沟通" meetings this year, 292 couriers and riders joining,
+  each signed up by the meeting's QR code and on the roster (some coming back to later meetings);
 - 瀛海: a staff meeting every Thursday at 首航超市 or 环宇坊 with a bank issuing mutual-aid cards,
   two one-on-one enterprise meetings a month, 15 skills trainings given to enterprises, visits to
   the shops of 环宇坊, 瀛嘉汇 and 朗苑社区;
@@ -20,6 +21,7 @@ from datetime import date, timedelta
 
 from crm.activities.services import create_activity
 from crm.compliance.calendar import third_thursday
+from crm.demo.members import Roster
 from crm.enterprises.models import Enterprise
 from crm.fieldwork.choices import NEED_CATEGORIES
 from crm.founding import stages
@@ -195,6 +197,7 @@ class _FieldWork:
         staff_days = [d for i, d in enumerate(days) if i % 5 != 2]  # one in five is an enterprise meeting
         members = _split(GAOMIDIAN_NEW_MEMBERS, len(staff_days), rng)
         firms = self.enterprises(code)
+        roster = Roster(rng)
         for day in days:
             if day in staff_days:
                 n = members[staff_days.index(day)]
@@ -203,10 +206,14 @@ class _FieldWork:
                 if day.month in (6, 7, 8):
                     services.append("cooling")
                 point = rng.choice(spots)
-                self.meeting(code, day, user, kind="staff", level=rng.choice(["routine", "routine", "special"]),
-                             point=point, venue=point.name, new={"courier": couriers, "rider": n - couriers},
-                             cards=rng.randint(0, n), services=services, partners=["bank", "party"],
-                             title="快递小哥、外卖骑手入会专场" if rng.random() < 0.3 else "")
+                cards = rng.randint(0, n)
+                # The ones who joined signed up by the meeting's QR code (the roster); paper forms
+                # count the others there.
+                meeting = self.meeting(code, day, user, kind="staff", level=rng.choice(["routine", "routine", "special"]),
+                                       point=point, venue=point.name, new={}, attendees=rng.randint(8, 30),
+                                       cards=cards, services=services, partners=["bank", "party"],
+                                       title="快递小哥、外卖骑手入会专场" if rng.random() < 0.3 else "")
+                roster.meeting(meeting, {"courier": couriers, "rider": n - couriers}, user, cards)
             else:
                 self.meeting(code, day, user, kind="enterprise", fmt="collective", groups=(),
                              participants=self.pick(firms, day, 3), services=(), venue="服务站会议室")

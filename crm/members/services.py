@@ -20,7 +20,7 @@ from crm.audit import services as audit
 from crm.common import signals
 from crm.common.errors import ServiceError
 from crm.common.text import clean
-from crm.common.timeutil import local_today, utcnow
+from crm.common.timeutil import to_local, utcnow
 from crm.db import db, is_postgres
 from crm.fieldwork.choices import TARGET_GROUPS
 from crm.meetings.models import Meeting
@@ -109,12 +109,11 @@ def _lock(model, record_id):
         db.execute_sql(f"SELECT id FROM {model._meta.table_name} WHERE id = %s FOR UPDATE", (record_id,))
 
 
-def _member_for(answers: dict, unit_id: int) -> tuple[Member, bool]:
+def _member_for(answers: dict, unit_id: int, now) -> tuple[Member, bool]:
     key = phones.match_key(answers["number"])
     member = Member.get_or_none(Member.phone_key == key)
     if member is not None:
         return member, False
-    now = utcnow()
     try:
         with db.atomic():
             member = Member.create(name=answers["name"], group=answers["group"], platform=answers["platform"],
@@ -126,9 +125,9 @@ def _member_for(answers: dict, unit_id: int) -> tuple[Member, bool]:
         return Member.get(Member.phone_key == key), False
 
 
-def _meeting_at(point):
-    """Today's meeting at the point, when one is logged: a point's sign-ups go to it."""
-    return (Meeting.select().where(Meeting.point == point.id, Meeting.held_on == local_today(),
+def _meeting_at(point, day):
+    """The day's meeting at the point, when one is logged: a point's sign-ups go to it."""
+    return (Meeting.select().where(Meeting.point == point.id, Meeting.held_on == day,
                                    Meeting.archived == False)  # noqa: E712
             .order_by(Meeting.id.desc()).first())
 
@@ -144,15 +143,24 @@ def sign_up(token: str, data: dict, address: str, staff=None) -> Result:
     answers = check(data)
     if staff is None:
         throttle(address)
+    return enter(target, answers, staff)
+
+
+def enter(target: links.Target, answers: dict, staff=None, at=None) -> Result:
+    """A sign-up of checked answers for a target (a meeting's, point's or activity's), within its
+    cap: what the worker's page does after the link and the address limit, and what the demo data
+    uses with `at`, the moment it happened."""
+    at = at or utcnow()
+    today = to_local(at).date()
     if target.kind == "point":
-        meeting = _meeting_at(target.record)
+        meeting = _meeting_at(target.record, today)
         if meeting is not None:
             target = links.Target("meeting", meeting, target.expires)
     record = target.record
     cap = current_app.config["SIGNUP_CAP"]
     with db.atomic(), signals.batch():
         _lock(type(record), record.id)
-        day = local_today() if target.kind == "point" else record.held_on
+        day = today if target.kind == "point" else record.held_on
         where = {"meeting": SignUp.meeting == record.id, "activity": SignUp.activity == record.id,
                  "point": (SignUp.point == record.id) & (SignUp.day == day)}[target.kind]
         live = SignUp.select().where(where, SignUp.state.not_in(("rejected", "cancelled")))
@@ -160,7 +168,7 @@ def sign_up(token: str, data: dict, address: str, staff=None) -> Result:
             cap = record.signup_cap
         if live.count() >= cap:
             raise ServiceError(FULL)
-        member, created = _member_for(answers, record.org_unit_id)
+        member, created = _member_for(answers, record.org_unit_id, at)
         state, position = "pending", 0
         if target.kind == "activity":
             registered = live.where(SignUp.state == "registered").count()
@@ -172,7 +180,7 @@ def sign_up(token: str, data: dict, address: str, staff=None) -> Result:
         existing = SignUp.select().where(where, SignUp.member == member.id).first()
         if existing is not None and existing.state not in ("cancelled", "rejected"):
             return Result("again", target, existing)
-        values = {"member": member.id, "org_unit": record.org_unit_id, "day": day, "signed_at": utcnow(),
+        values = {"member": member.id, "org_unit": record.org_unit_id, "day": day, "signed_at": at,
                   "group": member.group, "is_new": created, "state": state, "counted": False,
                   "via": "staff" if staff is not None else "qr",
                   target.kind: record.id}
@@ -272,7 +280,7 @@ def _get_locked(signup_id) -> SignUp:
 def decide(signup_ids, user, confirm: bool) -> int:
     """Confirm or reject a meeting's or point's sign-ups (pending or decided the other way);
     returns how many changed."""
-    changed = []
+    changed, masks = [], []
     with db.atomic(), signals.batch():
         for signup_id in signup_ids:
             signup = _get_locked(signup_id)
@@ -293,10 +301,14 @@ def decide(signup_ids, user, confirm: bool) -> int:
             if on_its_own:
                 signals.record_changed.send("signup", record=SignUp.get_by_id(signup.id))
             _refresh(signup.member_id)
-            audit.record("member", user=user, target=("signup", signup.id),
-                         detail=("确认登记" if confirm else "驳回登记") + f"：{member.phone_mask or member.name}")
+            masks.append(member.phone_mask or member.name)
         _changed(changed)
-    return len([s for s in changed if s.id in set(signup_ids)])
+    if masks:
+        first = changed[0]
+        target = ("meeting", first.meeting_id) if first.meeting_id else ("point", first.point_id)
+        audit.record("member", user=user, target=target,
+                     detail=f"{'确认' if confirm else '驳回'}登记 {len(masks)} 条：" + "、".join(masks[:50]))
+    return len(masks)
 
 
 def check_in(signup_id, user, present: bool = True) -> SignUp:
@@ -404,3 +416,4 @@ def erase(member: Member, user, reason: str) -> Member:
                       version=Member.version + 1).where(Member.id == member.id).execute()
     audit.record("member", user=user, target=("member", member.id), detail="删除会员个人信息：" + reason)
     return Member.get_by_id(member.id)
+

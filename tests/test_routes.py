@@ -52,7 +52,7 @@ ALLOWED = {"read": set(ROLES), "edit": {"staff", "supervisor", "admin"}, "admin"
            "supervise": {"supervisor", "admin"}}
 
 
-ADMIN = {"compliance.rules", "audit.index", "audit.export"}
+ADMIN = {"compliance.rules", "audit.index", "audit.export", "members.meeting_cap"}
 
 
 def kind_of(endpoint):

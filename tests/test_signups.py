@@ -455,3 +455,25 @@ def test_dashboard_and_monthly_ranking_count_confirmed_sign_ups_plus_paper(app, 
     assert (ranked["甲镇总工会"].new_members, ranked["乙镇总工会"].new_members) == (6, 5)
     assert (ranked["甲镇总工会"].ranks["new_members"], ranked["乙镇总工会"].ranks["new_members"]) == (1, 2)
     assert_matches_records("after sign-ups confirmed and rejected")
+
+
+def test_an_admin_sets_a_meeting_cap_others_cannot(app, staff, make):
+    meeting = _meeting(app, staff)
+    admin = login_as(app.test_client(), make.user("admin"))
+    page = admin.get(f"/meetings/{meeting.id}/signup").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert "本场最多登记人数" in page
+    for value, message in (("abc", "登记人数上限应为整数"), ("0", "应在 1 到 100000 之间")):
+        resp = admin.post(f"/meetings/{meeting.id}/signup/cap", data={"csrf_token": csrf, "cap": value},
+                          follow_redirects=True)
+        assert message in resp.get_data(as_text=True)
+    assert admin.post(f"/meetings/{meeting.id}/signup/cap", data={"csrf_token": csrf, "cap": "40"}).status_code == 303
+    assert Meeting.get_by_id(meeting.id).signup_cap == 40
+    admin.post(f"/meetings/{meeting.id}/signup/cap", data={"csrf_token": csrf, "cap": ""})
+    assert Meeting.get_by_id(meeting.id).signup_cap is None
+    cadre = login_as(app.test_client(), staff)
+    page = cadre.get(f"/meetings/{meeting.id}/signup").get_data(as_text=True)
+    assert "本场最多登记人数" not in page
+    own = re.search(r'name="csrf_token" value="([^"]+)"', cadre.get(f"/meetings/{meeting.id}").get_data(as_text=True))
+    resp = cadre.post(f"/meetings/{meeting.id}/signup/cap", data={"csrf_token": own.group(1), "cap": "5"})
+    assert resp.status_code == 403 and Meeting.get_by_id(meeting.id).signup_cap is None

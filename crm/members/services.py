@@ -200,6 +200,26 @@ def enter(target: links.Target, answers: dict, staff=None, at=None) -> Result:
     return Result(outcome, target, signup, position)
 
 
+def set_cap(meeting, value, user):
+    """A meeting's own cap on its sign-ups (empty: SIGNUP_CAP); not below those already in."""
+    text = str(value or "").strip()
+    cap = None
+    if text:
+        try:
+            cap = int(text)
+        except ValueError:
+            raise ServiceError("登记人数上限应为整数", "cap")
+        if not 1 <= cap <= 100_000:
+            raise ServiceError("登记人数上限应在 1 到 100000 之间", "cap")
+        taken = SignUp.select().where(SignUp.meeting == meeting.id, SignUp.state != "rejected").count()
+        if cap < taken:
+            raise ServiceError(f"本场已有 {taken} 人登记，上限不能小于这个数", "cap")
+    with db.atomic():
+        Meeting.update(signup_cap=cap).where(Meeting.id == meeting.id).execute()
+    audit.record("member", user=user, target=("meeting", meeting.id),
+                 detail=f"登记人数上限：{cap if cap is not None else '默认'}")
+
+
 # ---- cancelling an activity sign-up by its own link ------------------------------------------------
 
 def _cancel_serializer():

@@ -150,6 +150,7 @@ def show_code(kind, record_id):
     record = _target_of(kind, record_id)
     field = SignUp.meeting if kind == "meeting" else SignUp.point
     return render_template("members/code.html", link=link_of(kind, record), record=record, kind=kind,
+                           default_cap=current_app.config["SIGNUP_CAP"],
                            total=SignUp.select().where(field == record.id).count(),
                            live=not record.archived and links.expiry(kind, record) > timeutil.now())
 
@@ -202,6 +203,21 @@ def live(kind, record_id):
                        last=rows.select(fn.MAX(SignUp.id)).scalar() or 0)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/meetings/<int:record_id>/signup/cap", methods=["POST"], endpoint="meeting_cap")
+@login_required
+def set_cap(record_id):
+    """An admin's cap on a meeting's sign-ups (empty: the configured default)."""
+    require("manage_system")
+    meeting = get_meeting_or_404(record_id, current_user)
+    try:
+        services.set_cap(meeting, request.form.get("cap", ""), current_user)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("已更新本场登记人数上限", "success")
+    return redirect(url_for("members.meeting_code", record_id=meeting.id), 303)
 
 
 _routes("/signup", "code", show_code)

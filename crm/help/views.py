@@ -24,6 +24,7 @@ SECTIONS = {
     "visit": "记录走访",
     "offline": "没有网络时：待同步",
     "meeting": "记录沟通会（从固定点位开始）",
+    "signup": "扫码登记入会",
     "training": "记录培训",
     "activity": "记录服务活动",
     "need": "企业需求意见",
@@ -41,9 +42,9 @@ SECTIONS = {
     "backup": "备份和恢复",
 }
 
-FIELD_WORK = ("visit", "offline", "meeting", "training", "activity", "need", "enterprise")
+FIELD_WORK = ("visit", "offline", "meeting", "signup", "training", "activity", "need", "enterprise")
 PAGE_SECTIONS = {
-    "staff": ("start", "visit", "offline", "meeting", "tasks", "training", "activity", "need", "enterprise",
+    "staff": ("start", "visit", "offline", "meeting", "signup", "tasks", "training", "activity", "need", "enterprise",
               "find", "grid", "report"),
     "supervisor": ("start", "assign", "tasks", *FIELD_WORK, "find", "import", "dashboard", "grid", "report"),
     "viewer": ("start", "find", "dashboard", "grid", "report"),

@@ -40,7 +40,7 @@ class Roster:
         target = links.Target("meeting", meeting, None)
         joined = [self.person(group) for group, n in new.items() for _ in range(n)]
         returning = self.rng.sample(self.people, min(len(self.people), self.rng.randint(0, 6)))
-        signups = [services.enter(target, answers, staff=user, at=at).signup for answers in joined + returning]
+        signups = [services.enter(target, answers, at=at).signup for answers in joined + returning]
         services.decide([s.id for s in signups], user, confirm=True)
         for signup in signups[:min(cards, len(joined))]:
             services.set_card(Member.get_by_id(signup.member_id), user, True)

@@ -15,6 +15,7 @@ from crm.fieldwork.pages import RECORDER, Column, RecordPages
 from crm.meetings import queries, services
 from crm.meetings.forms import MeetingForm, PointForm
 from crm.meetings.kind import get_meeting_or_404, get_point_or_404
+from crm.members import links as signup_links
 from crm.members import queries as signup_queries
 from crm.members.choices import PLATFORMS, SIGNUP_STATES
 from crm.needs.forms import with_raised
@@ -109,7 +110,8 @@ def show(record_id):
     needs = list(Need.select().where(Need.meeting == meeting.id).order_by(Need.id))
     return render_template("meetings/show.html", meeting=meeting, record=meeting, participants=ents, groups=groups,
                            signups=signup_queries.signups_of("meeting", meeting),
-                           signed=signup_queries.counted_of("meeting", meeting), **MEMBER_CHOICES,
+                           signed=signup_queries.counted_of("meeting", meeting),
+                           signup_live=signup_links.is_live("meeting", meeting), **MEMBER_CHOICES,
                            linkable={e.id for e in ents if in_scope(current_user, e.org_unit)},
                            needs=needs, photos=photos.of("meeting", meeting.id),
                            changes=records.history("meeting", meeting.id), archive_form=ArchiveRecordForm(),
@@ -263,7 +265,8 @@ def point_show(record_id):
     point = get_point_or_404(record_id, current_user)
     return render_template("meetings/point_show.html", point=point, record=point,
                            meetings=queries.meetings_at(point, current_user),
-                           signups=signup_queries.signups_of("point", point), **MEMBER_CHOICES,
+                           signups=signup_queries.signups_of("point", point),
+                           signup_live=signup_links.is_live("point", point), **MEMBER_CHOICES,
                            changes=records.history("point", point.id), archive_form=ArchiveRecordForm(),
                            **CHOICES)
 

@@ -53,6 +53,13 @@ def expiry(kind: str, record) -> datetime:
     return _end_of(record.held_on)
 
 
+def is_live(kind: str, record) -> bool:
+    """The record's link still takes sign-ups (not archived, not expired; an activity's open)."""
+    if record.archived or (kind == "activity" and not record.signup_open):
+        return False
+    return timeutil.now() < expiry(kind, record)
+
+
 def token_for(kind: str, record) -> str:
     if kind == "point":
         payload = ["p", record.id, record.link_round]

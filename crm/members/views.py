@@ -10,7 +10,6 @@ from peewee import fn
 
 from crm.common.errors import ServiceError
 from crm.common.numbers import to_id
-from crm.common import timeutil
 from crm.common.timeutil import LOCAL_TZ
 from crm.fieldwork.choices import TARGET_GROUPS
 from crm.meetings.kind import get_meeting_or_404, get_point_or_404
@@ -152,7 +151,7 @@ def show_code(kind, record_id):
     return render_template("members/code.html", link=link_of(kind, record), record=record, kind=kind,
                            default_cap=current_app.config["SIGNUP_CAP"],
                            total=SignUp.select().where(field == record.id).count(),
-                           live=not record.archived and links.expiry(kind, record) > timeutil.now())
+                           live=links.is_live(kind, record))
 
 
 def poster(kind, record_id):

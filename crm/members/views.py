@@ -24,7 +24,7 @@ bp = Blueprint("members", __name__)
 OUTCOMES = {
     "joined": "登记成功，欢迎加入工会！",
     "attended": "您已是会员，本次签到已记录",
-    "again": "您已是会员，本次签到已记录",
+    "again": "本次登记已记录，不需要重复提交",
     "registered": "报名成功",
     "waitlisted": "名额已满，您已进入候补名单",
 }

@@ -96,3 +96,56 @@ def _token(app, meeting):
     from crm.members import links
     with app.test_request_context():
         return links.token_for("meeting", meeting)
+
+
+def _fill(phone, name="赵骑手", number="13655556666"):
+    phone.get_by_label("姓名").fill(name)
+    phone.get_by_label("手机号").fill(number)
+    phone.get_by_label("职业群体").select_option(label="外卖送餐员")
+    phone.get_by_label("所在平台或单位").select_option(label="饿了么")
+    phone.get_by_label("我已阅读并同意上述说明").check()
+
+
+def test_no_network_and_a_lost_answer_lose_nothing_and_double_nothing(browser, server, make, app):
+    town = make.org("西红门镇总工会")
+    cadre = make.user("staff", org=town)
+    meeting = make.meeting(cadre, kind="staff", attendees=0)
+    link = f"{server}/join/" + _token(app, meeting)
+    phone = _page(browser, 375, 667)
+    try:
+        phone.goto(link)
+        _fill(phone)
+        # The network drops in the mall's basement: the tap says so, the page and its answers stay.
+        phone.context.set_offline(True)
+        phone.get_by_role("button", name="提交登记").click()
+        expect(phone.locator("#offline-notice")).to_be_visible()
+        expect(phone.get_by_label("姓名")).to_have_value("赵骑手")
+        assert SignUp.select().count() == 0
+        phone.context.set_offline(False)
+        # The answer is lost on the way back: the sign-up is saved once, the page shows an error.
+        lost = []
+
+        def lose_answer(route):
+            if route.request.method == "POST" and not lost:
+                route.fetch()
+                lost.append(1)
+                route.abort()
+            else:
+                route.continue_()
+        phone.route("**/join/*", lose_answer)
+        phone.get_by_role("button", name="提交登记").click()
+        phone.wait_for_timeout(500)
+        assert lost and SignUp.select().count() == 1
+        # The worker opens the link again: what was typed is still there; sending it again
+        # records nothing twice.
+        phone.goto(link)
+        expect(phone.get_by_label("姓名")).to_have_value("赵骑手")
+        expect(phone.get_by_label("手机号")).to_have_value("13655556666")
+        phone.get_by_role("button", name="提交登记").click()
+        expect(phone.locator("#outcome")).to_have_text("本次登记已记录，不需要重复提交")
+        assert SignUp.select().count() == 1 and Member.select().count() == 1
+        # Sent: the tab forgets the answers.
+        phone.goto(link)
+        expect(phone.get_by_label("姓名")).to_have_value("")
+    finally:
+        phone.context.close()

@@ -200,12 +200,18 @@ def test_a_recognised_phone_reveals_nothing_about_the_person(app, staff, make):
     sign(app.test_client(), token, name="李秘密", station="秘密站点", platform="sf", group="courier")
     holder = app.test_client()
     holder.environ_base["REMOTE_ADDR"] = "10.9.9.9"
-    resp = sign(holder, token, name="冒名者", station="", platform="meituan", group="rider")
+    later = token_of(app, "meeting", _meeting(app, staff))  # the number typed at another meeting
+    resp = sign(holder, later, name="冒名者", station="", platform="meituan", group="rider")
     page = holder.get(resp.headers["Location"]).get_data(as_text=True)
     assert "您已是会员，本次签到已记录" in page
     for secret in ("李秘密", "秘密站点", "顺丰", "快递员", "139****2222", "2222"):
         assert secret not in page, secret
     assert Member.get().name == "李秘密"  # the second answers changed nothing
+    # The same number twice at one meeting: recorded once, and nothing said about membership.
+    resp = sign(holder, later, name="冒名者")
+    page = holder.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "本次登记已记录，不需要重复提交" in page and "会员" not in page.split("<h1", 1)[1].split("</h1>")[0]
+    assert SignUp.select().count() == 2
 
 
 # ---- phones at rest -------------------------------------------------------------------------------
@@ -477,3 +483,15 @@ def test_an_admin_sets_a_meeting_cap_others_cannot(app, staff, make):
     own = re.search(r'name="csrf_token" value="([^"]+)"', cadre.get(f"/meetings/{meeting.id}").get_data(as_text=True))
     resp = cadre.post(f"/meetings/{meeting.id}/signup/cap", data={"csrf_token": own.group(1), "cap": "5"})
     assert resp.status_code == 403 and Meeting.get_by_id(meeting.id).signup_cap is None
+
+
+def test_a_data_key_that_reads_no_phone_is_noticed(app, staff):
+    meeting = _meeting(app, staff)
+    with app.app_context():
+        assert phones.key_matches() is None  # nothing stored yet
+    sign(app.test_client(), token_of(app, "meeting", meeting))
+    with app.app_context():
+        assert phones.key_matches() is True
+        app.config["DATA_KEY"] = "another-data-key-after-a-careless-restore"
+        assert phones.key_matches() is False
+        assert phones.decrypt(Member.get().phone_secret) is None

@@ -12,6 +12,7 @@ from crm import demo as demo_data
 from crm import schema
 from crm.cli.common import connect, friendly, print_logins
 from crm.db import release
+from crm.members import phones
 
 
 def _check_secret(app):
@@ -45,6 +46,9 @@ def serve(host, port, workers, demo, demo_count):
         else:
             click.echo("数据库已有数据，未重复装入演示数据。")
             logins = demo_data.existing_logins()
+    if phones.key_matches() is False:
+        click.echo("警告：数据密钥（CRM_DATA_KEY 或实例目录中的 data_key）与保存会员手机号时的不同，"
+                   "会员的完整手机号无法读取，老会员再次登记也认不出来。请恢复原来的数据密钥后重启。", err=True)
     release()  # the workers open their own connections
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"一企一档已启动：http://{shown}:{port}/")

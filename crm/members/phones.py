@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
+from crm.members.models import Member
+
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _KEYS: dict[str, tuple[Fernet, bytes]] = {}
 
@@ -77,3 +79,10 @@ def decrypt(secret: str) -> str | None:
 def protect(number: str) -> dict:
     """The stored columns of a normalised number."""
     return {"phone_secret": encrypt(number), "phone_key": match_key(number), "phone_mask": mask(number)}
+
+
+def key_matches() -> bool | None:
+    """Whether the data key reads the phones stored (None: no phone stored yet)."""
+    secret = (Member.select(Member.phone_secret).where(Member.phone_secret != "").order_by(Member.id)
+              .limit(1).scalar())
+    return None if secret is None else decrypt(secret) is not None

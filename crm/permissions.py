@@ -68,6 +68,13 @@ def reads_only(user) -> bool:
     return getattr(user, "is_authenticated", False) and user.role == "viewer"
 
 
+def reads_member_phone(user, member) -> bool:
+    """A member's full phone number: read only by a 主管 of the unit that recruited them (each
+    reading is logged by crm.members.services.reveal_phone). Not in RULES: it takes the member."""
+    return (getattr(user, "is_authenticated", False) and user.active and user.role == "supervisor"
+            and user.org_unit_id == member.org_unit_id)
+
+
 RULES = {
     "edit_records": can_edit_records,
     "supervise": can_supervise,

@@ -28,7 +28,8 @@ READ = {"home.index", "auth.change_password", "auth.two_factor", "auth.two_facto
         "meetings.points_export", "compliance.grid_export", "compliance.unit_export", "dashboard.export",
         "sync.state", "sync.outbox", "help.index",
         "members.meeting_code", "members.meeting_poster", "members.point_code", "members.point_poster",
-        "members.meeting_live", "members.point_live"}
+        "members.meeting_live", "members.point_live",
+        "roster.index", "roster.show", "roster.export"}
 EDIT = {"visits.pick", "enterprises.create", "enterprises.similar_names", "enterprises.edit", "enterprises.archive", "enterprises.restore",
         "enterprises.contact_new", "enterprises.contact_edit", "enterprises.contact_archive",
         "founding.move", "founding.add_documents", "founding.remove_document",
@@ -40,19 +41,21 @@ EDIT = {"visits.pick", "enterprises.create", "enterprises.similar_names", "enter
         "activities.create", "activities.edit", "activities.archive", "activities.restore",
         "followups.create", "followups.edit", "followups.status", "followups.from_visit",
         "followups.suggested", "followups.suggestions_export",
-        "members.meeting_decide", "members.point_decide", "members.point_renew"}
+        "members.meeting_decide", "members.point_decide", "members.point_renew",
+        "roster.edit", "roster.card", "roster.archive", "roster.restore"}
 # Read for everyone in scope; POST (the handling form) for editors only.
 READ_POST_EDIT = {"needs.show"}
 SUPERVISE = {"enterprises.bulk_start", "enterprises.bulk_show", "enterprises.bulk_apply", "enterprises.bulk_undo",
              "visits.comment", "followups.reassign", "imports.index", "imports.upload", "imports.mapping",
-             "imports.show", "imports.rejected", "imports.commit"}
+             "imports.show", "imports.rejected", "imports.commit",
+             "roster.phone"}  # and only a 主管 of the member's own unit (tests/test_roster.py)
 SELF = {"auth.logout", "auth.two_factor_recovery_codes", "auth.two_factor_off"}  # any logged-in user, POST only
 ROLES = ("staff", "supervisor", "viewer", "admin")
 ALLOWED = {"read": set(ROLES), "edit": {"staff", "supervisor", "admin"}, "admin": {"admin"},
            "supervise": {"supervisor", "admin"}}
 
 
-ADMIN = {"compliance.rules", "audit.index", "audit.export", "members.meeting_cap"}
+ADMIN = {"compliance.rules", "audit.index", "audit.export", "roster.erase", "members.meeting_cap"}
 
 
 def kind_of(endpoint):
@@ -125,8 +128,11 @@ def world(app, make, tmp_path):
                                headers='["企业名称", "所属工会"]', mapping='{"0": "name", "1": "org_unit"}')
     from crm.enterprises import bulk
     action = bulk.prepare(users["supervisor"], "key", {}, ids=[mine.id])
+    from crm.members.models import Member
+    members = {ent.id: Member.create(name=f"{ent.name}会员", group="courier", org_unit=ent.org_unit_id, state="active")
+               for ent in (mine, theirs)}
     return {"users": users, "mine": mine, "theirs": theirs, "unit": town_b, "records": records, "batch": batch,
-            "bulk": action}
+            "bulk": action, "members": members}
 
 
 def _record_for(rule, ent, world):
@@ -166,6 +172,8 @@ def build(rule, ent, world):
             values[arg] = world["batch"].id
         elif arg == "action_id":
             values[arg] = world["bulk"].id
+        elif arg == "member_id":
+            values[arg] = world["members"][ent.id].id  # a member recruited by the enterprise's unit
         elif arg == "filename":
             return None
         else:
@@ -210,7 +218,7 @@ def test_role_in_and_out_of_scope(app, world, role):
         kind = kind_of(rule.endpoint)
         allowed = role in ALLOWED[kind]
         targets = [("mine", world["mine"])]
-        if {"ent_id", "record_id", "photo_id"} & set(rule.arguments) or \
+        if {"ent_id", "record_id", "photo_id", "member_id"} & set(rule.arguments) or \
                 ("unit_id" in rule.arguments and kind != "admin"):
             targets.append(("theirs", world["theirs"]))
         for where, ent in targets:

@@ -22,11 +22,13 @@ from crm.common.errors import ServiceError
 from crm.common.text import clean
 from crm.common.timeutil import to_local, utcnow
 from crm.db import db, is_postgres
+from crm.enterprises.models import Enterprise
 from crm.fieldwork.choices import TARGET_GROUPS
 from crm.meetings.models import Meeting
 from crm.members import links, phones
 from crm.members.choices import CONSENT_VERSION, PLATFORMS
 from crm.members.models import Member, SignUp, SignUpThrottle
+from crm.permissions import scoped
 
 HONEYPOT = "website"  # a field people never see; a bot that fills every field fills it
 HONEYPOT_REFUSED = "提交未成功，请刷新页面后重新填写"
@@ -437,3 +439,91 @@ def erase(member: Member, user, reason: str) -> Member:
     audit.record("member", user=user, target=("member", member.id), detail="删除会员个人信息：" + reason)
     return Member.get_by_id(member.id)
 
+
+class StaleMember(Exception):
+    """The member changed since the edit form was opened: what they are now and what was typed,
+    side by side (the rows the conflict table shows)."""
+
+    def __init__(self, current: Member, mine: dict):
+        super().__init__("stale version")
+        self.current = current
+        theirs = member_snapshot(current)
+        self.rows = [(label, mine.get(label, ""), value, mine.get(label, "") != value)
+                     for label, value in theirs.items()]
+
+
+def _platform_text(platform: str, employer: str) -> str:
+    return employer if platform == "other" else PLATFORMS.label(platform)
+
+
+def member_snapshot(member: Member, enterprise_name: str | None = None) -> dict:
+    """The editable fields as shown ({label: text}): what an edit compares and a conflict shows."""
+    if enterprise_name is None:
+        enterprise_name = member.enterprise.name if member.enterprise_id else ""
+    return {"姓名": member.name, "职业群体": TARGET_GROUPS.label(member.group),
+            "所在平台或单位": _platform_text(member.platform, member.employer), "站点": member.station,
+            "关联企业档案": enterprise_name}
+
+
+def check_member(data: dict, user) -> dict:
+    """The staff's edit of a member, cleaned; a ServiceError names the first field that is wrong.
+    The enterprise file linked must be one the user may see."""
+    name = clean(data.get("name"))
+    if not name:
+        raise ServiceError("请填写姓名", "name")
+    if len(name) > 50:
+        raise ServiceError("姓名不能超过 50 个字", "name")
+    group = data.get("group") or ""
+    if group not in TARGET_GROUPS:
+        raise ServiceError("请选择职业群体", "group")
+    platform = data.get("platform") or ""
+    if platform and platform not in PLATFORMS:
+        raise ServiceError("请选择所在平台或单位", "platform")
+    employer = clean(data.get("employer"))
+    if platform == "other" and not employer:
+        raise ServiceError("请填写所在单位名称", "employer")
+    if len(employer) > 100:
+        raise ServiceError("单位名称不能超过 100 个字", "employer")
+    station = clean(data.get("station"))
+    if len(station) > 100:
+        raise ServiceError("站点名称不能超过 100 个字", "station")
+    ids = list(data.get("enterprise_ids") or [])
+    if len(ids) > 1:
+        raise ServiceError("只能关联一家企业档案", "enterprise_ids")
+    enterprise = None
+    if ids:
+        enterprise = scoped(Enterprise, user).where(Enterprise.id == ids[0]).first()
+        if enterprise is None:
+            raise ServiceError("企业档案不存在或不在管辖范围内", "enterprise_ids")
+    return {"name": name, "group": group, "platform": platform,
+            "employer": employer if platform == "other" else "", "station": station,
+            "enterprise": enterprise.id if enterprise else None,
+            "_enterprise_name": enterprise.name if enterprise else ""}
+
+
+def update_member(member: Member, data: dict, user, expected_version: int) -> Member:
+    """Staff correct a member's name, group, platform or employer, station and linked enterprise
+    file, against the version they opened (a stale one raises StaleMember and writes nothing).
+    The audit log names the fields changed, not their values: an erasure cannot reach the log."""
+    values = check_member(data, user)
+    enterprise_name = values.pop("_enterprise_name")
+    mine = member_snapshot(Member(**values), enterprise_name)
+    with db.atomic():
+        _lock(Member, member.id)
+        current = Member.get_by_id(member.id)
+        if current.state == "void" or current.erased_at is not None:
+            raise ServiceError("这位会员的个人信息已删除，不能修改")
+        if current.archived:
+            raise ServiceError("这位会员已归档，不能修改；如需修改请先恢复")
+        if current.version != expected_version:
+            raise StaleMember(current, mine)
+        before = member_snapshot(current)
+        changed = [label for label, value in mine.items() if before.get(label, "") != value]
+        if not changed:
+            return current
+        updated = (Member.update(**values, updated_at=utcnow(), version=Member.version + 1)
+                   .where(Member.id == member.id, Member.version == expected_version).execute())
+        if updated != 1:  # a writer slipped in between (PostgreSQL read committed)
+            raise StaleMember(Member.get_by_id(member.id), mine)
+        audit.record("member", user=user, target=("member", member.id), detail="修改会员信息：" + "、".join(changed))
+    return Member.get_by_id(member.id)

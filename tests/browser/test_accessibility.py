@@ -19,6 +19,7 @@ from crm.enterprises.models import Enterprise
 from crm.followups.models import FollowUp
 from crm.imports import services as imports
 from crm.meetings.models import Meeting, OutreachPoint
+from crm.members.models import Member
 from crm.needs.models import Need
 from crm.permissions import scoped
 from crm.trainings.models import Training
@@ -39,17 +40,18 @@ PAGES = {
         "/enterprises/{ent}/contacts/new", "/meetings/new", "/trainings/new", "/activities/new",
         "/followups/", "/followups/{task}", "/visits/", "/visits/{visit}", "/meetings/", "/meetings/{meeting}",
         "/meetings/points", "/meetings/points/{point}", "/trainings/", "/activities/", "/needs/",
-        "/needs/{need}", "/sync/outbox", "/account/password", "/help/",
+        "/needs/{need}", "/sync/outbox", "/account/password", "/help/", "/members/",
     ],
     "kouyj": [  # a town's supervisor
         "/", "/enterprises/", "/enterprises/new", "/enterprises/{ent}/edit", "/enterprises/{ent}/history",
         "/followups/", "/followups/suggestions", "/followups/new", "/dashboard/", "/compliance/",
         "/compliance/units/{unit}", "/reports/monthly", "/imports/", "/imports/enterprises/new",
         "/imports/{batch}", "/enterprises/bulk?ent={ent}", "/enterprises/bulk/{bulk}", "/help/",
+        "/members/", "/members/{member}", "/members/{member}/edit",
     ],
     "leader": [  # the district's read-only viewer
         "/", "/enterprises/", "/dashboard/", "/compliance/", "/reports/monthly", "/followups/",
-        "/trainings/{training}", "/activities/{activity}", "/help/",
+        "/trainings/{training}", "/activities/{activity}", "/help/", "/members/", "/members/{member}",
     ],
     "admin": [
         "/", "/admin/users", "/admin/users/new", "/admin/users/{user}/edit", "/admin/org-units",
@@ -75,6 +77,7 @@ def _ids(app, user, tmp_path):
             "training": _first(scoped(Training, user)),
             "activity": _first(scoped(ServiceActivity, user)),
             "need": _first(scoped(Need, user)),
+            "member": _first(scoped(Member, user).where(Member.state != "void")),
             "task": _first(FollowUp.select().where(FollowUp.assignee == user)),
             "unit": user.org_unit_id,
             "user": _first(User.select().where(User.role == "staff")),

@@ -114,7 +114,7 @@ def test_edit_bumps_version_and_records_changes(app, world):
     changes = {c.field: (c.old_value, c.new_value) for c in
                RecordChange.select().where(RecordChange.kind == "activity", RecordChange.record_id == activity.id)}
     assert changes["服务内容"] == ("义务理发、送清凉", "免费体检")
-    assert changes["新入会人数"] == ("12", "20")
+    assert changes["新入会人数（纸质登记）"] == ("12", "20")
     assert changes["服务企业"] == ("甲镇快递服务站有限公司、甲镇外卖配送有限公司", "甲镇快递服务站有限公司")
     assert "活动名称" not in changes
     assert "第 2 版" in client.get(f"/activities/{activity.id}").get_data(as_text=True)
@@ -128,7 +128,7 @@ def test_edit_bumps_version_and_records_changes(app, world):
     ({"held_on": (local_today() + timedelta(days=1)).isoformat()}, "日期不能晚于今天"),
     ({"participants": "-1", "new_members": "0"}, "请填写不小于 0 的整数"),
     ({"new_members": "-2"}, "请填写不小于 0 的整数"),
-    ({"participants": "10", "new_members": "11"}, "新入会人数不能超过服务人数"),
+    ({"participants": "10", "new_members": "11"}, "纸质登记的新入会人数不能超过纸质登记的服务人数"),
     ({"title": ""}, "请填写活动名称"),
 ])
 def test_validation_messages(app, world, over, message):

@@ -14,6 +14,8 @@ from crm.enterprises import services as ent_services
 from crm.enterprises.models import Enterprise
 from crm.founding import services as founding
 from crm.meetings import services as meetings
+from crm.members import links as member_links
+from crm.members import services as member_services
 from crm.stats import queries as stats_queries
 from crm.stats import services as stats
 from crm.stats.models import FirmStat, StageStay, UnitStat
@@ -114,6 +116,21 @@ def test_every_kind_of_write_keeps_the_aggregates_equal_to_the_records(app, town
     create_activity({"title": "义诊", "held_on": date(2026, 8, 1), "org_unit": town["b"].id, "participants": 20,
                      "new_members": 5, "summary": "服务"}, admin, key())
     step("a training and a service activity")
+    with app.test_request_context():
+        fair, _ = create_activity({"title": "骑手服务日", "held_on": TODAY, "org_unit": town["a"].id,
+                                   "participants": 4, "new_members": 1, "signup_open": True, "capacity": 1},
+                                  admin, key())
+        token = member_links.token_for("activity", fair)
+        first, second = (member_services.sign_up(token, {"name": "骑手", "phone": f"1390000000{n}", "group": "rider",
+                                                         "platform": "meituan", "consent": "y"}, f"10.0.0.{n}").signup
+                         for n in (1, 2))
+        member_services.check_in(first.id, admin)
+        member_services.check_in(second.id, admin)  # from the waiting list
+    step("two check-ins at a service activity (one from its waiting list)")
+    with app.test_request_context():
+        member_services.check_in(first.id, admin, present=False)
+        member_services.cancel(first.id, admin)
+    step("a check-in undone and that sign-up cancelled")
 
     ent = Enterprise.get_by_id(town["站一"].id)
     founding.move(ent, "willing", admin, expected_from=ent.stage, occurred_on=date(2026, 11, 10), note="有意向")
@@ -136,7 +153,7 @@ def test_every_kind_of_write_keeps_the_aggregates_equal_to_the_records(app, town
     ent_services.create_enterprise({"name": "补录企业", "org_unit": town["a"].id, "union_founded_on": date(2025, 6, 1)},
                                    admin, initial_stage="approved", initial_stage_on=date(2025, 3, 1))
     step("a back-filled file (filed and founded last year)")
-    assert len(steps) == 14
+    assert len(steps) == 16
 
 
 def test_many_firms_at_once_recompute_their_units(app, town, monkeypatch):

@@ -23,10 +23,13 @@ def enterprise_names(activity_id) -> str:
 
 
 def snapshot(a: ServiceActivity) -> dict:
+    """What the history compares: the form's fields (the counts typed from paper, not the totals
+    the check-ins add to, which change without an edit)."""
     return {"活动名称": a.title, "服务内容": labels(SERVICES, a.services), "日期": fmt_date(a.held_on),
             "地点": a.place, "固定点位": a.point.name if a.point_id else "", "组织单位": a.org_unit.name,
             "面向群体": labels(TARGET_GROUPS, a.target_groups), "合作单位": labels(PARTNERS, a.partners),
-            "服务人数": str(a.participants), "新入会人数": str(a.new_members),
+            "服务人数（纸质登记）": str(a.paper_participants), "新入会人数（纸质登记）": str(a.paper_new_members),
+            "开放报名": "是" if a.signup_open else "否", "名额": str(a.capacity) if a.capacity else "不限",
             "服务企业": enterprise_names(a.id), "内容摘要": a.summary}
 
 

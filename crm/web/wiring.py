@@ -2,6 +2,7 @@
 their receivers are connected when these modules are imported, which the app factory does, and
 the record kinds register themselves in crm.fieldwork.registry."""
 from crm.activities import kind as activity_kind
+from crm.activities import services as activities
 from crm.followups import services as followups
 from crm.meetings import kind as meeting_kind
 from crm.meetings import services as meetings
@@ -11,5 +12,5 @@ from crm.trainings import kind as training_kind
 from crm.visits import kind as visit_kind
 from crm.visits import services as visits
 
-RECEIVERS = [followups, meetings, stats, visits]
+RECEIVERS = [activities, followups, meetings, stats, visits]
 KINDS = [activity_kind, meeting_kind, need_kind, training_kind, visit_kind]

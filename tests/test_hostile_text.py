@@ -167,3 +167,14 @@ def test_personal_data_is_never_cached(app, make, path):
 def test_static_files_may_be_cached(app):
     resp = app.test_client().get("/static/app.css")
     assert resp.headers.get("Cache-Control") != "no-store"
+
+
+def test_a_number_of_hundreds_of_digits_is_refused_beside_its_field(app, make):
+    """Every integer field: a number no column holds is refused with a message before any other
+    check (a range check would compare it as a float, which overflows)."""
+    from tests.conftest import login_as, post_form
+    user = make.user("staff")
+    client = login_as(app.test_client(), user)
+    for path, field in (("/meetings/new", "attendees"), ("/meetings/new", "new_rider"), ("/trainings/new", "participants")):
+        resp = post_form(client, path, {field: "9" * 400})
+        assert resp.status_code in (200, 422) and "数值太大，请检查" in resp.get_data(as_text=True), path

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import (HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField,
                      widgets)
 from wtforms.i18n import get_translations
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation
 
 from crm.common.numbers import INT_MAX, INT_MIN
 from crm.common.text import safe_text
@@ -62,8 +62,10 @@ _MESSAGES = ChineseMessages()
 
 
 def _fits_integer(form, field):
+    """First of an integer field's checks: a number no column holds stops there (a later
+    NumberRange would compare it as a float, which overflows for hundreds of digits)."""
     if field.data is not None and not (INT_MIN <= field.data <= INT_MAX):
-        raise ValidationError("数值太大，请检查")
+        raise StopValidation("数值太大，请检查")
 
 
 def _one_line(value):
@@ -91,7 +93,7 @@ class BaseForm(FlaskForm):
             elif issubclass(kind, (StringField, HiddenField)):
                 options["filters"] = [_one_line, *unbound_field.kwargs.get("filters", ())]
             elif issubclass(kind, IntegerField):
-                options["validators"] = [*unbound_field.kwargs.get("validators", ()), _fits_integer]
+                options["validators"] = [_fits_integer, *unbound_field.kwargs.get("validators", ())]
             return super().bind_field(form, unbound_field, options)
 
     def __init__(self, *args, **kwargs):

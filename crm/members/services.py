@@ -16,6 +16,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from peewee import Case, IntegrityError
 
+from crm.activities.models import ServiceActivity
 from crm.audit import services as audit
 from crm.common import signals
 from crm.common.errors import ServiceError
@@ -336,6 +337,9 @@ def decide(signup_ids, user, confirm: bool) -> int:
 def check_in(signup_id, user, present: bool = True) -> SignUp:
     """签到 at an activity (one tap), or undone. A member on the waiting list who comes is in."""
     with db.atomic(), signals.batch():
+        activity_id = SignUp.select(SignUp.activity).where(SignUp.id == signup_id).scalar()
+        if activity_id is not None:  # the activity first, then its sign-up: the order cancel takes
+            _lock(ServiceActivity, activity_id)
         signup = _get_locked(signup_id)
         if signup.activity_id is None or signup.state == "cancelled":
             raise ServiceError("这条报名已取消，不能签到")
@@ -357,7 +361,7 @@ def cancel(signup_id, user=None) -> SignUp | None:
         signup = SignUp.get_by_id(signup_id)
         if signup.activity_id is None:
             raise ServiceError("只能取消活动报名")
-        _lock(type(signup.activity), signup.activity_id)
+        _lock(ServiceActivity, signup.activity_id)
         signup = SignUp.get_by_id(signup_id)
         if signup.state == "cancelled":
             return None

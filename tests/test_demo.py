@@ -163,6 +163,14 @@ def _check_field_work():
     assert signups.where(SignUp.is_new == False).count() > 0  # noqa: E712
     assert sum(m.attendees for m in gaomidian) == signups.count() + sum(m.paper_attendees for m in gaomidian)
     assert roster.where(Member.card_issued == True).count() > 0  # noqa: E712
+    # Its activities take sign-ups: one held with check-ins, one full with a waiting list.
+    from crm.activities.models import ServiceActivity
+    published = list(ServiceActivity.select().where(ServiceActivity.org_unit == station.id,
+                                                    ServiceActivity.signup_open == True))  # noqa: E712
+    states = [{s.state for s in SignUp.select().where(SignUp.activity == a.id)} for a in published]
+    assert len(published) == 3 and {"waitlisted"} < states[1]
+    held = published[0]
+    assert held.participants == SignUp.select().where(SignUp.activity == held.id, SignUp.counted == True).count() > 0  # noqa: E712
     # 瀛海: a staff meeting every Thursday, two one-on-one enterprise meetings a month, 15 trainings.
     yinghai = meetings_of("yinghai")
     thursdays = {m.held_on for m in yinghai if m.kind == "staff"}

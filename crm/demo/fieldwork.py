@@ -217,6 +217,23 @@ class _FieldWork:
             else:
                 self.meeting(code, day, user, kind="enterprise", fmt="collective", groups=(),
                              participants=self.pick(firms, day, 3), services=(), venue="服务站会议室")
+        self.gaomidian_activities(code, user, spots, roster)
+
+    def gaomidian_activities(self, code, user, spots, roster):
+        """Activities published with sign-ups: one held (check-ins counted), one full with a
+        waiting list, one with places left."""
+        station = spots[1]
+        base = {"services": ["haircut"], "point": station.id, "place": station.name, "org_unit": self.units[code].id,
+                "target_groups": ["courier", "rider"], "partners": ["charity"], "signup_open": True,
+                "participants": 0, "new_members": 0}
+        plans = [(self.today - timedelta(days=9), "骑手驿站读书分享会", ["reading"], 20, (16, 13)),
+                 (self.today + timedelta(days=4), "快递小哥义务理发", ["haircut"], 15, (19, 0)),
+                 (self.today + timedelta(days=11), "新就业形态劳动者免费体检", ["health_check"], 40, (11, 0))]
+        for day, title, services, capacity, (known, came) in plans:
+            activity, _ = create_activity({**base, "title": title, "held_on": day, "services": services,
+                                           "capacity": capacity, "summary": "报名参加，到场签到"},
+                                          user, self.key("activity"))
+            roster.activity(activity, known, user, day - timedelta(days=6), check_in=came)
 
     def yinghai(self):
         rng, code = self.rng, "yinghai"

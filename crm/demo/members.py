@@ -1,7 +1,9 @@
 """The demo's members: everyone 高米店 brought in this year signed up by the meeting's QR code and
 was confirmed, so its roster holds the 292 members its meetings count; some came back to later
-meetings (attendance, not new members). Through the sign-up service, at the meetings' own times."""
-from datetime import datetime, time, timezone
+meetings (attendance, not new members). Its service activities take sign-ups too: one held with
+check-ins, one full with a waiting list, one still open. Through the sign-up service, at the
+records' own times."""
+from datetime import datetime, time, timedelta, timezone
 
 from crm.common.timeutil import LOCAL_TZ
 from crm.demo.vocabulary import GIVEN, MOBILE_PREFIXES, SURNAMES
@@ -45,6 +47,17 @@ class Roster:
         for signup in signups[:min(cards, len(joined))]:
             services.set_card(Member.get_by_id(signup.member_id), user, True)
         self.people += joined
+
+
+    def activity(self, activity, known: int, user, opened_on, check_in: int = 0):
+        """Sign-ups to a published activity by `known` members of the roster, from `opened_on`
+        (past the capacity they wait); the first `check_in` of them came."""
+        target = links.Target("activity", activity, None)
+        at = _utc(opened_on, time(9, 0))
+        signups = [services.enter(target, a, at=at + timedelta(minutes=7 * n)).signup
+                   for n, a in enumerate(self.rng.sample(self.people, min(known, len(self.people))))]
+        for signup in signups[:check_in]:
+            services.check_in(signup.id, user)
 
 
 def _utc(day, moment) -> datetime:

@@ -495,3 +495,13 @@ def test_a_data_key_that_reads_no_phone_is_noticed(app, staff):
         app.config["DATA_KEY"] = "another-data-key-after-a-careless-restore"
         assert phones.key_matches() is False
         assert phones.decrypt(Member.get().phone_secret) is None
+
+
+def test_the_meeting_page_links_to_its_members_on_the_roster(app, staff):
+    meeting = _meeting(app, staff)
+    sign(app.test_client(), token_of(app, "meeting", meeting))
+    client = login_as(app.test_client(), staff)
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    link = re.search(r'href="([^"]+)" id="roster-link"', page).group(1)
+    assert link == f"/members/?meeting={meeting.id}"
+    assert "王师傅" in client.get(link).get_data(as_text=True)

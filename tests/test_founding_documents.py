@@ -212,7 +212,8 @@ def test_too_many_pixels_are_refused(app, world):
 
 def test_a_resent_move_form_does_not_duplicate_documents(app, world):
     client = login_as(app.test_client(), world["staff"])
-    files = lambda: [upload(pdf_bytes(), "请示.pdf"), upload(png_bytes(), "签字页.png")]  # noqa: E731
+    pdf = pdf_bytes()  # once: Pillow stamps each PDF with the second it was made
+    files = lambda: [upload(pdf, "请示.pdf"), upload(png_bytes(), "签字页.png")]  # noqa: E731
     first, key, token = post_move(client, world["ent"], files())
     assert first.status_code == 302
     again, _, _ = post_move(client, world["ent"], files(), key=key, token=token)
@@ -257,12 +258,13 @@ def test_add_without_a_file_says_so(app, world):
 
 def test_a_resent_add_form_does_not_duplicate(app, world):
     client, event = saved_event(app, world, [])
-    first, key, token = post_add(client, world["ent"], event, [upload(pdf_bytes(), "决议.pdf")])
-    again, _, _ = post_add(client, world["ent"], event, [upload(pdf_bytes(), "决议.pdf")], key=key, token=token)
+    pdf = pdf_bytes()  # once: Pillow stamps each PDF it writes with the second it was made
+    first, key, token = post_add(client, world["ent"], event, [upload(pdf, "决议.pdf")])
+    again, _, _ = post_add(client, world["ent"], event, [upload(pdf, "决议.pdf")], key=key, token=token)
     assert first.status_code == again.status_code == 302
     assert FoundingDocument.select().where(FoundingDocument.event == event.id).count() == 1
     # The same file picked again in a new form is not attached twice either.
-    third, _, _ = post_add(client, world["ent"], event, [upload(pdf_bytes(), "决议（再传）.pdf")])
+    third, _, _ = post_add(client, world["ent"], event, [upload(pdf, "决议（再传）.pdf")])
     assert third.status_code == 302
     assert FoundingDocument.select().where(FoundingDocument.event == event.id,
                                            FoundingDocument.archived == False).count() == 1  # noqa: E712

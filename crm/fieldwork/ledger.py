@@ -21,6 +21,20 @@ from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
 
 
+def read_date_range(args, out):
+    """`date_from` and `date_to` of a list's query string onto `out`, each message in
+    `out.errors` beside its field."""
+    for name in ("date_from", "date_to"):
+        raw = (args.get(name) or "").strip()
+        if raw:
+            try:
+                setattr(out, name, date.fromisoformat(raw))
+            except ValueError:
+                out.errors[name] = "日期格式应为 2026-05-01"
+    if out.date_from and out.date_to and out.date_from > out.date_to:
+        out.errors["date_to"] = "结束日期不能早于开始日期"
+
+
 @dataclass
 class LedgerArgs:
     """Filters read from the URL (a filtered ledger can be bookmarked and exported as shown)."""
@@ -40,15 +54,7 @@ class LedgerArgs:
         out = cls()
         for name in ("org", "staff"):
             setattr(out, name, arg_id(args, name))
-        for name in ("date_from", "date_to"):
-            raw = (args.get(name) or "").strip()
-            if raw:
-                try:
-                    setattr(out, name, date.fromisoformat(raw))
-                except ValueError:
-                    out.errors[name] = "日期格式应为 2026-05-01"
-        if out.date_from and out.date_to and out.date_from > out.date_to:
-            out.errors["date_to"] = "结束日期不能早于开始日期"
+        read_date_range(args, out)
         out.kind = args.get("kind", "") if kinds is not None and args.get("kind") in kinds else ""
         out.group = args.get("group", "") if groups is not None and args.get("group") in groups else ""
         out.status = args.get("status", "") if statuses is not None and args.get("status") in statuses else ""

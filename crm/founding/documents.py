@@ -27,6 +27,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from crm.auth.models import User
 from crm.common.errors import ServiceError
+from crm.common.uploads import read_limited
 from crm.common.text import safe_text
 from crm.common.timeutil import utcnow
 from crm.db import db
@@ -205,11 +206,8 @@ def stage(files, ent, form_key: str, user, kind: str = "other", title: str = "")
     kind = kind if kind in DOCUMENT_KINDS else "other"
     errors = []
     for storage in files:
-        data = storage.stream.read(MAX_BYTES + 1)
-        if len(data) > MAX_BYTES:
-            size = len(data)
-            while chunk := storage.stream.read(1024 * 1024):  # count the rest without holding it
-                size += len(chunk)
+        data, size = read_limited(storage, MAX_BYTES)
+        if data is None:
             errors.append(_too_big(_label(storage.filename), size))
             continue
         try:

@@ -54,19 +54,31 @@ class Result:
 
 def check(data: dict) -> dict:
     """The worker's answers, cleaned; a ServiceError names the first field that is wrong."""
+    details = _details(data, "请选择您的职业群体", worker=True)
+    if not data.get("consent"):
+        raise ServiceError("请阅读并勾选同意后再提交", "consent")
+    return details
+
+
+def _details(data: dict, group_message: str, worker: bool) -> dict:
+    """A member's name, group, platform or employer and station, cleaned and checked in the
+    order the forms show them. The worker's own form also takes the phone (after the name) and
+    requires the platform; a cadre's correction leaves the phone alone."""
     name = clean(data.get("name"))
     if not name:
         raise ServiceError("请填写姓名", "name")
     if len(name) > 50:
         raise ServiceError("姓名不能超过 50 个字", "name")
-    number = phones.normalise(data.get("phone"))
-    if number is None:
-        raise ServiceError("请填写正确的 11 位手机号", "phone")
+    out = {"name": name}
+    if worker:
+        out["number"] = phones.normalise(data.get("phone"))
+        if out["number"] is None:
+            raise ServiceError("请填写正确的 11 位手机号", "phone")
     group = data.get("group") or ""
     if group not in TARGET_GROUPS:
-        raise ServiceError("请选择您的职业群体", "group")
+        raise ServiceError(group_message, "group")
     platform = data.get("platform") or ""
-    if platform not in PLATFORMS:
+    if (platform or worker) and platform not in PLATFORMS:
         raise ServiceError("请选择所在平台或单位", "platform")
     employer = clean(data.get("employer"))
     if platform == "other" and not employer:
@@ -76,10 +88,8 @@ def check(data: dict) -> dict:
     station = clean(data.get("station"))
     if len(station) > 100:
         raise ServiceError("站点名称不能超过 100 个字", "station")
-    if not data.get("consent"):
-        raise ServiceError("请阅读并勾选同意后再提交", "consent")
-    return {"name": name, "number": number, "group": group, "platform": platform,
-            "employer": employer if platform == "other" else "", "station": station}
+    return {**out, "group": group, "platform": platform, "employer": employer if platform == "other" else "",
+            "station": station}
 
 
 def _address_key(address: str) -> str:
@@ -472,25 +482,7 @@ def member_snapshot(member: Member, enterprise_name: str | None = None) -> dict:
 def check_member(data: dict, user) -> dict:
     """The staff's edit of a member, cleaned; a ServiceError names the first field that is wrong.
     The enterprise file linked must be one the user may see."""
-    name = clean(data.get("name"))
-    if not name:
-        raise ServiceError("请填写姓名", "name")
-    if len(name) > 50:
-        raise ServiceError("姓名不能超过 50 个字", "name")
-    group = data.get("group") or ""
-    if group not in TARGET_GROUPS:
-        raise ServiceError("请选择职业群体", "group")
-    platform = data.get("platform") or ""
-    if platform and platform not in PLATFORMS:
-        raise ServiceError("请选择所在平台或单位", "platform")
-    employer = clean(data.get("employer"))
-    if platform == "other" and not employer:
-        raise ServiceError("请填写所在单位名称", "employer")
-    if len(employer) > 100:
-        raise ServiceError("单位名称不能超过 100 个字", "employer")
-    station = clean(data.get("station"))
-    if len(station) > 100:
-        raise ServiceError("站点名称不能超过 100 个字", "station")
+    details = _details(data, "请选择职业群体", worker=False)
     ids = list(data.get("enterprise_ids") or [])
     if len(ids) > 1:
         raise ServiceError("只能关联一家企业档案", "enterprise_ids")
@@ -499,9 +491,7 @@ def check_member(data: dict, user) -> dict:
         enterprise = scoped(Enterprise, user).where(Enterprise.id == ids[0]).first()
         if enterprise is None:
             raise ServiceError("企业档案不存在或不在管辖范围内", "enterprise_ids")
-    return {"name": name, "group": group, "platform": platform,
-            "employer": employer if platform == "other" else "", "station": station,
-            "enterprise": enterprise.id if enterprise else None,
+    return {**details, "enterprise": enterprise.id if enterprise else None,
             "_enterprise_name": enterprise.name if enterprise else ""}
 
 

@@ -16,6 +16,7 @@ from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from crm.common.errors import ServiceError
+from crm.common.uploads import read_limited
 from crm.common.text import safe_text
 from crm.db import db
 from crm.fieldwork import registry
@@ -153,11 +154,8 @@ def stage(files, form_key: str, user):
     if len(files) > MAX_FILES:
         return [f"一次最多上传 {MAX_FILES} 张照片（这次选了 {len(files)} 张），请分几次保存"]
     for storage in files:
-        data = storage.stream.read(MAX_BYTES + 1)
-        if len(data) > MAX_BYTES:
-            size = len(data)
-            while chunk := storage.stream.read(1024 * 1024):  # count the rest without holding it
-                size += len(chunk)
+        data, size = read_limited(storage, MAX_BYTES)
+        if data is None:
             errors.append(f"“{_display_name(storage.filename)}”有 {size / 1024 / 1024:.1f} MB，"
                           "超过 10 MB 的上限，请换一张或压缩后再上传")
             continue

@@ -89,15 +89,7 @@ class RosterArgs:
         out.group = args.get("group", "") if args.get("group") in TARGET_GROUPS else ""
         out.platform = args.get("platform", "") if args.get("platform") in PLATFORMS else ""
         out.org = arg_id(args, "org")
-        for name in ("date_from", "date_to"):
-            raw = (args.get(name) or "").strip()
-            if raw:
-                try:
-                    setattr(out, name, date.fromisoformat(raw))
-                except ValueError:
-                    out.errors[name] = "日期格式应为 2026-05-01"
-        if out.date_from and out.date_to and out.date_from > out.date_to:
-            out.errors["date_to"] = "结束日期不能早于开始日期"
+        ledger.read_date_range(args, out)
         out.meeting = arg_id(args, "meeting")
         if out.meeting:
             out.meeting_record = scoped(Meeting, user).where(Meeting.id == out.meeting).first()

@@ -15,6 +15,15 @@ that care. Receivers are connected when their module is imported: crm.web.wiring
 - need_resolved(need_id, user, resolution): a need marked resolved.
 - signups_changed(ids): the sign-ups of these records changed (confirmed, rejected, checked in,
   cancelled): their owner recounts what they count. The sender is the kind key (meeting, activity).
+- record_created(record, user): a field-work record just created (once, not on a re-send); the
+  sender is its kind key (visit, meeting, training, activity, need, point).
+- followups_assigned(followups, previous, user): these follow-ups were just given to their
+  assignee (created, or reassigned away from `previous`: {follow-up id: the former assignee's id}).
+- visit_commented(visit, comment, user): a supervisor's 点评 on a visit.
+- stage_changed(enterprise_id, from_stage, to_stage, user, event): a file moved on its founding track.
+- member_joined(member, signup): a new member recorded by their first sign-up.
+
+Notifications and webhooks listen to the last five (crm.notifications, crm.webhooks).
 - batch(): the writes inside report their effects once, at the end (batch_began, batch_ended).
 """
 from contextlib import contextmanager
@@ -31,6 +40,11 @@ record_changed = _events.signal("record-changed")
 visit_logged = _events.signal("visit-logged")
 need_resolved = _events.signal("need-resolved")
 signups_changed = _events.signal("signups-changed")
+record_created = _events.signal("record-created")
+followups_assigned = _events.signal("followups-assigned")
+visit_commented = _events.signal("visit-commented")
+stage_changed = _events.signal("stage-changed")
+member_joined = _events.signal("member-joined")
 batch_began = _events.signal("batch-began")
 batch_ended = _events.signal("batch-ended")
 

@@ -42,6 +42,7 @@ def create_once(kind_key: str, sent, user, build, data=None):
         with signals.batch():
             record = build()
             signals.record_changed.send(kind_key, record=record)
+            signals.record_created.send(kind_key, record=record, user=user)
         return record
 
     return submissions.once(kind_key, submissions.as_sent(sent, data), user, counted,

@@ -167,6 +167,7 @@ def create_many(actor, tasks: list[Task], assignee: User | None, due_on: date | 
                 updated_at=now)
             _record(fu.id, actor, 1, "分派", "", f"{assignee.name}，{due_on.isoformat()} 到期",)
             rows.append(fu)
+        signals.followups_assigned.send(KIND, followups=rows, previous={}, user=actor)
         return rows
 
     return submissions.once(KIND, sent, actor, build, lambda found: _batch(sent.key))
@@ -273,6 +274,9 @@ def update(actor, fu: FollowUp, data: dict, expected_version: int, today: date |
                         assigned_by=actor.id if assignee.id != fu.assignee_id else fu.assigned_by_id)
         for field, old, new in changes:
             _record(fu.id, actor, version, field, old, new)
+        if assignee.id != fu.assignee_id:
+            signals.followups_assigned.send(KIND, followups=[FollowUp.get_by_id(fu.id)],
+                                            previous={fu.id: fu.assignee_id}, user=actor)
     return FollowUp.get_by_id(fu.id)
 
 
@@ -292,6 +296,10 @@ def reassign_many(actor, ids, assignee: User | None, note: str = "") -> int:
                             org_unit=_unit_for(fu, assignee)[0].id)
             _record(fu.id, actor, version, "负责人", fu.assignee.name,
                     assignee.name + (f"（{note}）" if note else ""))
+        if moving:
+            signals.followups_assigned.send(
+                KIND, followups=list(FollowUp.select().where(FollowUp.id.in_([fu.id for fu in moving]))),
+                previous={fu.id: fu.assignee_id for fu in moving}, user=actor)
     return len(moving)
 
 

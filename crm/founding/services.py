@@ -106,6 +106,8 @@ def move(ent: Enterprise, to_stage: str, user, *, expected_from: str, occurred_o
         dates = [occurred_on] + [d for d in changes.get("union_founded_on", ()) if d]
         signals.firms_changed.send("founding", ids=[ent.id], days=dates,
                                    all_years=(expected_from in founded) != (to_stage in founded))
+        signals.stage_changed.send("founding", enterprise_id=ent.id, from_stage=expected_from,
+                                   to_stage=to_stage, user=user, event=event)
         return event
 
     return submissions.once_or_plain("stage", sent, user, build,

@@ -206,6 +206,8 @@ def enter(target: links.Target, answers: dict, staff=None, at=None) -> Result:
                     signup = SignUp.create(**values)
             except IntegrityError:  # the same phone twice at once
                 return Result("again", target, SignUp.select().where(where, SignUp.member == member.id).get())
+        if created:
+            signals.member_joined.send(target.kind, member=member, signup=signup)
     if target.kind == "activity":
         outcome = state
     else:

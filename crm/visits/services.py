@@ -230,4 +230,6 @@ def add_comment(visit: Visit, text: str, user) -> VisitComment:
     if not text:
         raise ServiceError("请填写点评内容", "text")
     with db.atomic():
-        return VisitComment.create(visit=visit.id, user=user, text=text[:2000])
+        comment = VisitComment.create(visit=visit.id, user=user, text=text[:2000])
+        signals.visit_commented.send("visit", visit=visit, comment=comment, user=user)
+        return comment

@@ -9,6 +9,8 @@ CRM_HTTPS=1        mark cookies Secure (set it when served over HTTPS)
 CRM_SESSION_HOURS  absolute session lifetime, default 12
 CRM_DATA_KEY       encrypts members' phone numbers (default: generated once into instance/data_key);
                    keep it apart from the database's backups, and the same on every app server.
+CRM_API_RATE_LIMIT requests per API token, default 120/minute (flask-limiter's notation)
+CRM_API_RATE_STORAGE where the API's rate counts live: memory:// (default) or redis://host:6379
 """
 import os
 import secrets
@@ -87,6 +89,10 @@ class Config:
         self.PROXIES = max(0, int(env.get("CRM_PROXIES") or 0))
         self.SECRET_KEY = env.get("CRM_SECRET_KEY") or getattr(self, "SECRET_KEY", None) \
             or instance_secret(self.INSTANCE_DIR)
+        # Requests per token (or, without one, per client address) to /api/v1, and where the
+        # counts are kept: memory:// (each server process counts its own) or redis://host:port.
+        self.API_RATE_LIMIT = env.get("CRM_API_RATE_LIMIT") or getattr(self, "API_RATE_LIMIT", None) or "120/minute"
+        self.API_RATE_STORAGE = env.get("CRM_API_RATE_STORAGE") or "memory://"
         self.DATA_KEY = env.get("CRM_DATA_KEY") or getattr(self, "DATA_KEY", None) \
             or instance_secret(self.INSTANCE_DIR, "data_key")
 

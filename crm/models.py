@@ -16,6 +16,7 @@ from crm.photos.models import Photo
 from crm.settings.models import Setting
 from crm.stats.models import FirmStat, StageStay, UnitStat
 from crm.sync.models import FormSubmission
+from crm.tokens.models import ApiToken
 from crm.trainings.models import Training, TrainingEnterprise
 from crm.visits.models import Visit, VisitComment, VisitContact, VisitVisitor
 
@@ -23,4 +24,4 @@ MODELS = [OrgUnit, User, RecoveryCode, LoginThrottle, Enterprise, Contact, Enter
           FoundingEvent, FoundingDocument, RecordChange, Photo, Visit, VisitVisitor, VisitComment, VisitContact, OutreachPoint, Meeting,
           MeetingNewMembers, MeetingEnterprise, Training, TrainingEnterprise, ServiceActivity,
           ActivityEnterprise, Member, SignUp, SignUpThrottle, Need, Setting, FollowUp, RuleSetting, ImportBatch,
-          UnitStat, StageStay, FirmStat, FormSubmission, AuditEvent]
+          UnitStat, StageStay, FirmStat, FormSubmission, AuditEvent, ApiToken]

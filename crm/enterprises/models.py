@@ -2,6 +2,7 @@ from peewee import (SQL, BooleanField, CharField, DateField, DateTimeField, Fore
                     TextField, fn)
 
 from crm.auth.models import User
+from crm.common import channel
 from crm.common.timeutil import utcnow
 from crm.db import BaseModel
 from crm.founding import stages
@@ -116,6 +117,7 @@ class EnterpriseChange(BaseModel):
     old_value = TextField(default="")
     new_value = TextField(default="")
     source = CharField(max_length=40, default="edit")
+    via = CharField(max_length=8, default=channel.current)  # "api": written through the API
 
     class Meta:
         indexes = ((("enterprise", "at"), False),)

@@ -2,6 +2,7 @@
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from crm.auth.models import User
+from crm.common import channel
 from crm.common.timeutil import utcnow
 from crm.db import BaseModel
 from crm.enterprises.models import Enterprise
@@ -35,6 +36,7 @@ class RecordChange(BaseModel):
     field = CharField(max_length=40)
     old_value = TextField(default="")
     new_value = TextField(default="")
+    via = CharField(max_length=8, default=channel.current)  # "api": written through the API
 
     class Meta:
         indexes = ((("kind", "record_id", "at"), False),)

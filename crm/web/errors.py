@@ -1,6 +1,8 @@
 """The error pages: one Chinese page per status, and the CSRF failure the outbox retries."""
-from flask import g, render_template
+from flask import g, render_template, request
 from flask_wtf.csrf import CSRFError
+
+from crm.api import problems
 
 ERROR_TEXT = {
     400: ("请求无效", "请求无法处理。如果是表单，请刷新页面后重试。"),
@@ -13,7 +15,9 @@ ERROR_TEXT = {
 
 
 def init_app(app):
-    def render(code, message=None):
+    def render(code, message=None, exc=None):
+        if request.path.startswith("/api/"):  # the API answers in application/problem+json
+            return problems.from_http_exception(exc) if exc is not None else problems.problem(code)
         title, text = ERROR_TEXT[code]
         return render_template("error.html", code=code, title=title, text=message or text), code
 
@@ -23,4 +27,4 @@ def init_app(app):
         return render(400, "表单已过期或缺少安全令牌，请刷新页面后重新提交。")
 
     for code in ERROR_TEXT:
-        app.register_error_handler(code, lambda exc, code=code: render(code))
+        app.register_error_handler(code, lambda exc, code=code: render(code, exc=exc))

@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
 from crm import db
+from crm.api import endpoints as api
 from crm.auth.views import login_manager
 from crm.common.numbers import IdConverter
 from crm.resources import INSTANCE_DIR, TEMPLATES_DIR
@@ -43,6 +44,7 @@ def build(config=None, **overrides) -> Flask:
     login_manager.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    api.init_app(app, csrf)
     sync.init_app(app)
     templating.init_app(app)
     errors.init_app(app)

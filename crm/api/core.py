@@ -1,0 +1,181 @@
+"""The API's frame: the flask-smorest Api that writes the OpenAPI 3.1 description, the blueprint
+every endpoint module makes through `blueprint()`, and what each request goes through there:
+
+1. the rate limit per token (flask-limiter; 429 with Retry-After),
+2. the token (`Authorization: Bearer crm_…`): no session cookie is read, so there is no CSRF; a
+   dead token is a 401; a read token writes nothing (403); the token's person becomes
+   `current_user`, so the named rules and `scoped()` decide as on the pages,
+3. errors of any kind as application/problem+json.
+
+Writes are marked as coming through the API in the records' history (crm.common.channel).
+"""
+import base64
+import json
+
+import marshmallow as ma
+from flask import current_app, g, request
+from flask_limiter import Limiter
+from flask_smorest import Api, Blueprint
+from flask_smorest.utils import prepare_response
+from werkzeug.exceptions import HTTPException
+
+from crm.api import problems
+from crm.common import channel
+from crm.common.errors import ServiceError
+from crm.common.log import log
+from crm.sync import services as submissions
+from crm.tokens import services as tokens
+
+PREFIX = "/api/v1"
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class ProblemSchema(ma.Schema):
+    """An error (RFC 9457 problem details)."""
+    type = ma.fields.String(metadata={"description": "about:blank"})
+    title = ma.fields.String(required=True, metadata={"description": "错误的类别（中文）"})
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String(metadata={"description": "说明（中文）"})
+    errors = ma.fields.List(ma.fields.Dict(), metadata={"description": "逐字段的问题：[{field, message}]"})
+    current = ma.fields.Dict(metadata={"description": "409：服务器上的当前版本"})
+    yours = ma.fields.Dict(metadata={"description": "409：您提交的内容"})
+
+
+class CrmApi(Api):
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self):
+        """The pages keep their own error pages: the API's blueprints answer their errors."""
+
+    def _register_responses(self):
+        import http
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, problems.PROBLEM)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "错误（application/problem+json）", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, problems.PROBLEM)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+limiter = Limiter(key_func=lambda: _rate_key(), default_limits=[], headers_enabled=True)
+
+
+def _bearer() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def _rate_key() -> str:
+    token = _bearer()
+    return "token:" + tokens.digest(token)[:32] if token else "addr:" + (request.remote_addr or "")
+
+
+def _rate_limit() -> str:
+    return current_app.config["API_RATE_LIMIT"]
+
+
+def _authenticate():
+    found = tokens.authenticate(_bearer())
+    if found is None:
+        log.info("api unauthenticated path=%s", request.path)
+        return problems.problem(401, headers={"WWW-Authenticate": 'Bearer realm="crm"'})
+    token, user = found
+    if request.method not in READ_METHODS and token.scope != "write":
+        return problems.problem(403, "该令牌是只读令牌，不能写入。请创建一个“读写”令牌。")
+    g.api_token = token
+    g._login_user = user  # flask-login's current_user for this request; no session is touched
+    channel.set_current(channel.API)
+
+
+def _http_error(exc: HTTPException):
+    return problems.from_http_exception(exc)
+
+
+def _service_error(exc: ServiceError):
+    errors = [{"field": exc.field, "message": str(exc)}] if exc.field else []
+    return problems.problem(422, str(exc), errors=errors)
+
+
+def _key_reused(exc: submissions.KeyReused):
+    return problems.problem(422, "这个 Idempotency-Key 已经用于另一份内容（或另一个账号），没有保存。"
+                                 "新的记录请换一个新的 Idempotency-Key。",
+                            errors=[{"field": "Idempotency-Key", "message": "已用于另一份内容"}])
+
+
+def _crash(exc: Exception):
+    log.exception("api error path=%s", request.path)
+    return problems.problem(500)
+
+
+def blueprint(name: str, url: str, description: str) -> Blueprint:
+    """An API blueprint under /api/v1`url`: token auth, rate limit, problem+json errors."""
+    bp = Blueprint(f"api_{name}", __name__, url_prefix=PREFIX + url, description=description)
+    bp.before_request(_authenticate)
+    bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(submissions.KeyReused, _key_reused)
+    bp.register_error_handler(ServiceError, _service_error)
+    bp.register_error_handler(Exception, _crash)
+    limiter.limit(_rate_limit)(bp)
+    return bp
+
+
+# ---- shared pieces of the endpoints --------------------------------------------------------
+
+def idempotency_key() -> str:
+    """The request's Idempotency-Key (16–64 of A–Z a–z 0–9 _ -), or a fresh one when it sent none."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return submissions.new_form_key()
+    if not submissions.valid_form_key(key):
+        raise ServiceError("Idempotency-Key 应为 16 至 64 个字母、数字、下划线或连字符，例如一个 UUID",
+                           "Idempotency-Key")
+    return key
+
+
+def sent(body) -> submissions.Sent:
+    """The request's key and the fingerprint of what it asks (its path and its parsed body): the
+    same key with the same content is a re-send, with other content it is refused."""
+    return submissions.Sent(idempotency_key(), submissions.fingerprint_data(
+        {"path": request.path, "body": json.dumps(body, sort_keys=True, default=str, ensure_ascii=False)}))
+
+
+def created(payload: dict, was_created: bool, location: str):
+    """201 with Location for a new record, 200 with the same record for a re-send."""
+    headers = {"Location": location}
+    if not was_created:
+        headers["Idempotent-Replayed"] = "true"
+    return payload, 201 if was_created else 200, headers
+
+
+def encode_cursor(value) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str):
+    """The value a cursor carries, or None when it is not one of ours."""
+    if not text:
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def current_user():
+    """The token's person (the object, not flask-login's proxy)."""
+    return g._login_user
+
+
+SPEC_OPTIONS = {
+    "info": {"description": "区总工会“一企一档”系统的接口。每个请求带上个人访问令牌："
+                            "`Authorization: Bearer crm_…`（在“我的账号 → API 令牌”或用 `crm token create` 创建）。"
+                            "范围、角色与页面相同：只能看到和修改本单位及下级单位的记录。错误以 "
+                            "application/problem+json 返回，title 与 detail 为中文。"},
+    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                                   "description": "个人访问令牌 crm_…"}}},
+    "security": [{"bearer": []}],
+}

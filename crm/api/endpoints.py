@@ -1,0 +1,23 @@
+"""Every API blueprint, in the order the description lists them, and the API put on the app."""
+from crm.api import core
+from crm.api.enterprises import bp as enterprises
+
+BLUEPRINTS = [enterprises]
+
+
+def init_app(app, csrf):
+    """The API on the app: its configuration, its blueprints (no CSRF: no cookie is read there),
+    the rate limiter, the OpenAPI description at /api/v1/openapi.json."""
+    app.config.setdefault("API_TITLE", "一企一档 API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.1.0")
+    app.config.setdefault("OPENAPI_URL_PREFIX", core.PREFIX)
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_SPEC_OPTIONS", core.SPEC_OPTIONS)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("API_RATE_STORAGE") or "memory://")
+    api = core.CrmApi(app)  # one per app: each app writes its own description
+    app.extensions["crm_api"] = api
+    for bp in BLUEPRINTS:
+        api.register_blueprint(bp)
+        csrf.exempt(bp)
+    core.limiter.init_app(app)

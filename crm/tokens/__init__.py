@@ -1,0 +1,1 @@
+"""Personal access tokens: how a program calls /api/v1 on a person's behalf."""

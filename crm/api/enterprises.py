@@ -1,6 +1,6 @@
 """/api/v1/enterprises: the files (list with the list's filters, read, create, update against the
 version), their contacts and their founding track."""
-from flask import request, url_for
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import abort
 import marshmallow as ma

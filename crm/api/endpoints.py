@@ -1,5 +1,5 @@
 """Every API blueprint, in the order the description lists them, and the API put on the app."""
-from crm.api import core
+from crm.api import core, docs
 from crm.api.enterprises import bp as enterprises
 
 BLUEPRINTS = [enterprises]
@@ -20,4 +20,5 @@ def init_app(app, csrf):
     for bp in BLUEPRINTS:
         api.register_blueprint(bp)
         csrf.exempt(bp)
+    app.register_blueprint(docs.bp)
     core.limiter.init_app(app)

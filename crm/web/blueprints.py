@@ -18,9 +18,10 @@ from crm.photos.views import bp as photos
 from crm.reports.views import bp as reports
 from crm.roster.views import bp as roster
 from crm.sync.views import bp as sync
+from crm.tokens.views import bp as tokens
 from crm.trainings.views import bp as trainings
 from crm.visits.views import bp as visits
 
-BLUEPRINTS = [auth, home, admin, enterprises, founding, visits, photos, needs, meetings, trainings,
+BLUEPRINTS = [auth, tokens, home, admin, enterprises, founding, visits, photos, needs, meetings, trainings,
               activities, members, roster, followups, compliance, dashboard, reports, imports, audit, sync,
               help_pages]

@@ -1,8 +1,9 @@
 """Every API blueprint, in the order the description lists them, and the API put on the app."""
 from crm.api import core, docs
 from crm.api.enterprises import bp as enterprises
+from crm.api.fieldwork import BLUEPRINTS as FIELDWORK
 
-BLUEPRINTS = [enterprises]
+BLUEPRINTS = [enterprises, *FIELDWORK]
 
 
 def init_app(app, csrf):

@@ -15,7 +15,9 @@ from datetime import date
 
 from crm.compliance import calendar as cal
 from crm.fieldwork.choices import TARGET_GROUPS
+from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
+from crm.permissions import in_scope, sees_district
 from crm.stats import facts as stats_facts
 from crm.stats import queries as stats
 
@@ -35,6 +37,25 @@ def period_of(kind: str, today: date, year: int | None = None, month: int | None
 
 
 subtree = subtree_ids  # the scope a dashboard figure counts
+
+
+def unit_in_scope(user, unit_id: int | None):
+    """The unit `unit_id` when it exists and lies in the user's scope, else None."""
+    unit = OrgUnit.get_or_none(OrgUnit.id == unit_id) if unit_id else None
+    return unit if unit is not None and in_scope(user, unit) else None
+
+
+def home_unit(user):
+    """The unit the figures count when none is chosen: the user's own (the district for admins)."""
+    if sees_district(user):
+        return OrgUnit.get_or_none(OrgUnit.parent.is_null()) or user.org_unit
+    return user.org_unit
+
+
+def month_asked(year: int | None, month: int | None, today: date) -> bool:
+    """A month the figures may be asked for: from 2000 on, not after this month."""
+    return (year is not None and month is not None and 2000 <= year <= today.year and 1 <= month <= 12
+            and (year, month) <= (today.year, today.month))
 
 
 @dataclass

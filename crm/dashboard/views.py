@@ -12,8 +12,7 @@ from crm.dashboard import queries
 from crm.fieldwork.ledger import MONTH, Sheet, workbook_response
 from crm.followups.queries import board
 from crm.founding import stages
-from crm.org.models import OrgUnit
-from crm.permissions import in_scope, sees_district, visible_org_units
+from crm.permissions import visible_org_units
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -23,14 +22,11 @@ def chosen_unit(user):
     for admins)."""
     raw = request.args.get("org")
     if raw:
-        unit_id = to_id(raw)
-        unit = OrgUnit.get_or_none(OrgUnit.id == unit_id) if unit_id else None
-        if unit is None or not in_scope(user, unit):
+        unit = queries.unit_in_scope(user, to_id(raw))
+        if unit is None:
             abort(404)
         return unit
-    if sees_district(user):
-        return OrgUnit.get_or_none(OrgUnit.parent.is_null()) or user.org_unit
-    return user.org_unit
+    return queries.home_unit(user)
 
 
 def chosen_month(today, default=None):
@@ -38,9 +34,7 @@ def chosen_month(today, default=None):
     raw = request.args.get("ym", "")
     try:
         year, month = (to_int(x, 0, 9999) for x in raw.split("-"))
-        if year is None or month is None:
-            raise ValueError(raw)
-        if 2000 <= year <= today.year and 1 <= month <= 12 and (year, month) <= (today.year, today.month):
+        if queries.month_asked(year, month, today):
             return year, month
     except ValueError:
         pass

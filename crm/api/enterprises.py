@@ -8,7 +8,7 @@ from marshmallow import validate
 
 from crm.api import core
 from crm.api.problems import problem
-from crm.api.schemas import PageArgs, Person, Strict, Unit, an_id, flag, one_of, page_of, text
+from crm.api.schemas import PageArgs, Person, Strict, Unit, UtcDateTime, an_id, flag, one_of, page_of, text
 from crm.enterprises import fields, queries, services
 from crm.enterprises.choices import CATEGORIES, INDUSTRIES, KINDS, PARTY_ORG, STATUSES, UNION_FORMS
 from crm.enterprises.models import Contact, Enterprise
@@ -111,8 +111,8 @@ class EnterpriseOut(ma.Schema):
     last_contact_on = ma.fields.Date(allow_none=True, required=True)
     archived = ma.fields.Boolean(required=True)
     version = ma.fields.Integer(required=True)
-    created_at = ma.fields.DateTime(required=True)
-    updated_at = ma.fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
 
 
 class EnterpriseDetail(EnterpriseOut):

@@ -1,5 +1,7 @@
 """Schemas the endpoints share (marshmallow: they check what comes in and describe what goes out
 in the OpenAPI description)."""
+from datetime import timezone
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -57,3 +59,12 @@ PAGE_MAX = MAX_PAGE
 def flag(**kw):
     """A JSON true or false (not "yes", 1 or "on")."""
     return ma.fields.Boolean(truthy={True}, falsy={False}, **kw)
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """A moment, stored as naive UTC, written as RFC 3339 with its offset (…+00:00)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)

@@ -1,9 +1,10 @@
 """Every API blueprint, in the order the description lists them, and the API put on the app."""
 from crm.api import core, docs
+from crm.api import work
 from crm.api.enterprises import bp as enterprises
 from crm.api.fieldwork import BLUEPRINTS as FIELDWORK
 
-BLUEPRINTS = [enterprises, *FIELDWORK]
+BLUEPRINTS = [enterprises, work.bp, work.dashboard_bp, work.reports_bp, *FIELDWORK]
 
 
 def init_app(app, csrf):

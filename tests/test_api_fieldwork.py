@@ -1,4 +1,4 @@
-"""/api/v1 field work: visits, meetings and outreach points —
+"""/api/v1 field work: visits, meetings and outreach points, trainings, activities and needs —
 their ledgers with the ledger pages' filters, one record through the kind's scoping, creating
 through the kind's service once per Idempotency-Key, roles, and the API's mark in the history."""
 from datetime import timedelta
@@ -8,6 +8,7 @@ import pytest
 from crm.common.timeutil import local_today
 from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
 from crm.meetings.models import Meeting
+from crm.needs.models import Need
 from crm.visits.models import Visit
 from tests.api_helpers import bearer, token_for
 
@@ -193,7 +194,9 @@ def test_read_tokens_and_viewers_write_nothing(app, client, make, staff, town, f
     leader = make.user("viewer", org=town)
     bodies = {"/api/v1/visits": visit_body(firm),
               "/api/v1/meetings": {"held_on": local_today().isoformat(), "summary": "沟通会"},
-              "/api/v1/outreach-points": {"name": "万达广场", "kind": "business_district"}}
+              "/api/v1/outreach-points": {"name": "万达广场", "kind": "business_district"},
+              "/api/v1/trainings": {"title": "安全培训", "held_on": local_today().isoformat(), "summary": "内容"},
+              "/api/v1/activities": {"title": "送清凉", "held_on": local_today().isoformat()}}
     for token in (token_for(app, staff, "read"), token_for(app, leader, "read")):
         for path, body in bodies.items():
             r = client.post(path, json=body, headers=bearer(token))
@@ -297,6 +300,82 @@ def test_outreach_points(app, client, make, staff, outsider, town):
     r = client.post("/api/v1/meetings", json={"held_on": local_today().isoformat(), "summary": "x",
                                               "point": theirs["id"]}, headers=h(app, staff))
     assert r.status_code == 422 and r.get_json()["errors"][0]["field"] == "point"
+
+
+# ---- trainings and activities --------------------------------------------------------------
+
+def test_trainings(app, client, make, staff, outsider, town, firm, far_firm):
+    headers = h(app, staff, key=KEY)
+    body = {"title": "安全生产知识培训", "held_on": local_today().isoformat(), "category": "safety", "hours": 1.5,
+            "participants": 40, "trainer": "赵老师", "enterprise_ids": [firm.id], "summary": "消防"}
+    r = client.post("/api/v1/trainings", json=body, headers=headers)
+    assert r.status_code == 201, r.get_json()
+    t = r.get_json()
+    assert t["hours"] == 1.5 and t["category_label"] == "安全生产" and t["unit"]["id"] == town.id
+    assert t["enterprises"] == [{"id": firm.id, "name": "京东物流高米店站"}]
+    again = client.post("/api/v1/trainings", json=body, headers=headers)
+    assert again.status_code == 200 and again.get_json()["id"] == t["id"]
+    assert client.post("/api/v1/trainings", json={**body, "hours": 2}, headers=headers).status_code == 422
+    assert client.get(f"/api/v1/trainings/{t['id']}", headers=headers).get_json() == t
+    law = make.training(staff, category="law")
+    read = h(app, staff, "read")
+    assert {x["id"] for x in all_items(client, "/api/v1/trainings", read, kind="safety")} == {t["id"]}
+    assert {x["id"] for x in all_items(client, "/api/v1/trainings", read)} == {t["id"], law.id}
+    theirs = make.training(outsider)
+    assert client.get(f"/api/v1/trainings/{theirs.id}", headers=read).status_code == 404
+    r = client.post("/api/v1/trainings", json={**body, "hours": 25}, headers=h(app, staff))
+    assert r.status_code == 422 and r.get_json()["errors"][0]["field"] == "hours"
+    r = client.post("/api/v1/trainings", json={**body, "enterprise_ids": [far_firm.id]}, headers=h(app, staff))
+    assert r.status_code == 422 and r.get_json()["errors"][0]["field"] == "enterprise_ids"
+
+
+def test_activities(app, client, make, staff, outsider, town, firm):
+    headers = h(app, staff, key=KEY)
+    body = {"title": "夏季送清凉", "held_on": local_today().isoformat(), "services": ["cooling", "haircut"],
+            "place": "快递驿站", "target_groups": ["courier"], "participants": 25, "new_members": 3,
+            "enterprise_ids": [firm.id]}
+    r = client.post("/api/v1/activities", json=body, headers=headers)
+    assert r.status_code == 201, r.get_json()
+    a = r.get_json()
+    assert a["participants"] == 25 and a["new_members"] == 3 and a["paper_participants"] == 25
+    assert a["services"] == ["cooling", "haircut"] and a["signup_open"] is False and a["capacity"] is None
+    assert a["enterprises"] == [{"id": firm.id, "name": "京东物流高米店站"}] and a["unit"]["id"] == town.id
+    again = client.post("/api/v1/activities", json=body, headers=headers)
+    assert again.status_code == 200 and again.get_json()["id"] == a["id"]
+    assert client.get(f"/api/v1/activities/{a['id']}", headers=headers).get_json() == a
+    other = make.activity(staff, services=["legal"], target_groups=["rider"])
+    read = h(app, staff, "read")
+    assert {x["id"] for x in all_items(client, "/api/v1/activities", read, kind="cooling")} == {a["id"]}
+    assert {x["id"] for x in all_items(client, "/api/v1/activities", read, group="rider")} == {other.id}
+    theirs = make.activity(outsider)
+    assert client.get(f"/api/v1/activities/{theirs.id}", headers=read).status_code == 404
+    r = client.post("/api/v1/activities", json={**body, "new_members": 30}, headers=h(app, staff))
+    assert r.status_code == 422 and r.get_json()["errors"][0]["field"] == "new_members"
+    ahead = (local_today() + timedelta(days=3)).isoformat()
+    assert client.post("/api/v1/activities", json={**body, "held_on": ahead}, headers=h(app, staff)).status_code == 422
+    r = client.post("/api/v1/activities", json={**body, "held_on": ahead, "signup_open": True, "capacity": 20},
+                    headers=h(app, staff))
+    assert r.status_code == 201 and r.get_json()["capacity"] == 20
+
+
+# ---- needs ---------------------------------------------------------------------------------
+
+def test_needs_are_read_and_listed_by_the_ledgers_filters(app, client, make, staff, outsider, firm, far_firm):
+    legal = make.need(firm, staff, "legal", "劳动合同咨询")
+    training = make.need(firm, staff, "training", "技能培训")
+    with app.app_context():
+        Need.update(status="resolved", resolution="已办").where(Need.id == training.id).execute()
+    theirs = make.need(far_firm, outsider)
+    read = h(app, staff, "read")
+    body = client.get(f"/api/v1/needs/{legal.id}", headers=read).get_json()
+    assert body["category"] == "legal" and body["detail"] == "劳动合同咨询" and body["status"] == "open"
+    assert body["enterprises"] == [{"id": firm.id, "name": "京东物流高米店站"}]
+    assert body["visit"] == legal.visit_id and body["meeting"] is None and body["unit"]["name"] == "高米店街道"
+    assert {n["id"] for n in all_items(client, "/api/v1/needs", read)} == {legal.id, training.id}
+    assert {n["id"] for n in all_items(client, "/api/v1/needs", read, status="resolved")} == {training.id}
+    assert {n["id"] for n in all_items(client, "/api/v1/needs", read, kind="legal")} == {legal.id}
+    assert client.get(f"/api/v1/needs/{theirs.id}", headers=read).status_code == 404
+    assert client.post("/api/v1/needs", json={}, headers=h(app, staff)).status_code == 405
 
 
 def test_characters_no_field_keeps_are_dropped_not_a_crash(app, client, staff, town, firm):

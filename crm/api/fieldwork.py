@@ -1,4 +1,5 @@
-"""/api/v1 field work: 走访 (visits), 沟通会 (meetings) and their 固定点位 (outreach points).
+"""/api/v1 field work: 走访 (visits), 沟通会 (meetings) and their 固定点位 (outreach points), 培训
+(trainings), 服务活动 (activities) and 需求意见 (needs).
 
 Each kind: its ledger (台账) with the ledger page's filters, by id cursor; one record through the
 kind's get_…_or_404 (its scoping); and, where the pages record one, a create through the kind's
@@ -13,9 +14,12 @@ import marshmallow as ma
 from marshmallow import validate
 from werkzeug.exceptions import NotFound
 
+from crm.activities import queries as activity_queries
+from crm.activities import services as activity_services
+from crm.activities.kind import get_activity_or_404
 from crm.api import core
 from crm.api.enterprises import get_enterprise_or_404
-from crm.api.schemas import PageArgs, Person, Strict, Unit, an_id, flag, one_of
+from crm.api.schemas import PageArgs, Person, Strict, Unit, UtcDateTime, an_id, flag, one_of
 from crm.api.schemas import page_of as page_schema
 from crm.auth.models import User
 from crm.common.numbers import MAX_ID
@@ -24,20 +28,25 @@ from crm.common.timeutil import local_today
 from crm.fieldwork import registry
 from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVELS, NEED_CATEGORIES,
                                    NEED_STATUSES, PARTNERS, POINT_KINDS, SERVICES, TARGET_GROUPS,
-                                   VISIT_KINDS, VISIT_PURPOSES, split_keys)
+                                   TRAINING_CATEGORIES, VISIT_KINDS, VISIT_PURPOSES, split_keys)
 from crm.fieldwork.forms import EARLIEST
-from crm.fieldwork.inputs import MAX_COUNT, MAX_SERVED
+from crm.fieldwork.inputs import MAX_COUNT, MAX_SERVED, pickable
 from crm.fieldwork.ledger import LedgerArgs
 from crm.fieldwork.links import linked_enterprises
 from crm.meetings import queries as meeting_queries
 from crm.meetings import services as meeting_services
 from crm.meetings.kind import get_meeting_or_404, get_point_or_404
 from crm.meetings.models import MeetingEnterprise
+from crm.needs import queries as need_queries
+from crm.needs.kind import get_need_or_404
 from crm.needs.models import NOTE_MAX
 from crm.needs.services import raised_by
 from crm.org.models import OrgUnit
 from crm.permissions import can
 from crm.sync import services as submissions
+from crm.trainings import queries as training_queries
+from crm.trainings import services as training_services
+from crm.trainings.kind import get_training_or_404
 from crm.visits import queries as visit_queries
 from crm.visits import services as visit_services
 from crm.visits.kind import get_visit_or_404
@@ -45,7 +54,10 @@ from crm.visits.kind import get_visit_or_404
 visits_bp = core.blueprint("visits", "/visits", "走访记录")
 meetings_bp = core.blueprint("meetings", "/meetings", "沟通会（职工沟通会、企业沟通会）")
 points_bp = core.blueprint("points", "/outreach-points", "固定点位（沟通会、服务活动的常用地点）")
-BLUEPRINTS = [visits_bp, meetings_bp, points_bp]
+trainings_bp = core.blueprint("trainings", "/trainings", "培训")
+activities_bp = core.blueprint("activities", "/activities", "服务活动")
+needs_bp = core.blueprint("needs", "/needs", "企业需求意见（由走访和沟通会提出）")
+BLUEPRINTS = [visits_bp, meetings_bp, points_bp, trainings_bp, activities_bp, needs_bp]
 
 IDEMPOTENCY = {"parameters": [{"in": "header", "name": "Idempotency-Key", "required": False,
                                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"},
@@ -126,8 +138,8 @@ class RecordOut(ma.Schema):
     enterprises = ma.fields.List(ma.fields.Nested(LinkedFirm), required=True,
                                  metadata={"description": "涉及的企业（只列出您管辖范围内的）"})
     created_by = ma.fields.Nested(Person, allow_none=True, required=True)
-    created_at = ma.fields.DateTime(required=True)
-    updated_at = ma.fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
     version = ma.fields.Integer(required=True)
     archived = ma.fields.Boolean(required=True)
 
@@ -542,3 +554,219 @@ class PointItem(MethodView):
     def get(self, record_id):
         """一个固定点位"""
         return points_json([get_point_or_404(record_id, _user())])[0]
+
+
+# ---- 培训 ----------------------------------------------------------------------------------
+
+class TrainingIn(Strict):
+    title = text(200, 1, required=True, metadata={"description": "培训名称"})
+    held_on = day(required=True, metadata={"description": "培训日期（不晚于今天）"})
+    category = one_of(TRAINING_CATEGORIES, load_default="quality", metadata={"description": "类别"})
+    hours = ma.fields.Float(allow_none=True, validate=validate.Range(min=0, max=24),
+                            metadata={"description": "学时（0–24，保留一位小数）"})
+    participants = ma.fields.Integer(**COUNT, metadata={"description": "参训人数"})
+    trainer = text(100, metadata={"description": "授课人"})
+    org_unit = an_id(metadata={"description": "组织单位 id（不填为您的单位）"})
+    enterprise_ids = ids(MAX_SERVED, metadata={"description": "服务企业（档案 id）"})
+    summary = long_text(5000, 1, required=True, metadata={"description": "内容摘要"})
+
+
+class TrainingOut(RecordOut):
+    title = ma.fields.String(required=True)
+    held_on = ma.fields.Date(required=True)
+    category = ma.fields.String(required=True)
+    category_label = ma.fields.String(required=True)
+    hours = ma.fields.Float(allow_none=True, required=True)
+    participants = ma.fields.Integer(required=True)
+    trainer = ma.fields.String(required=True)
+    summary = ma.fields.String(required=True)
+
+
+TrainingQuery = ledger_query("TrainingQuery", TRAINING_CATEGORIES, "类别")
+
+
+def trainings_json(trainings) -> list:
+    people = _people(trainings)
+    firms = training_queries.enterprises_of([t.id for t in trainings], _user())
+    out = []
+    for t in trainings:
+        item = _common(t, {"id": t.org_unit.id, "name": t.org_unit.name}, firms.get(t.id, []), people)
+        item.update(title=t.title, held_on=t.held_on, category=t.category,
+                    category_label=TRAINING_CATEGORIES.label(t.category),
+                    hours=float(t.hours) if t.hours is not None else None, participants=t.participants,
+                    trainer=t.trainer, summary=t.summary)
+        out.append(item)
+    return out
+
+
+@trainings_bp.route("")
+class Trainings(MethodView):
+    @trainings_bp.arguments(TrainingQuery, location="query")
+    @trainings_bp.response(200, page_schema(TrainingOut, "TrainingPage"))
+    def get(self, args):
+        """培训台账（与台账页面相同的筛选，按 id 游标分页）"""
+        a = _ledger_args(args, kinds=TRAINING_CATEGORIES)
+        query = training_queries.ledger(_user(), a)
+        return _page(query, query.model, args, trainings_json)
+
+    @trainings_bp.arguments(TrainingIn)
+    @trainings_bp.response(201, TrainingOut)
+    @trainings_bp.alt_response(200, schema=TrainingOut, description=REPLAY)
+    @trainings_bp.doc(**IDEMPOTENCY)
+    def post(self, data):
+        """记录培训"""
+        def create(sent):
+            values = {"org_unit": _user().org_unit_id, "enterprise_ids": [], **data}
+            return training_services.create_training(values, _user(), sent)
+
+        training, created = _create("training", data, create)
+        training = get_training_or_404(training.id, _user())
+        return core.created(trainings_json([training])[0], created, url_for(".Training", record_id=training.id))
+
+
+@trainings_bp.route("/<int:record_id>", endpoint="Training")
+class TrainingItem(MethodView):
+    @trainings_bp.response(200, TrainingOut)
+    def get(self, record_id):
+        """一条培训记录"""
+        return trainings_json([get_training_or_404(record_id, _user())])[0]
+
+
+# ---- 服务活动 -----------------------------------------------------------------------------
+
+class ActivityIn(Strict):
+    title = text(200, 1, required=True, metadata={"description": "活动名称"})
+    held_on = day(required=True, metadata={"description": "活动日期：不晚于今天；开放报名的活动可提前发布"})
+    services = keys_of(SERVICES, metadata={"description": "服务内容"})
+    point = an_id(allow_none=True, metadata={"description": "固定点位 id"})
+    place = text(200, metadata={"description": "地点（选了固定点位可不填）"})
+    org_unit = an_id(metadata={"description": "组织单位 id（不填为您的单位）"})
+    target_groups = keys_of(TARGET_GROUPS, metadata={"description": "面向群体"})
+    partners = keys_of(PARTNERS, metadata={"description": "合作单位"})
+    participants = ma.fields.Integer(**COUNT, metadata={"description": "服务人数（纸质登记）"})
+    new_members = ma.fields.Integer(**COUNT, metadata={"description": "新入会人数（纸质登记），不超过服务人数"})
+    signup_open = flag(metadata={"description": "开放报名"})
+    capacity = ma.fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_COUNT),
+                                 metadata={"description": "名额（不填：不限）"})
+    enterprise_ids = ids(MAX_SERVED, metadata={"description": "服务企业（档案 id）"})
+    summary = long_text(5000, metadata={"description": "内容摘要"})
+
+
+class ActivityOut(RecordOut):
+    title = ma.fields.String(required=True)
+    held_on = ma.fields.Date(required=True)
+    services = ma.fields.List(ma.fields.String(), required=True)
+    place = ma.fields.String(required=True)
+    point = ma.fields.Nested(PointBrief, allow_none=True, required=True)
+    target_groups = ma.fields.List(ma.fields.String(), required=True)
+    partners = ma.fields.List(ma.fields.String(), required=True)
+    participants = ma.fields.Integer(required=True, metadata={"description": "服务人数（签到与纸质登记合计）"})
+    new_members = ma.fields.Integer(required=True, metadata={"description": "新入会人数（签到与纸质登记合计）"})
+    paper_participants = ma.fields.Integer(required=True)
+    paper_new_members = ma.fields.Integer(required=True)
+    signup_open = ma.fields.Boolean(required=True)
+    capacity = ma.fields.Integer(allow_none=True, required=True)
+    summary = ma.fields.String(required=True)
+
+
+ActivityQuery = ledger_query("ActivityQuery", SERVICES, "服务内容", group=True)
+
+
+def activities_json(activities) -> list:
+    people = _people(activities)
+    firms = activity_queries.enterprises_of([a.id for a in activities], _user())
+    out = []
+    for a in activities:
+        item = _common(a, {"id": a.org_unit.id, "name": a.org_unit.name}, firms.get(a.id, []), people)
+        item.update(title=a.title, held_on=a.held_on, services=split_keys(a.services), place=a.place,
+                    point=_point(a), target_groups=split_keys(a.target_groups), partners=split_keys(a.partners),
+                    participants=a.participants, new_members=a.new_members,
+                    paper_participants=a.paper_participants, paper_new_members=a.paper_new_members,
+                    signup_open=a.signup_open, capacity=a.capacity, summary=a.summary)
+        out.append(item)
+    return out
+
+
+@activities_bp.route("")
+class Activities(MethodView):
+    @activities_bp.arguments(ActivityQuery, location="query")
+    @activities_bp.response(200, page_schema(ActivityOut, "ActivityPage"))
+    def get(self, args):
+        """服务活动台账（与台账页面相同的筛选，按 id 游标分页）"""
+        a = _ledger_args(args, kinds=SERVICES, groups=TARGET_GROUPS)
+        query = activity_queries.ledger(_user(), a)
+        return _page(query, query.model, args, activities_json)
+
+    @activities_bp.arguments(ActivityIn)
+    @activities_bp.response(201, ActivityOut)
+    @activities_bp.alt_response(200, schema=ActivityOut, description=REPLAY)
+    @activities_bp.doc(**IDEMPOTENCY)
+    def post(self, data):
+        """记录服务活动"""
+        def create(sent):
+            values = {"org_unit": _user().org_unit_id, "enterprise_ids": [], **data}
+            return activity_services.create_activity(values, _user(), sent)
+
+        activity, created = _create("activity", data, create)
+        activity = get_activity_or_404(activity.id, _user())
+        return core.created(activities_json([activity])[0], created, url_for(".Activity", record_id=activity.id))
+
+
+@activities_bp.route("/<int:record_id>", endpoint="Activity")
+class ActivityItem(MethodView):
+    @activities_bp.response(200, ActivityOut)
+    def get(self, record_id):
+        """一次服务活动"""
+        return activities_json([get_activity_or_404(record_id, _user())])[0]
+
+
+# ---- 需求意见 -----------------------------------------------------------------------------
+
+class NeedOut(RecordOut):
+    category = ma.fields.String(required=True)
+    category_label = ma.fields.String(required=True)
+    detail = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    status_label = ma.fields.String(required=True)
+    raised_on = ma.fields.Date(required=True)
+    resolution = ma.fields.String(required=True)
+    resolved_on = ma.fields.Date(allow_none=True, required=True)
+    visit = ma.fields.Integer(allow_none=True, required=True, metadata={"description": "提出它的走访记录 id"})
+    meeting = ma.fields.Integer(allow_none=True, required=True, metadata={"description": "提出它的沟通会 id"})
+
+
+NeedQuery = ledger_query("NeedQuery", NEED_CATEGORIES, "类别", status=True)
+
+
+def needs_json(needs) -> list:
+    people = _people(needs)
+    ent_ids = [n.enterprise_id for n in needs if n.enterprise_id]
+    visible = {e.id: e for e in pickable(ent_ids, _user(), keep=ent_ids)}
+    out = []
+    for n in needs:
+        firms = [visible[n.enterprise_id]] if n.enterprise_id in visible else []
+        item = _common(n, {"id": n.org_unit.id, "name": n.org_unit.name}, firms, people)
+        item.update(category=n.category, category_label=n.category_label, detail=n.detail, status=n.status,
+                    status_label=n.status_label, raised_on=n.raised_on, resolution=n.resolution,
+                    resolved_on=n.resolved_on, visit=n.visit_id, meeting=n.meeting_id)
+        out.append(item)
+    return out
+
+
+@needs_bp.route("")
+class Needs(MethodView):
+    @needs_bp.arguments(NeedQuery, location="query")
+    @needs_bp.response(200, page_schema(NeedOut, "NeedPage"))
+    def get(self, args):
+        """需求意见台账（与台账页面相同的筛选；不填状态时列出全部，按 id 游标分页）"""
+        a = _ledger_args(args, kinds=NEED_CATEGORIES, statuses=NEED_STATUSES)
+        query = need_queries.ledger(_user(), a)
+        return _page(query, query.model, args, needs_json)
+
+
+@needs_bp.route("/<int:record_id>", endpoint="Need")
+class NeedItem(MethodView):
+    @needs_bp.response(200, NeedOut)
+    def get(self, record_id):
+        """一条需求意见"""
+        return needs_json([get_need_or_404(record_id, _user())])[0]

@@ -19,9 +19,11 @@ from crm.sync.models import FormSubmission
 from crm.tokens.models import ApiToken
 from crm.trainings.models import Training, TrainingEnterprise
 from crm.visits.models import Visit, VisitComment, VisitContact, VisitVisitor
+from crm.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 MODELS = [OrgUnit, User, RecoveryCode, LoginThrottle, Enterprise, Contact, EnterpriseChange, BulkAction,
           FoundingEvent, FoundingDocument, RecordChange, Photo, Visit, VisitVisitor, VisitComment, VisitContact, OutreachPoint, Meeting,
           MeetingNewMembers, MeetingEnterprise, Training, TrainingEnterprise, ServiceActivity,
           ActivityEnterprise, Member, SignUp, SignUpThrottle, Need, Setting, FollowUp, RuleSetting, ImportBatch,
-          UnitStat, StageStay, FirmStat, FormSubmission, AuditEvent, ApiToken]
+          UnitStat, StageStay, FirmStat, FormSubmission, AuditEvent, ApiToken,
+          WebhookEndpoint, WebhookDelivery]

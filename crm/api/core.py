@@ -47,6 +47,19 @@ class CrmApi(Api):
     def _register_error_handlers(self):
         """The pages keep their own error pages: the API's blueprints answer their errors."""
 
+    def register_blueprint(self, blp, **options):
+        """As flask-smorest does, with the blueprint's Chinese title as its tag (the part of its
+        description before "："), not its code name."""
+        super().register_blueprint(blp, **options)
+        title, _, rest = (blp.description or blp.name).partition("：")
+        for tag in self.spec._tags:
+            if tag["name"] == blp.name:
+                tag["name"], tag["description"] = title, rest or ""
+        for path in self.spec._paths.values():
+            for operation in path.values():
+                if isinstance(operation, dict) and operation.get("tags") == [blp.name]:
+                    operation["tags"] = [title]
+
     def _register_responses(self):
         import http
         for status in http.HTTPStatus:

@@ -19,7 +19,7 @@ from crm.org.models import OrgUnit
 from crm.permissions import can, get_or_404, in_scope
 from crm.sync import services as submissions
 
-bp = core.blueprint("enterprises", "/enterprises", "企业档案（一企一档）、联系人、建会进度")
+bp = core.blueprint("enterprises", "/enterprises", "企业档案：一企一档、联系人、建会进度")
 
 
 # ---- schemas -------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ LISTS = {"api_enterprises.Enterprises": "ent", "api_visits.Visits": "visits", "a
          "api_members.Members": "member"}
 # Not for a 走访干部 (the team board; its page is not either).
 NOT_STAFF = {"api_followups.Board"}
-PUBLIC = {"api-docs.openapi_json", "api_docs.page", "api_docs.asset"}
+PUBLIC = {"api-docs.openapi_json", "api_docs.page", "api_docs.asset", "api_entrances.root",
+          "api_entrances.description"}
 OTHER = {"api_dashboard.Dashboard", "api_reports.Monthly",  # a unit's figures, a meeting's sign-ups:
          "api_signups.SignUps"}  # tests/test_api_work.py
 

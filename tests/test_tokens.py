@@ -81,3 +81,11 @@ def test_docs_page_is_served_locally(client):
     r = client.get("/api/v1/docs/assets/swagger-ui-bundle.js")
     assert r.status_code == 200 and len(r.data) > 100_000
     assert client.get("/api/v1/docs/assets/..%2Fconfig.py").status_code == 404
+
+
+def test_the_usual_entrances_lead_to_the_docs(client):
+    for path in ("/api", "/api/", "/api/v1", "/api/v1/"):
+        r = client.get(path)
+        assert r.status_code == 302 and r.headers["Location"].endswith("/api/v1/docs"), path
+    r = client.get("/openapi.json")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/api/v1/openapi.json")

@@ -3,7 +3,7 @@ from the installed flask-swagger-ui package (no CDN; the page's script is a file
 from pathlib import Path
 
 import flask_swagger_ui
-from flask import Blueprint, abort, render_template, send_from_directory
+from flask import Blueprint, abort, redirect, render_template, send_from_directory
 
 from crm.api.core import PREFIX
 
@@ -11,6 +11,21 @@ SWAGGER_DIR = Path(flask_swagger_ui.__file__).parent / "dist"
 ASSETS = {"swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"}
 
 bp = Blueprint("api_docs", __name__, url_prefix=PREFIX)
+# Where an integrator looks first: the API's root and the usual name of its description.
+entrances = Blueprint("api_entrances", __name__)
+
+
+@entrances.route("/api")
+@entrances.route("/api/")
+@entrances.route(f"{PREFIX}")
+@entrances.route(f"{PREFIX}/")
+def root():
+    return redirect(f"{PREFIX}/docs")
+
+
+@entrances.route("/openapi.json")
+def description():
+    return redirect(f"{PREFIX}/openapi.json")
 
 
 @bp.route("/docs")

@@ -4,7 +4,7 @@ from crm.api import work
 from crm.api.enterprises import bp as enterprises
 from crm.api.fieldwork import BLUEPRINTS as FIELDWORK
 
-BLUEPRINTS = [enterprises, work.bp, work.dashboard_bp, work.reports_bp, *FIELDWORK]
+BLUEPRINTS = [enterprises, *work.BLUEPRINTS, *FIELDWORK]
 
 
 def init_app(app, csrf):
@@ -23,4 +23,5 @@ def init_app(app, csrf):
         api.register_blueprint(bp)
         csrf.exempt(bp)
     app.register_blueprint(docs.bp)
+    app.register_blueprint(docs.entrances)
     core.limiter.init_app(app)

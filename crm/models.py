@@ -11,6 +11,7 @@ from crm.founding.models import FoundingDocument, FoundingEvent
 from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers, OutreachPoint
 from crm.members.models import Member, SignUp, SignUpThrottle
 from crm.needs.models import Need
+from crm.notifications.models import Notification, NotificationOptOut
 from crm.org.models import OrgUnit
 from crm.photos.models import Photo
 from crm.settings.models import Setting
@@ -25,5 +26,5 @@ MODELS = [OrgUnit, User, RecoveryCode, LoginThrottle, Enterprise, Contact, Enter
           FoundingEvent, FoundingDocument, RecordChange, Photo, Visit, VisitVisitor, VisitComment, VisitContact, OutreachPoint, Meeting,
           MeetingNewMembers, MeetingEnterprise, Training, TrainingEnterprise, ServiceActivity,
           ActivityEnterprise, Member, SignUp, SignUpThrottle, Need, Setting, FollowUp, RuleSetting, ImportBatch,
-          UnitStat, StageStay, FirmStat, FormSubmission, AuditEvent, ApiToken,
+          UnitStat, StageStay, FirmStat, FormSubmission, AuditEvent, Notification, NotificationOptOut, ApiToken,
           WebhookEndpoint, WebhookDelivery]

@@ -286,3 +286,91 @@ def test_monthly_report_has_the_compliance_of_the_unit(app, client, make, boss, 
     body = client.get("/api/v1/reports/monthly", headers=h(app, admin, "read")).get_json()
     assert body["district"]["rule"] == "district_third_thursday"
     assert {row["unit"]["id"] for row in body["rows"]} == {town.id, other.id}
+
+
+# ---- members and sign-ups ------------------------------------------------------------------
+
+def _join(app, record, staff, phone, kind="meeting", **answers):
+    from crm.members import links, services
+    from crm.members.models import Member
+    data = {"phone": phone, "consent": "y", "name": "王师傅", "group": "rider", "platform": "meituan", **answers}
+    with app.test_request_context():
+        result = services.sign_up(links.token_for(kind, record), data, "127.0.0.1", staff=staff)
+    return Member.get_by_id(result.signup.member_id)
+
+
+@pytest.fixture
+def roster(app, make, boss, cadre, town, other):
+    from crm.members import services
+    from crm.members.models import SignUp
+    meeting = make.meeting(cadre, kind="staff", attendees=0, title="高米店骑手沟通会")
+    theirs_staff = make.user("staff", org=other)
+    far_meeting = make.meeting(theirs_staff, kind="staff", attendees=0, title="西红门沟通会")
+    wang = _join(app, meeting, cadre, "13911112222", name="王师傅")
+    li = _join(app, meeting, cadre, "13722223333", name="李师傅", group="courier", platform="sf")
+    qian = _join(app, far_meeting, theirs_staff, "15844445555", name="钱师傅")
+    with app.app_context():
+        services.decide([s.id for s in SignUp.select().where(SignUp.meeting == meeting.id)], boss, confirm=True)
+    activity = make.activity(cadre, title="骑手义务理发", signup_open=True, participants=0, new_members=0)
+    _join(app, activity, cadre, "13911112222", kind="activity", name="王师傅")
+    return {"meeting": meeting, "far_meeting": far_meeting, "activity": activity,
+            "wang": wang, "li": li, "qian": qian}
+
+
+def test_members_list_in_scope_with_the_roster_filters_and_masked_phones(app, client, boss, roster, other):
+    headers = h(app, boss, "read")
+    r = client.get("/api/v1/members", headers=headers)
+    assert r.status_code == 200, r.get_json()
+    items = r.get_json()["items"]
+    assert [m["name"] for m in items] == ["王师傅", "李师傅"]
+    assert items[0]["phone_mask"] == "139****2222" and "13911112222" not in r.get_data(as_text=True)
+    assert items[0]["state"] == "active" and items[0]["joined_place"]["kind"] == "meeting"
+    assert items[0]["joined_place"]["record_id"] == roster["meeting"].id
+    by = lambda **q: [m["name"] for m in client.get("/api/v1/members", query_string=q, headers=headers)
+                      .get_json()["items"]]  # noqa: E731
+    assert by(group="courier") == ["李师傅"]
+    assert by(q="王") == ["王师傅"]
+    assert by(q="13722223333") == ["李师傅"]  # a full number: looked for by its keyed hash
+    assert by(q="15844445555") == []          # someone else's member
+    assert by(meeting=roster["meeting"].id) == ["王师傅", "李师傅"]
+    r = client.get("/api/v1/members", query_string={"q": "1372"}, headers=headers)
+    assert r.status_code == 422 and r.get_json()["errors"][0]["field"] == "q"
+    r = client.get("/api/v1/members", query_string={"meeting": roster["far_meeting"].id}, headers=headers)
+    assert r.status_code == 422 and r.get_json()["errors"][0]["field"] == "meeting"
+    assert client.get("/api/v1/members", query_string={"org": other.id}, headers=headers).status_code == 404
+    # One by one with the cursor.
+    first = client.get("/api/v1/members", query_string={"limit": 1}, headers=headers).get_json()
+    second = client.get("/api/v1/members", query_string={"limit": 1, "cursor": first["next_cursor"]},
+                        headers=headers).get_json()
+    assert [first["items"][0]["name"], second["items"][0]["name"]] == ["王师傅", "李师傅"]
+    assert second["next_cursor"] is None
+
+
+def test_one_member_with_their_sign_ups_and_out_of_scope_is_404(app, client, boss, roster):
+    headers = h(app, boss, "read")
+    r = client.get(f"/api/v1/members/{roster['wang'].id}", headers=headers)
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["phone_mask"] == "139****2222" and "13911112222" not in r.get_data(as_text=True)
+    assert sorted(s["place"]["kind"] for s in body["signups"]) == ["activity", "meeting"]
+    assert {s["state"] for s in body["signups"]} == {"confirmed", "registered"}
+    r = client.get(f"/api/v1/members/{roster['qian'].id}", headers=headers)
+    assert r.status_code == 404 and r.mimetype == "application/problem+json"
+
+
+def test_sign_ups_of_a_meeting_or_an_activity_in_scope(app, client, boss, roster):
+    headers = h(app, boss, "read")
+    r = client.get("/api/v1/signups", query_string={"meeting": roster["meeting"].id}, headers=headers)
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["kind"] == "meeting" and body["counted"] == 2
+    assert {(s["member"]["name"], s["state"]) for s in body["items"]} == {("王师傅", "confirmed"), ("李师傅", "confirmed")}
+    assert all("****" in s["member"]["phone_mask"] for s in body["items"])
+    r = client.get("/api/v1/signups", query_string={"activity": roster["activity"].id}, headers=headers)
+    assert [(s["member"]["name"], s["state"]) for s in r.get_json()["items"]] == [("王师傅", "registered")]
+    r = client.get("/api/v1/signups", query_string={"meeting": roster["far_meeting"].id}, headers=headers)
+    assert r.status_code == 404
+    assert client.get("/api/v1/signups", headers=headers).status_code == 422
+    r = client.get("/api/v1/signups", query_string={"meeting": roster["meeting"].id,
+                                                     "activity": roster["activity"].id}, headers=headers)
+    assert r.status_code == 422

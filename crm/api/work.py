@@ -1,35 +1,47 @@
 """/api/v1 for the day's work: follow-ups (my tasks, one task, the team board, assigning, starting,
-completing, cancelling), the dashboard's figures and the monthly report. Each endpoint calls the
+completing, cancelling), the dashboard's figures, the monthly report, and (read only) the members'
+roster and the sign-ups of a meeting, point or activity. Each endpoint calls the
 queries and services its page calls, with the same rules and the same scope."""
 from datetime import date
 
 from flask import url_for
+from werkzeug.datastructures import MultiDict
 from flask.views import MethodView
 from flask_smorest import abort
 import marshmallow as ma
 from marshmallow import validate
 
+from crm.activities.kind import get_activity_or_404
 from crm.api import core
-from crm.api.schemas import PageArgs, Person, Strict, Unit, an_id, one_of, page_of, text
+from crm.api.schemas import PageArgs, Person, Strict, Unit, UtcDateTime, an_id, one_of, page_of, text
 from crm.auth.models import User
 from crm.common.numbers import MAX_ID
 from crm.common.timeutil import last_complete_month, local_today
 from crm.dashboard import queries as dashboard
 from crm.enterprises.models import Enterprise
+from crm.fieldwork.choices import TARGET_GROUPS
 from crm.fieldwork.forms import EARLIEST
 from crm.followups import queries as followups
 from crm.followups import services as tasks
 from crm.followups.models import PRIORITIES, FollowUp
 from crm.founding import stages
+from crm.meetings.kind import get_meeting_or_404, get_point_or_404
+from crm.members import queries as signups
+from crm.members.choices import MEMBER_STATES, PLATFORMS, SIGNUP_STATES
+from crm.members.models import Member
 from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
 from crm.permissions import can, get_or_404
 from crm.reports import monthly
 from crm.reports.xlsx import STATE_TEXT
+from crm.roster import queries as roster
 
 bp = core.blueprint("followups", "/followups", "跟进任务：我的任务、团队任务、分派、开始、完成、取消")
 dashboard_bp = core.blueprint("dashboard", "/dashboard", "工作概况：单位及其下级单位的各项数字")
 reports_bp = core.blueprint("reports", "/reports", "月度通报：“双沟通”达标、各单位排名、建会进度变动")
+members_bp = core.blueprint("members", "/members", "会员台账（只读；手机号只给出遮盖后的号码）")
+signups_bp = core.blueprint("signups", "/signups", "沟通会、固定点位、服务活动的登记与报名（只读）")
+BLUEPRINTS = [bp, dashboard_bp, reports_bp, members_bp, signups_bp]
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -100,7 +112,7 @@ class FollowUpOut(ma.Schema):
 
 
 class HistoryItem(ma.Schema):
-    at = ma.fields.DateTime(required=True)
+    at = UtcDateTime(required=True)
     version = ma.fields.Integer(required=True)
     field = ma.fields.String(required=True)
     old_value = ma.fields.String(required=True)
@@ -118,8 +130,8 @@ class FollowUpDetail(FollowUpOut):
     completed_on = ma.fields.Date(allow_none=True, required=True)
     completed_by = ma.fields.Nested(Person, allow_none=True, required=True)
     version = ma.fields.Integer(required=True)
-    created_at = ma.fields.DateTime(required=True)
-    updated_at = ma.fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
     may_work = ma.fields.Boolean(required=True, metadata={"description": "您可以开始、完成这条任务"})
     may_cancel = ma.fields.Boolean(required=True)
     may_manage = ma.fields.Boolean(required=True, metadata={"description": "您可以修改、转派、重新打开"})
@@ -550,3 +562,196 @@ class Monthly(MethodView):
         unit = _unit_arg(args.get("org")) or dashboard.home_unit(user)
         year, month = _month_arg(args.get("month"), last_complete_month(today))
         return report_json(monthly.build(user, unit, year, month, today))
+
+
+# ---- members (read only) -------------------------------------------------------------------
+
+class MemberArgs(PageArgs):
+    q = text(50, metadata={"description": "姓名；或完整的 11 位手机号（按号码查找，不接受部分号码）"})
+    group = one_of(TARGET_GROUPS)
+    platform = one_of(PLATFORMS)
+    org = query_id(metadata={"description": "入会单位 id（含其下级单位）"})
+    date_from = ma.fields.Date(metadata={"description": "入会日期从（北京时间）"})
+    date_to = ma.fields.Date(metadata={"description": "入会日期至"})
+    meeting = query_id(metadata={"description": "在这场沟通会登记的会员"})
+    point = query_id(metadata={"description": "在这个固定点位（或在此召开的沟通会）登记的会员"})
+    card = ma.fields.String(validate=validate.OneOf([k for k, _ in roster.CARD_FILTERS]),
+                            metadata={"description": "会员互助服务卡：1 已办理、0 未办理"})
+    state = ma.fields.String(validate=validate.OneOf(list(roster.LISTED_STATES)),
+                             metadata={"description": "pending 待确认、active 会员"})
+    archived = ma.fields.String(validate=validate.OneOf(["1"]), metadata={"description": "1：仅归档的"})
+
+
+class PlaceOut(ma.Schema):
+    kind = ma.fields.String(required=True, metadata={"description": "meeting、point、activity"})
+    label = ma.fields.String(required=True)
+    text = ma.fields.String(required=True, metadata={"description": "日期和名称；不在您管辖范围内时为所属单位"})
+    record_id = ma.fields.Integer(allow_none=True, required=True)
+
+
+class MemberOut(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    phone_mask = ma.fields.String(required=True, metadata={"description": "遮盖后的手机号，如 138****5678"})
+    group = ma.fields.String(required=True)
+    group_label = ma.fields.String(required=True)
+    platform = ma.fields.String(required=True)
+    platform_text = ma.fields.String(required=True)
+    station = ma.fields.String(required=True)
+    org_unit = ma.fields.Nested(Unit, required=True)
+    enterprise = ma.fields.Nested(Firm, allow_none=True, required=True,
+                                  metadata={"description": "关联的企业档案（您能查看时）"})
+    state = ma.fields.String(required=True)
+    state_label = ma.fields.String(required=True)
+    joined_at = UtcDateTime(required=True)
+    joined_place = ma.fields.Nested(PlaceOut, allow_none=True, required=True)
+    card_issued = ma.fields.Boolean(required=True)
+    card_issued_at = UtcDateTime(allow_none=True, required=True)
+    archived = ma.fields.Boolean(required=True)
+    archived_reason = ma.fields.String(required=True)
+    erased = ma.fields.Boolean(required=True, metadata={"description": "个人信息已应本人要求删除"})
+
+
+class MemberSignUp(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    state = ma.fields.String(required=True)
+    state_label = ma.fields.String(required=True)
+    counted = ma.fields.Boolean(required=True)
+    is_new = ma.fields.Boolean(required=True, metadata={"description": "这次登记使其入会"})
+    day = ma.fields.Date(required=True)
+    signed_at = UtcDateTime(required=True)
+    place = ma.fields.Nested(PlaceOut, required=True)
+
+
+class MemberDetail(MemberOut):
+    signups = ma.fields.List(ma.fields.Nested(MemberSignUp), required=True)
+
+
+def _place(p) -> dict | None:
+    return {"kind": p.kind, "label": p.label, "text": p.text, "record_id": p.record_id} if p is not None else None
+
+
+def member_json(m: Member, info, unit: dict) -> dict:
+    ent = info.enterprise
+    return {"id": m.id, "name": m.name, "phone_mask": m.phone_mask, "group": m.group,
+            "group_label": TARGET_GROUPS.label(m.group), "platform": m.platform,
+            "platform_text": roster.platform_text(m), "station": m.station, "org_unit": unit,
+            "enterprise": {"id": ent.id, "name": ent.name} if ent is not None else None,
+            "state": m.state, "state_label": MEMBER_STATES.label(m.state), "joined_at": m.joined_at,
+            "joined_place": _place(info.joined_at), "card_issued": m.card_issued,
+            "card_issued_at": m.card_issued_at, "archived": m.archived, "archived_reason": m.archived_reason,
+            "erased": m.erased_at is not None}
+
+
+def _roster_args(args) -> roster.RosterArgs:
+    """The roster's filters as the page reads them from its URL (a full number becomes the
+    search by its keyed hash, as the page's redirect does); a filter it refuses is a 422."""
+    _unit_arg(args.get("org"))
+    raw = MultiDict({k: v.isoformat() if isinstance(v, date) else str(v) for k, v in args.items()
+                     if k not in ("cursor", "limit")})
+    by_phone = roster.phone_search(raw)
+    if by_phone is not None:
+        raw = MultiDict(by_phone)
+    a = roster.RosterArgs.from_request(raw, core.current_user())
+    if a.errors:
+        abort(422, message="；".join(a.errors.values()),
+              errors=[{"field": k, "message": v} for k, v in a.errors.items()])
+    return a
+
+
+@members_bp.route("")
+class Members(MethodView):
+    @members_bp.arguments(MemberArgs, location="query")
+    @members_bp.response(200, page_of(MemberOut, "MemberPage"))
+    def get(self, args):
+        """会员台账（与页面相同的筛选，按 id 游标分页；手机号只给遮盖后的号码）"""
+        user = core.current_user()
+        a = _roster_args(args)
+        after = core.decode_cursor(args.get("cursor", ""))
+        if args.get("cursor") and (not isinstance(after, int) or isinstance(after, bool)):
+            abort(400, message="cursor 无效：请使用上一页返回的 next_cursor")
+        query = roster.filtered(user, a).order_by(Member.id)
+        if after:
+            query = query.where(Member.id > after)
+        rows = list(query.limit(args["limit"] + 1))
+        more = len(rows) > args["limit"]
+        rows = rows[:args["limit"]]
+        info = roster.row_info(rows, user)
+        units = _names(OrgUnit, [m.org_unit_id for m in rows])
+        return {"items": [member_json(m, info[m.id], units[m.org_unit_id]) for m in rows],
+                "next_cursor": core.encode_cursor(rows[-1].id) if more else None}
+
+
+@members_bp.route("/<int:member_id>")
+class MemberItem(MethodView):
+    @members_bp.response(200, MemberDetail)
+    def get(self, member_id):
+        """一位会员（含其全部登记）"""
+        user = core.current_user()
+        m = roster.get_member_or_404(member_id, user)
+        out = member_json(m, roster.row_info([m], user)[m.id], _names(OrgUnit, [m.org_unit_id])[m.org_unit_id])
+        out["signups"] = [{"id": r.signup.id, "state": r.signup.state, "state_label": SIGNUP_STATES.label(r.signup.state),
+                           "counted": r.signup.counted, "is_new": r.signup.is_new, "day": r.signup.day,
+                           "signed_at": r.signup.signed_at, "place": _place(r.place)}
+                          for r in roster.signups_of(m, user)]
+        return out
+
+
+# ---- sign-ups of a record (read only) ------------------------------------------------------
+
+class SignUpArgs(Strict):
+    meeting = query_id(metadata={"description": "沟通会 id"})
+    point = query_id(metadata={"description": "固定点位 id"})
+    activity = query_id(metadata={"description": "服务活动 id"})
+
+
+class SignUpMember(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    phone_mask = ma.fields.String(required=True)
+
+
+class SignUpOut(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    member = ma.fields.Nested(SignUpMember, required=True)
+    state = ma.fields.String(required=True, metadata={
+        "description": "pending 待确认、confirmed 已确认、rejected 已驳回、registered 已报名、waitlisted 候补、cancelled 已取消"})
+    state_label = ma.fields.String(required=True)
+    counted = ma.fields.Boolean(required=True, metadata={"description": "已确认或已签到，计入人数"})
+    is_new = ma.fields.Boolean(required=True)
+    group = ma.fields.String(required=True)
+    day = ma.fields.Date(required=True)
+    signed_at = UtcDateTime(required=True)
+    checked_in_at = UtcDateTime(allow_none=True, required=True)
+    via = ma.fields.String(required=True, metadata={"description": "qr 本人扫码；staff 干部代填"})
+
+
+class SignUpList(ma.Schema):
+    kind = ma.fields.String(required=True)
+    record_id = ma.fields.Integer(required=True)
+    counted = ma.fields.Integer(required=True, metadata={"description": "计入人数的登记"})
+    items = ma.fields.List(ma.fields.Nested(SignUpOut), required=True, metadata={"description": "最新的在前"})
+
+
+GETTERS = {"meeting": get_meeting_or_404, "point": get_point_or_404, "activity": get_activity_or_404}
+
+
+@signups_bp.route("")
+class SignUps(MethodView):
+    @signups_bp.arguments(SignUpArgs, location="query")
+    @signups_bp.response(200, SignUpList)
+    def get(self, args):
+        """一场沟通会、一个固定点位或一次服务活动的全部登记（三者选一）"""
+        asked = [k for k in GETTERS if args.get(k)]
+        if len(asked) != 1:
+            abort(422, message="请在 meeting、point、activity 中指定且只指定一个",
+                  errors=[{"field": "meeting", "message": "meeting、point、activity 三选一"}])
+        kind = asked[0]
+        record = GETTERS[kind](args[kind], core.current_user())
+        return {"kind": kind, "record_id": record.id, "counted": signups.counted_of(kind, record),
+                "items": [{"id": s.id, "member": {"id": s.member.id, "name": s.member.name,
+                                                  "phone_mask": s.member.phone_mask},
+                           "state": s.state, "state_label": SIGNUP_STATES.label(s.state), "counted": s.counted,
+                           "is_new": s.is_new, "group": s.group, "day": s.day, "signed_at": s.signed_at,
+                           "checked_in_at": s.checked_in_at, "via": s.via}
+                          for s in signups.signups_of(kind, record)]}

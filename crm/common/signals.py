@@ -20,10 +20,12 @@ that care. Receivers are connected when their module is imported: crm.web.wiring
 - followups_assigned(followups, previous, user): these follow-ups were just given to their
   assignee (created, or reassigned away from `previous`: {follow-up id: the former assignee's id}).
 - visit_commented(visit, comment, user): a supervisor's 点评 on a visit.
+- followups_overdue(followups): these open follow-ups have just passed their due date (each told
+  of once per due date, by the sweep in crm.followups.overdue, inside the transaction that marks them).
 - stage_changed(enterprise_id, from_stage, to_stage, user, event): a file moved on its founding track.
 - member_joined(member, signup): a new member recorded by their first sign-up.
 
-Notifications and webhooks listen to the last five (crm.notifications, crm.webhooks).
+Notifications and webhooks listen to the last six (crm.notifications, crm.webhooks).
 - batch(): the writes inside report their effects once, at the end (batch_began, batch_ended).
 """
 from contextlib import contextmanager
@@ -43,6 +45,7 @@ signups_changed = _events.signal("signups-changed")
 record_created = _events.signal("record-created")
 followups_assigned = _events.signal("followups-assigned")
 visit_commented = _events.signal("visit-commented")
+followups_overdue = _events.signal("followups-overdue")
 stage_changed = _events.signal("stage-changed")
 member_joined = _events.signal("member-joined")
 batch_began = _events.signal("batch-began")

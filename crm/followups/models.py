@@ -47,6 +47,8 @@ class FollowUp(BaseModel):
     completed_at = DateTimeField(null=True)
     completed_on = DateField(null=True)  # Beijing date, for "done this month"
     completed_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    # The due date whose 逾期 notice went out (crm/followups/overdue.py): one per task and due date.
+    overdue_noticed_on = DateField(null=True)
     version = IntegerField(default=1)
     created_at = DateTimeField(default=utcnow)
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")

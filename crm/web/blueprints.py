@@ -14,6 +14,7 @@ from crm.imports.views import bp as imports
 from crm.meetings.views import bp as meetings
 from crm.members.views import bp as members
 from crm.needs.views import bp as needs
+from crm.notifications.views import bp as notifications
 from crm.photos.views import bp as photos
 from crm.reports.views import bp as reports
 from crm.roster.views import bp as roster
@@ -24,4 +25,4 @@ from crm.visits.views import bp as visits
 
 BLUEPRINTS = [auth, tokens, home, admin, enterprises, founding, visits, photos, needs, meetings, trainings,
               activities, members, roster, followups, compliance, dashboard, reports, imports, audit, sync,
-              help_pages]
+              help_pages, notifications]

@@ -7,10 +7,11 @@ from crm.followups import services as followups
 from crm.meetings import kind as meeting_kind
 from crm.meetings import services as meetings
 from crm.needs import kind as need_kind
+from crm.notifications import services as notifications
 from crm.stats import services as stats
 from crm.trainings import kind as training_kind
 from crm.visits import kind as visit_kind
 from crm.visits import services as visits
 
-RECEIVERS = [activities, followups, meetings, stats, visits]
+RECEIVERS = [activities, followups, meetings, notifications, stats, visits]
 KINDS = [activity_kind, meeting_kind, need_kind, training_kind, visit_kind]

@@ -5,12 +5,12 @@ import sys
 import click
 from flask.cli import FlaskGroup
 
-from crm.cli import backup, db, demo, imports, notifications, serve, stats, token, user
+from crm.cli import backup, db, demo, imports, notifications, serve, stats, token, user, webhooks
 from crm.web.factory import build
 
 COMMANDS = [db.db_group, user.user_group, demo.demo_group, serve.serve, imports.import_group,
             stats.stats_group, backup.backup_command, backup.restore_command,
-            token.token_group, notifications.notifications_group]
+            token.token_group, webhooks.webhooks_group, notifications.notifications_group]
 
 
 def register(app):

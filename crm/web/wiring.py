@@ -12,6 +12,7 @@ from crm.stats import services as stats
 from crm.trainings import kind as training_kind
 from crm.visits import kind as visit_kind
 from crm.visits import services as visits
+from crm.webhooks import services as webhooks
 
-RECEIVERS = [activities, followups, meetings, notifications, stats, visits]
+RECEIVERS = [activities, followups, meetings, notifications, stats, visits, webhooks]
 KINDS = [activity_kind, meeting_kind, need_kind, training_kind, visit_kind]

@@ -63,7 +63,7 @@ ADMIN = {"compliance.rules", "audit.index", "audit.export", "roster.erase", "mem
 def kind_of(endpoint):
     if endpoint.startswith(("api_", "api-docs.")):
         return None  # /api/v1 takes a token, not a session: tests/test_api*.py walk it
-    if endpoint.startswith("admin.") or endpoint in ADMIN:
+    if endpoint.startswith(("admin.", "webhooks.")) or endpoint in ADMIN:
         return "admin"
     if endpoint in READ | READ_POST_EDIT:
         return "read"
@@ -135,8 +135,12 @@ def world(app, make, tmp_path):
     from crm.members.models import Member
     members = {ent.id: Member.create(name=f"{ent.name}会员", group="courier", org_unit=ent.org_unit_id, state="active")
                for ent in (mine, theirs)}
+    from crm.webhooks.models import WebhookDelivery, WebhookEndpoint
+    hook = WebhookEndpoint.create(org_unit=town_a, name="推送", url="https://example.com/hook", events=",visit.created,",
+                                  secret="s" * 64)
+    delivery = WebhookDelivery.create(endpoint=hook, event="ping", event_id="route-walk", payload="{}", status="failed")
     return {"users": users, "mine": mine, "theirs": theirs, "unit": town_b, "records": records, "batch": batch,
-            "bulk": action, "members": members}
+            "bulk": action, "members": members, "hook_id": hook, "delivery_id": delivery}
 
 
 def _record_for(rule, ent, world):
@@ -176,6 +180,8 @@ def build(rule, ent, world):
             values[arg] = world["batch"].id
         elif arg == "action_id":
             values[arg] = world["bulk"].id
+        elif arg in ("hook_id", "delivery_id"):
+            values[arg] = world[arg].id
         elif arg == "member_id":
             values[arg] = world["members"][ent.id].id  # a member recruited by the enterprise's unit
         elif arg == "filename":

@@ -22,7 +22,8 @@ from crm.sync.views import bp as sync
 from crm.tokens.views import bp as tokens
 from crm.trainings.views import bp as trainings
 from crm.visits.views import bp as visits
+from crm.webhooks.views import bp as webhooks
 
 BLUEPRINTS = [auth, tokens, home, admin, enterprises, founding, visits, photos, needs, meetings, trainings,
               activities, members, roster, followups, compliance, dashboard, reports, imports, audit, sync,
-              help_pages, notifications]
+              webhooks, help_pages, notifications]

@@ -182,6 +182,24 @@ def test_out_of_scope_unit_is_refused(app, client, supervisor, other):
     assert r.status_code == 422 and r.get_json()["errors"][0]["field"] == "org_unit"
 
 
+def test_the_list_takes_the_pages_filters(app, client, make, supervisor, town):
+    station = make.org("高米店第一社区", parent=town)
+    make.enterprise(org=town, name="京东便利店", is_key=True)
+    make.enterprise(org=station, name="京东物流社区站")
+    make.enterprise(org=town, name="盒马鲜生")
+    h = bearer(token_for(app, supervisor, "read"))
+
+    def names(**query):
+        r = client.get("/api/v1/enterprises", query_string=query, headers=h)
+        assert r.status_code == 200, r.get_json()
+        return sorted(e["name"] for e in r.get_json()["items"])
+
+    assert names(q="京东") == ["京东便利店", "京东物流社区站"]
+    assert names(org=str(station.id)) == ["京东物流社区站"]
+    assert names(is_key="1") == ["京东便利店"]
+    assert client.get("/api/v1/enterprises?org=abc", headers=h).status_code == 422
+
+
 def test_cursor_pagination_walks_every_file_once(app, client, make, supervisor, town):
     ids = {make.enterprise(org=town).id for _ in range(7)}
     h = bearer(token_for(app, supervisor, "read"))

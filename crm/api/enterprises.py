@@ -8,7 +8,8 @@ from marshmallow import validate
 
 from crm.api import core
 from crm.api.problems import problem
-from crm.api.schemas import PageArgs, Person, Strict, Unit, UtcDateTime, an_id, flag, one_of, page_of, text
+from crm.api.schemas import (PageArgs, Person, Strict, Unit, UtcDateTime, an_id, flag, one_of, page_of,
+                             query_id, text)
 from crm.enterprises import fields, queries, services
 from crm.enterprises.choices import CATEGORIES, INDUSTRIES, KINDS, PARTY_ORG, STATUSES, UNION_FORMS
 from crm.enterprises.models import Contact, Enterprise
@@ -121,7 +122,7 @@ class EnterpriseDetail(EnterpriseOut):
 
 class ListArgsSchema(PageArgs):
     q = text(100, metadata={"description": "搜索：名称、信用代码、地址、联系人、拼音或首字母"})
-    org = an_id(metadata={"description": "单位 id（含其下级单位）"})
+    org = query_id(metadata={"description": "单位 id（含其下级单位）"})
     union_status = one_of(stages.UNION_STATUS)
     stage = one_of(stages.ALL_STAGES)
     is_key = ma.fields.String(validate=validate.OneOf(["1", "0"]))

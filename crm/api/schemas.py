@@ -27,6 +27,11 @@ def an_id(**kw):
     return ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kw)
 
 
+def query_id(**kw):
+    """An id in a query string (text there, so not `strict` as in a JSON body)."""
+    return ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kw)
+
+
 class Unit(ma.Schema):
     id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)

@@ -13,9 +13,8 @@ from marshmallow import validate
 
 from crm.activities.kind import get_activity_or_404
 from crm.api import core
-from crm.api.schemas import PageArgs, Person, Strict, Unit, UtcDateTime, an_id, one_of, page_of, text
+from crm.api.schemas import PageArgs, Person, Strict, Unit, UtcDateTime, an_id, one_of, page_of, query_id, text
 from crm.auth.models import User
-from crm.common.numbers import MAX_ID
 from crm.common.timeutil import last_complete_month, local_today
 from crm.dashboard import queries as dashboard
 from crm.enterprises.models import Enterprise
@@ -44,11 +43,6 @@ signups_bp = core.blueprint("signups", "/signups", "沟通会、固定点位、�
 BLUEPRINTS = [bp, dashboard_bp, reports_bp, members_bp, signups_bp]
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
-
-
-def query_id(**kw):
-    """An id in the query string (text there, so not strict as in a JSON body)."""
-    return ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kw)
 
 
 # ---- shared --------------------------------------------------------------------------------

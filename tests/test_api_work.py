@@ -202,7 +202,7 @@ def test_complete_with_a_note_against_the_version(app, client, make, boss, cadre
     r = client.post(f"/api/v1/followups/{fu.id}/start", json={"version": 1}, headers=headers)
     assert r.status_code == 200 and r.get_json()["status"] == "in_progress" and r.get_json()["version"] == 2
     stale = client.post(f"/api/v1/followups/{fu.id}/complete", json={"version": 1, "note": "已送达"}, headers=headers)
-    assert stale.status_code == 422 and stale.mimetype == "application/problem+json"
+    assert stale.status_code == 409 and stale.mimetype == "application/problem+json"
     assert "他人修改" in stale.get_json()["detail"]
     r = client.post(f"/api/v1/followups/{fu.id}/complete", json={"version": 2, "note": "已送达"}, headers=headers)
     assert r.status_code == 200, r.get_json()

@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from crm.api import problems
 from crm.common import channel
-from crm.common.errors import ServiceError
+from crm.common.errors import Conflict, ServiceError
 from crm.common.log import log
 from crm.sync import services as submissions
 from crm.tokens import services as tokens
@@ -108,6 +108,10 @@ def _http_error(exc: HTTPException):
     return problems.from_http_exception(exc)
 
 
+def _conflict(exc: Conflict):
+    return problems.problem(409, str(exc))
+
+
 def _service_error(exc: ServiceError):
     errors = [{"field": exc.field, "message": str(exc)}] if exc.field else []
     return problems.problem(422, str(exc), errors=errors)
@@ -130,6 +134,7 @@ def blueprint(name: str, url: str, description: str) -> Blueprint:
     bp.before_request(_authenticate)
     bp.register_error_handler(HTTPException, _http_error)
     bp.register_error_handler(submissions.KeyReused, _key_reused)
+    bp.register_error_handler(Conflict, _conflict)
     bp.register_error_handler(ServiceError, _service_error)
     bp.register_error_handler(Exception, _crash)
     limiter.limit(_rate_limit)(bp)

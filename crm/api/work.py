@@ -159,7 +159,7 @@ class FollowUpCreate(Strict):
 
 class Version(Strict):
     version = ma.fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=2 ** 31 - 1),
-                                metadata={"description": "读取时的版本号：别人已改过则 422"})
+                                metadata={"description": "读取时的版本号：别人已改过则 409"})
 
 
 class CompleteIn(Version):
@@ -328,7 +328,7 @@ class Complete(MethodView):
     @bp.arguments(CompleteIn)
     @bp.response(200, FollowUpDetail)
     def post(self, data, fu_id):
-        """完成任务（写明完成情况；version 不是当前版本则 422）"""
+        """完成任务（写明完成情况；version 不是当前版本则 409）"""
         return _act(fu_id, "complete", data)
 
 

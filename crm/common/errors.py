@@ -7,3 +7,8 @@ class ServiceError(ValueError):
     def __init__(self, message, field=None):
         super().__init__(message)
         self.field = field
+
+
+class Conflict(ServiceError):
+    """The record changed since it was read (its version moved on): nothing was written. A page
+    shows the message; the API answers 409."""

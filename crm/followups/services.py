@@ -14,7 +14,7 @@ from datetime import date
 
 from crm.auth.models import User
 from crm.common import signals
-from crm.common.errors import ServiceError
+from crm.common.errors import Conflict, ServiceError
 from crm.common.text import clean
 from crm.common.timeutil import local_today, utcnow
 from crm.db import db
@@ -227,7 +227,7 @@ def _bump(fu: FollowUp, expected_version: int, user, **values) -> int:
     updated = (FollowUp.update(**values, version=version, updated_at=utcnow(), updated_by=user.id)
                .where(FollowUp.id == fu.id, FollowUp.version == expected_version).execute())
     if updated != 1:
-        raise ServiceError("这条任务刚被他人修改，请刷新页面后再操作", None)
+        raise Conflict("这条任务刚被他人修改，请刷新页面后再操作", None)
     return version
 
 

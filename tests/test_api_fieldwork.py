@@ -126,7 +126,9 @@ def test_cursor_pages_walk_every_visit_once(app, client, make, staff, firm):
         if cursor is None:
             break
     assert sorted(seen) == sorted(ids) and len(seen) == 5
-    assert client.get("/api/v1/visits?cursor=%%%", headers=headers).status_code == 400
+    assert client.get("/api/v1/visits?cursor=%%%", headers=headers).status_code == 422  # not base64url
+    assert client.get("/api/v1/visits?cursor=abc", headers=headers).status_code == 400  # not one of ours
+    assert client.get("/api/v1/visits?cursor=InRleHQi", headers=headers).status_code == 400  # "text"
 
 
 def test_other_units_visits_are_404_and_not_listed(app, client, make, staff, outsider, far_firm):

@@ -151,7 +151,14 @@ class NeedBrief(ma.Schema):
     status = ma.fields.String(required=True)
 
 
-class LedgerQuery(PageArgs):
+class CursorArgs(PageArgs):
+    # A cursor is base64url: said so in the description, a client (or a fuzzer) sends no text a
+    # server's request line cannot carry once percent-encoded.
+    cursor = ma.fields.String(validate=[validate.Length(max=200), validate.Regexp(r"^[A-Za-z0-9_-]*$")],
+                              metadata={"description": "上一页返回的 next_cursor；第一页不填"})
+
+
+class LedgerQuery(CursorArgs):
     """The filters every ledger takes."""
     org = query_id(metadata={"description": "单位 id（含其下级单位）"})
     date_from = day(metadata={"description": "开始日期（含）"})
@@ -503,7 +510,7 @@ class PointOut(RecordOut):
     notes = ma.fields.String(required=True)
 
 
-class PointQuery(PageArgs):
+class PointQuery(CursorArgs):
     archived = ma.fields.String(validate=validate.OneOf(["0", "1"]),
                                 metadata={"description": "不填或 0：在用的点位；1：已归档的"})
 

@@ -255,3 +255,12 @@ def test_the_description_is_openapi_3_1(client):
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     default = spec["components"]["responses"]["DEFAULT_ERROR"]
     assert "application/problem+json" in default["content"]
+
+
+def test_control_characters_are_cleaned_as_the_forms_clean_them(app, client, supervisor, town):
+    h = bearer(token_for(app, supervisor))
+    r = client.post("/api/v1/enterprises", json={"name": "京东\x00物流\u200b站", "org_unit": town.id,
+                                                 "notes": "第一行\r\n第二行\x07"}, headers=h)
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert "\x00" not in body["name"] and "\x07" not in body["notes"] and "第二行" in body["notes"]

@@ -9,7 +9,7 @@ from marshmallow import validate
 from crm.api import core
 from crm.api.problems import problem
 from crm.api.schemas import (PageArgs, Person, Strict, Unit, UtcDateTime, an_id, flag, one_of, page_of,
-                             query_id, text)
+                             long_text, query_id, text)
 from crm.enterprises import fields, queries, services
 from crm.enterprises.choices import CATEGORIES, INDUSTRIES, KINDS, PARTY_ORG, STATUSES, UNION_FORMS
 from crm.enterprises.models import Contact, Enterprise
@@ -49,7 +49,7 @@ class EnterpriseFields(Strict):
     union_form = ma.fields.String(validate=validate.OneOf([""] + UNION_FORMS.keys()))
     status = one_of(STATUSES)
     tags = ma.fields.List(text(50), validate=validate.Length(max=30))
-    notes = text(5000)
+    notes = long_text(5000)
 
 
 class ContactIn(Strict):

@@ -19,11 +19,10 @@ from crm.activities import services as activity_services
 from crm.activities.kind import get_activity_or_404
 from crm.api import core
 from crm.api.enterprises import get_enterprise_or_404
-from crm.api.schemas import PageArgs, Person, Strict, Unit, UtcDateTime, an_id, flag, one_of
+from crm.api.schemas import (PageArgs, Person, Strict, Unit, UtcDateTime, an_id, flag, long_text, one_of,
+                             query_id, text)
 from crm.api.schemas import page_of as page_schema
 from crm.auth.models import User
-from crm.common.numbers import MAX_ID
-from crm.common.text import safe_text
 from crm.common.timeutil import local_today
 from crm.fieldwork import registry
 from crm.fieldwork.choices import (MEETING_FORMATS, MEETING_KINDS, MEETING_LEVELS, NEED_CATEGORIES,
@@ -68,26 +67,6 @@ COUNT = {"strict": True, "validate": validate.Range(min=0, max=MAX_COUNT)}
 
 # ---- shared schemas ------------------------------------------------------------------------
 
-class Typed(ma.fields.String):
-    """Text as the forms keep it: without control characters, lone surrogates or non-characters
-    (crm.common.text.safe_text; a database refuses some of them), lines kept in `multiline`."""
-
-    def __init__(self, *args, multiline=False, **kw):
-        super().__init__(*args, **kw)
-        self.multiline = multiline
-
-    def _deserialize(self, value, attr, data, **kw):
-        return safe_text(super()._deserialize(value, attr, data, **kw), multiline=self.multiline)
-
-
-def text(max_length: int, min_length: int = 0, multiline=False, **kw):
-    return Typed(validate=validate.Length(min=min_length or None, max=max_length), multiline=multiline, **kw)
-
-
-def long_text(max_length: int, min_length: int = 0, **kw):
-    return text(max_length, min_length, multiline=True, **kw)
-
-
 def keys_of(choices, max_items=None, **kw):
     """A list of choice keys (several services, groups, purposes …)."""
     return ma.fields.List(one_of(choices), validate=validate.Length(max=max_items or len(choices.keys())), **kw)
@@ -95,11 +74,6 @@ def keys_of(choices, max_items=None, **kw):
 
 def ids(max_items, **kw):
     return ma.fields.List(an_id(), validate=validate.Length(max=max_items), **kw)
-
-
-def query_id(**kw):
-    """An id in a query string (text there, so not `strict`)."""
-    return ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kw)
 
 
 def day(**kw):

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crm.common.numbers import MAX_ID, MAX_PAGE
+from crm.common.text import safe_text
 
 Int32 = {"strict": True, "validate": validate.Range(min=0, max=2 ** 31 - 1)}
 
@@ -15,8 +16,24 @@ class Strict(ma.Schema):
         unknown = ma.RAISE
 
 
-def text(max_length: int, min_length: int = 0, **kw):
-    return ma.fields.String(validate=validate.Length(min=min_length or None, max=max_length), **kw)
+class Typed(ma.fields.String):
+    """Text as the forms keep it: without control characters, lone surrogates or non-characters
+    (crm.common.text.safe_text; a database refuses some of them), lines kept in `multiline`."""
+
+    def __init__(self, *args, multiline=False, **kw):
+        super().__init__(*args, **kw)
+        self.multiline = multiline
+
+    def _deserialize(self, value, attr, data, **kw):
+        return safe_text(super()._deserialize(value, attr, data, **kw), multiline=self.multiline)
+
+
+def text(max_length: int, min_length: int = 0, multiline=False, **kw):
+    return Typed(validate=validate.Length(min=min_length or None, max=max_length), multiline=multiline, **kw)
+
+
+def long_text(max_length: int, min_length: int = 0, **kw):
+    return text(max_length, min_length, multiline=True, **kw)
 
 
 def one_of(choices, **kw):

@@ -8,12 +8,13 @@
   const url = bell.getAttribute("data-count-url");
   const every = Math.max(1, Number(bell.getAttribute("data-refresh-seconds")) || 30) * 1000;
   const badge = bell.querySelector("[data-notifications-badge]");
+  const label = bell.querySelector("[data-notifications-label]");
   let timer = null;
 
   function show(n) {
     badge.textContent = n > 9 ? "9+" : String(n);
     badge.classList.toggle("d-none", n === 0);
-    bell.setAttribute("aria-label", n ? "通知（" + n + " 条未读）" : "通知（没有未读）");
+    label.textContent = n ? "通知（" + n + " 条未读）" : "通知（没有未读）";
   }
 
   function refresh() {

@@ -91,7 +91,7 @@ def main():
             run = subprocess.run([str(BIN / "schemathesis"), "run", f"{base}/api/v1/openapi.json",
                                   "--header", f"Authorization: Bearer {token}", "--checks", CHECKS,
                                   "--max-examples", str(args.max_examples), "--max-time", str(args.max_time),
-                                  "--workers", "2", "--seed", "2026", "--generation-deterministic",
+                                  "--workers", "1", "--seed", "2026", "--generation-deterministic",
                                   "--suppress-health-check", "all", "--no-color"], cwd=work)
             failed = failed or run.returncode != 0
     finally:

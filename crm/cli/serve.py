@@ -74,7 +74,10 @@ def _run_gunicorn(app, host, port, workers):
         def load_config(self):
             options = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
                        "threads": 4, "timeout": 60, "accesslog": "-", "loglevel": "warning",
-                       "post_worker_init": settle}
+                       "post_worker_init": settle,
+                       # A request line up to gunicorn's largest (a list's filters, an API query);
+                       # a longer one gets gunicorn's own 414 before it reaches the app.
+                       "limit_request_line": 8190}
             for key, value in options.items():
                 self.cfg.set(key, value)
 

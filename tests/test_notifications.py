@@ -266,7 +266,8 @@ def test_another_users_notification_does_not_exist_for_me(app, make, team):
 def test_opening_goes_to_a_local_path_only(app, team):
     client = login_as(app.test_client(), team["zhang"])
     token = csrf_token(client, "/notifications/")
-    for i, link in enumerate(("//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "")):
+    bad = ("//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "")
+    for i, link in enumerate(bad):
         note = Notification.create(user=team["zhang"].id, kind="assigned", key=f"bad:{i}", title="t", link=link)
         resp = client.post(f"/notifications/{note.id}/open", data={"csrf_token": token})
         assert resp.status_code == 302 and resp.headers["Location"] == "/notifications/", link
@@ -393,3 +394,13 @@ def test_the_sweep_command(app, make, team):
     result = runner.invoke(args=["notifications", "sweep"])
     assert "逾期任务提醒 0 条，每周建议汇总 0 份" in result.output
     assert len(notes(team["zhang"], "overdue")) == 1 and len(notes(team["sup"], "digest")) == 1
+
+
+def test_the_help_pages_explain_notifications_to_those_who_get_them(app, team):
+    pages = {who: login_as(app.test_client(), team[who]).get("/help/").get_data(as_text=True)
+             for who in ("zhang", "sup", "viewer")}
+    for who in ("zhang", "sup"):
+        assert 'id="notifications-title"' in pages[who] and 'href="/account/notifications"' in pages[who]
+        assert "我的任务逾期" in pages[who]
+    assert "每周待跟进建议汇总" in pages["sup"] and "每周待跟进建议汇总" not in pages["zhang"]
+    assert 'id="notifications-title"' not in pages["viewer"]

@@ -20,6 +20,7 @@ bp = Blueprint("help", __name__, url_prefix="/help")
 SECTIONS = {
     "start": "开始使用",
     "tasks": "我的任务",
+    "notifications": "通知",
     "assign": "分派跟进任务",
     "visit": "记录走访",
     "offline": "没有网络时：待同步",
@@ -44,12 +45,13 @@ SECTIONS = {
 
 FIELD_WORK = ("visit", "offline", "meeting", "signup", "training", "activity", "need", "enterprise")
 PAGE_SECTIONS = {
-    "staff": ("start", "visit", "offline", "meeting", "signup", "tasks", "training", "activity", "need", "enterprise",
-              "find", "grid", "report"),
-    "supervisor": ("start", "assign", "tasks", *FIELD_WORK, "find", "import", "dashboard", "grid", "report"),
+    "staff": ("start", "visit", "offline", "meeting", "signup", "tasks", "notifications", "training", "activity",
+              "need", "enterprise", "find", "grid", "report"),
+    "supervisor": ("start", "assign", "tasks", "notifications", *FIELD_WORK, "find", "import", "dashboard", "grid",
+                   "report"),
     "viewer": ("start", "find", "dashboard", "grid", "report"),
     "admin": ("start", "users", "org-units", "two-factor", "rules", "audit", "backup", "import", "assign",
-              "dashboard", "grid", "report", "find", *FIELD_WORK),
+              "notifications", "dashboard", "grid", "report", "find", *FIELD_WORK),
 }
 
 

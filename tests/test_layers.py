@@ -22,7 +22,7 @@ LAYERS = [
     ("files", [r"crm\.permissions", r"crm\.enterprises(\..*)?", r"crm\.founding(\..*)?"]),
     ("kernel", [r"crm\.fieldwork(\..*)?", r"crm\.photos(\..*)?"]),
     ("kinds", [r"crm\.(visits|meetings|trainings|activities|needs|members)(\..*)?"]),
-    ("work", [r"crm\.(followups|stats|compliance|dashboard|reports|home|imports|charts|roster|webhooks|tokens)(\..*)?"]),
+    ("work", [r"crm\.(followups|stats|compliance|dashboard|reports|home|imports|charts|roster|webhooks|tokens|notifications)(\..*)?"]),
     ("web", [r"crm\.[a-z_]+\.(views|pages)", r"crm\.web(\..*)?", r"crm\.admin(\..*)?", r"crm\.help(\..*)?",
              r"crm\.api(\..*)?"]),
     ("outer", [r"crm\.cli(\..*)?", r"crm\.demo(\..*)?", r"crm\.ops(\..*)?", r"crm\.models", r"crm"]),

@@ -16,7 +16,8 @@ from tests.fieldwork_helpers import jpeg
 PUBLIC = {"static", "bootstrap.static", "auth.login", "auth.login_code", "auth.login_recovery",
           "auth.login_setup", "sync.offline", "sync.service_worker",
           "members.join", "members.joined", "members.cancel"}  # a worker's sign-up: its signed link is the key
-READ = {"home.index", "tokens.index", "auth.change_password", "auth.two_factor", "auth.two_factor_setup", "enterprises.index", "enterprises.show",
+READ = {"home.index", "tokens.index", "notifications.index", "notifications.unread_count",
+        "notifications.settings", "auth.change_password", "auth.two_factor", "auth.two_factor_setup", "enterprises.index", "enterprises.show",
         "enterprises.history", "enterprises.lookup",
         "visits.index", "visits.show", "visits.export", "needs.index", "needs.export",
         "photos.show", "photos.thumb", "founding.document",
@@ -51,7 +52,8 @@ SUPERVISE = {"enterprises.bulk_start", "enterprises.bulk_show", "enterprises.bul
              "visits.comment", "followups.reassign", "imports.index", "imports.upload", "imports.mapping",
              "imports.show", "imports.rejected", "imports.commit",
              "roster.phone"}  # and only a 主管 of the member's own unit (tests/test_roster.py)
-SELF = {"auth.logout", "auth.two_factor_recovery_codes", "auth.two_factor_off", "tokens.revoke"}  # any logged-in user, POST only
+SELF = {"auth.logout", "auth.two_factor_recovery_codes", "auth.two_factor_off", "tokens.revoke",
+        "notifications.open_note", "notifications.read", "notifications.read_all"}  # any logged-in user, POST only
 ROLES = ("staff", "supervisor", "viewer", "admin")
 ALLOWED = {"read": set(ROLES), "edit": {"staff", "supervisor", "admin"}, "admin": {"admin"},
            "supervise": {"supervisor", "admin"}}

@@ -193,7 +193,7 @@ class District:
                          "single" if founded else "", status, "", "", False, 1, self.now, self.now, search,
                          *pinyin.keys(name)))
             contacts.append((i, i, person, "负责人", phone, "", True, False, self.now))
-            changes.append((i, i, self.admin, self.now, 1, "created", "", name, "create"))
+            changes.append((i, i, self.admin, self.now, 1, "created", "", name, "create", ""))
             self.ent_unit[i], self.ent_filed[i], self.ent_stage[i] = code, filed, stage
             if founded:
                 self.ent_founded.append(i)
@@ -213,7 +213,7 @@ class District:
                         F.user, F.note], events)
         X = EnterpriseChange
         self.insert(X, [X.id, X.enterprise, X.user, X.at, X.version, X.field, X.old_value, X.new_value,
-                        X.source], changes)
+                        X.source, X.via], changes)
 
     def visits(self):
         rng, n, total = self.rng, self.sizes["enterprises"], self.sizes["visits"]

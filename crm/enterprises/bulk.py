@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from crm.common import signals
+from crm.common import channel, signals
 from crm.common.choices import Choices
 from crm.common.errors import ServiceError
 from crm.common.numbers import id_list
@@ -36,7 +36,7 @@ FIELD = {"move": "org_unit", "key": "is_key", "unkey": "is_key", "tag_add": "tag
          "archive": "archived"}
 MAX_FILES = 10_000  # one action's selection at most (the list counts up to as many)
 CHUNK = 500  # ids named in one statement
-INSERT_ROWS = 100  # history rows in one INSERT (8 values each)
+INSERT_ROWS = 100  # history rows in one INSERT (9 values each)
 TAG_MAX = 50
 TAGS_MAX = 300  # Enterprise.tags
 SAMPLE = 20  # files the preview names
@@ -317,13 +317,14 @@ def _current(user, ids, column):
 def _history(rows):
     """rows: (file id, user id, at, version, field, old, new, source), INSERT_ROWS to a statement
     (written out directly: building 10,000 rows through the query builder costs more than the
-    writing)."""
-    names = ("enterprise", "user", "at", "version", "field", "old_value", "new_value", "source")
+    writing), each marked with the channel it came through (crm.common.channel)."""
+    names = ("enterprise", "user", "at", "version", "field", "old_value", "new_value", "source", "via")
+    via = channel.current()
     columns = ", ".join(f'"{EnterpriseChange._meta.fields[n].column_name}"' for n in names)
     at = EnterpriseChange.at.db_value
     mark = "(" + ", ".join([db.param] * len(names)) + ")"
     for part in _chunks(rows, INSERT_ROWS):
-        params = [v for row in part for v in (row[0], row[1], at(row[2]), *row[3:])]
+        params = [v for row in part for v in (row[0], row[1], at(row[2]), *row[3:], via)]
         db.execute_sql(f'INSERT INTO "{EnterpriseChange._meta.table_name}" ({columns}) VALUES '
                        + ", ".join([mark] * len(part)), params)
 

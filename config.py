@@ -15,6 +15,8 @@ CRM_WEBHOOK_ALLOW_LOOPBACK=1 webhook addresses may be http://127.0.0.1, http://l
                    http://[::1] (a receiver on this machine); default off: https:// only
 CRM_API_RATE_LIMIT requests per API token, default 120/minute (flask-limiter's notation)
 CRM_API_RATE_STORAGE where the API's rate counts live: memory:// (default) or redis://host:6379
+CRM_LOG_JSON=1     log lines as JSON, one object a line (time, level, logger, message, request_id,
+                   exception), the app's and gunicorn's in `crm serve`; default: text lines
 """
 import os
 import secrets
@@ -79,6 +81,7 @@ class Config:
     # Webhooks: a delivery thread in each app process; http:// to this machine refused.
     WEBHOOK_THREAD = True
     WEBHOOK_ALLOW_LOOPBACK = False
+    LOG_JSON = False  # log lines as text (with the request id); True: one JSON object a line
 
     def __init__(self, environ=None):
         env = os.environ if environ is None else environ
@@ -94,7 +97,7 @@ class Config:
         self.AUDIT_DAYS = max(1, int(env.get("CRM_AUDIT_DAYS") or 365))  # how long the audit log is kept
         # Reverse proxies in front that set X-Forwarded-For/-Proto (nginx: 1). 0 trusts no header.
         self.PROXIES = max(0, int(env.get("CRM_PROXIES") or 0))
-        for name in ("WEBHOOK_THREAD", "WEBHOOK_ALLOW_LOOPBACK"):
+        for name in ("WEBHOOK_THREAD", "WEBHOOK_ALLOW_LOOPBACK", "LOG_JSON"):
             if env.get(f"CRM_{name}") not in (None, ""):
                 setattr(self, name, _bool(env.get(f"CRM_{name}")))
         self.SECRET_KEY = env.get("CRM_SECRET_KEY") or getattr(self, "SECRET_KEY", None) \

@@ -39,6 +39,7 @@ class ProblemSchema(ma.Schema):
     errors = ma.fields.List(ma.fields.Dict(), metadata={"description": "逐字段的问题：[{field, message}]"})
     current = ma.fields.Dict(metadata={"description": "409：服务器上的当前版本"})
     yours = ma.fields.Dict(metadata={"description": "409：您提交的内容"})
+    request_id = ma.fields.String(metadata={"description": "请求编号（同 X-Request-ID 响应头），联系技术支持时请提供"})
 
 
 class CrmApi(Api):

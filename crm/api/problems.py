@@ -2,6 +2,8 @@
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
+from crm.web import request_ids
+
 PROBLEM = "application/problem+json"
 
 TITLES = {
@@ -38,6 +40,8 @@ def problem(status: int, detail: str | None = None, *, title: str | None = None,
     body = {"type": "about:blank", "title": title or TITLES.get(status, "错误"), "status": status,
             "detail": detail or DETAILS.get(status, "")}
     body.update(extra)
+    if request_ids.current():  # the id a caller quotes to support (also in X-Request-ID)
+        body.setdefault("request_id", request_ids.current())
     response = jsonify(body)
     response.status_code = status
     response.mimetype = PROBLEM

@@ -1,16 +1,19 @@
 """`crm serve`: upgrade the database, load the demo if asked, serve through gunicorn."""
 import gc
 import sys
+from collections.abc import Mapping
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from config import WEAK_SECRETS
 from crm import demo as demo_data
 from crm import schema
 from crm.cli.common import connect, friendly, print_logins
+from crm.common.log import NO_REQUEST, JsonFormatter
 from crm.db import release
 from crm.members import phones
 
@@ -68,12 +71,44 @@ def settle(worker=None):
     gc.freeze()
 
 
+# gunicorn's default access line, with the request id the app sent back (crm.web.request_ids).
+ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
+
+
+def _access_request_id(record):
+    """An access line's request id, from the response's X-Request-ID (the line is written after
+    the app's request has ended)."""
+    atoms = record.args if isinstance(record.args, Mapping) else {}
+    record.request_id = atoms.get("{x-request-id}o") or NO_REQUEST
+    return True
+
+
+def gunicorn_logger(json_lines: bool):
+    """gunicorn's logger class: its error and access lines as JSON too with CRM_LOG_JSON=1."""
+
+    class CrmLogger(Logger):
+        def setup(self, cfg):
+            super().setup(cfg)
+            for log in (self.error_log, self.access_log):
+                for handler in log.handlers:
+                    if not getattr(handler, "_gunicorn", False):
+                        continue
+                    if log is self.access_log and _access_request_id not in handler.filters:
+                        handler.addFilter(_access_request_id)
+                    if json_lines:
+                        handler.setFormatter(JsonFormatter())
+
+    return CrmLogger
+
+
 def _run_gunicorn(app, host, port, workers):
 
     class Server(BaseApplication):
         def load_config(self):
             options = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
                        "threads": 4, "timeout": 60, "accesslog": "-", "loglevel": "warning",
+                       "access_log_format": ACCESS_FORMAT,
+                       "logger_class": gunicorn_logger(bool(app.config.get("LOG_JSON"))),
                        "post_worker_init": settle,
                        # A request line up to gunicorn's largest (a list's filters, an API query);
                        # a longer one gets gunicorn's own 414 before it reaches the app.

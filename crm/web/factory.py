@@ -1,7 +1,5 @@
 """The app factory: configuration, the database, the web layer (request class, headers, CSRF,
 templates, error pages) and every blueprint. crm.create_app adds the `crm` commands."""
-import logging
-
 from flask import Flask
 from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFProtect
@@ -11,10 +9,11 @@ from config import Config
 from crm import db
 from crm.api import endpoints as api
 from crm.auth.views import login_manager
+from crm.common import log
 from crm.common.numbers import IdConverter
 from crm.resources import INSTANCE_DIR, TEMPLATES_DIR
 from crm.sync import views as sync
-from crm.web import errors, headers, templating, wiring  # noqa: F401 (wiring: imported for its receivers)
+from crm.web import errors, headers, request_ids, templating, wiring  # noqa: F401 (wiring: imported for its receivers)
 from crm.web.blueprints import BLUEPRINTS
 from crm.web.requests import CleanRequest
 
@@ -34,9 +33,10 @@ def build(config=None, **overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0)
     # Bootstrap-Flask serves Bootstrap from the installed package (no CDN).
     app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
-    logging.getLogger("crm").setLevel(logging.INFO)
+    log.setup(json_lines=app.config.get("LOG_JSON", False))
     app.url_map.converters["int"] = IdConverter  # before any route is added
 
+    request_ids.init_app(app)  # first: whatever a request logs carries its id
     db.init_app(app)
     headers.init_app(app)
     csrf.init_app(app)

@@ -15,7 +15,8 @@ from tests.fieldwork_helpers import jpeg
 # The code and setup pages after a right password: without one, back to the login page.
 PUBLIC = {"static", "bootstrap.static", "auth.login", "auth.login_code", "auth.login_recovery",
           "auth.login_setup", "sync.offline", "sync.service_worker",
-          "members.join", "members.joined", "members.cancel"}  # a worker's sign-up: its signed link is the key
+          "members.join", "members.joined", "members.cancel",  # a worker's sign-up: its signed link is the key
+          "health.healthz", "health.readyz"}  # for the load balancer (tests/test_health.py)
 READ = {"home.index", "tokens.index", "notifications.index", "notifications.unread_count",
         "notifications.settings", "auth.change_password", "auth.two_factor", "auth.two_factor_setup", "enterprises.index", "enterprises.show",
         "enterprises.history", "enterprises.lookup",

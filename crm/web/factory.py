@@ -13,7 +13,7 @@ from crm.common import log
 from crm.common.numbers import IdConverter
 from crm.resources import INSTANCE_DIR, TEMPLATES_DIR
 from crm.sync import views as sync
-from crm.web import errors, headers, request_ids, templating, wiring  # noqa: F401 (wiring: imported for its receivers)
+from crm.web import errors, headers, health, request_ids, templating, wiring  # noqa: F401 (wiring: imported for its receivers)
 from crm.web.blueprints import BLUEPRINTS
 from crm.web.requests import CleanRequest
 
@@ -37,6 +37,7 @@ def build(config=None, **overrides) -> Flask:
     app.url_map.converters["int"] = IdConverter  # before any route is added
 
     request_ids.init_app(app)  # first: whatever a request logs carries its id
+    health.init_app(app)  # next: /healthz and /readyz answer before the database hook runs
     db.init_app(app)
     headers.init_app(app)
     csrf.init_app(app)

@@ -113,9 +113,12 @@ class _FieldWork:
             day += timedelta(days=every)
 
     def known_by(self, firms, day):
-        """The firms that could take part on `day`: their file existed, and their track's first
-        contact (if it has one) is not later. A firm first met at this record starts its track here."""
-        return [f for f in firms if self._filed.get(f.id, day) <= day and self._first.get(f.id, day) <= day]
+        """The firms that could take part on `day`: their file existed, their track's first
+        contact (if it has one) is not later, and they are not still 未接触 (those are the
+        never-contacted files every unit has, whatever the day the demo is loaded on). A firm first
+        met at this record starts its track here."""
+        return [f for f in firms if self._filed.get(f.id, day) <= day and self._first.get(f.id, day) <= day
+                and f.stage != "not_contacted"]
 
     def met(self, ents, day):
         for ent in ents:

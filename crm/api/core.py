@@ -15,7 +15,7 @@ import json
 import marshmallow as ma
 from flask import current_app, g, request
 from flask_limiter import Limiter
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api, Blueprint, abort
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
@@ -155,6 +155,14 @@ def idempotency_key() -> str:
     return key
 
 
+def idempotency_header(what: str) -> dict:
+    """The description of a create's Idempotency-Key header (for `@bp.doc(**…)`); `what` is the
+    record it makes (一份档案, 一条任务 …)."""
+    return {"parameters": [{"in": "header", "name": "Idempotency-Key", "required": False,
+                            "schema": {"type": "string", "pattern": submissions.FORM_KEY.pattern},
+                            "description": f"同一个键、同样内容：返回同{what}；同一个键、不同内容：422"}]}
+
+
 def sent(body) -> submissions.Sent:
     """The request's key and the fingerprint of what it asks (its path and its parsed body): the
     same key with the same content is a re-send, with other content it is refused."""
@@ -172,6 +180,31 @@ def created(payload: dict, was_created: bool, location: str):
 
 def encode_cursor(value) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def cursor_id(args) -> int:
+    """The id a list's `cursor` carries (0 on the first page); 400 for a cursor not of ours."""
+    text = args.get("cursor", "")
+    after = decode_cursor(text)
+    if text and (not isinstance(after, int) or isinstance(after, bool)):
+        abort(400, message="cursor 无效：请使用上一页返回的 next_cursor")
+    return after or 0
+
+
+def page_of_rows(rows: list, limit: int, shape) -> dict:
+    """{items, next_cursor} of rows read past the cursor in id order, one more than `limit` if
+    there are more; `shape(rows)` makes the items."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": shape(rows), "next_cursor": encode_cursor(rows[-1].id) if more else None}
+
+
+def page_by_id(query, model, args, shape) -> dict:
+    """One page of a list's query, by id after the cursor."""
+    after = cursor_id(args)
+    if after:
+        query = query.where(model.id > after)
+    return page_of_rows(list(query.order_by(model.id).limit(args["limit"] + 1)), args["limit"], shape)
 
 
 def decode_cursor(text: str):

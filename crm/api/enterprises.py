@@ -218,24 +218,13 @@ class Enterprises(MethodView):
     def get(self, args):
         """企业档案列表（与页面相同的筛选与搜索，按 id 游标分页）"""
         a = queries.ListArgs.from_request({k: str(v) for k, v in args.items() if k not in ("cursor", "limit")})
-        after = core.decode_cursor(args.get("cursor", ""))
-        if args.get("cursor") and not isinstance(after, int):
-            abort(400, message="cursor 无效：请使用上一页返回的 next_cursor")
-        query = queries.filtered(core.current_user(), a)
-        if after:
-            query = query.where(Enterprise.id > after)
-        rows = list(query.order_by(Enterprise.id).limit(args["limit"] + 1))
-        more = len(rows) > args["limit"]
-        rows = rows[:args["limit"]]
-        return {"items": [enterprise_json(e) for e in rows],
-                "next_cursor": core.encode_cursor(rows[-1].id) if more else None}
+        return core.page_by_id(queries.filtered(core.current_user(), a), Enterprise, args,
+                               lambda rows: [enterprise_json(e) for e in rows])
 
     @bp.arguments(EnterpriseCreate)
     @bp.response(201, EnterpriseDetail)
     @bp.alt_response(200, schema=EnterpriseDetail, description="同一 Idempotency-Key 的重复提交：返回第一次建的档案")
-    @bp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
-                         "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"},
-                         "description": "同一个键、同样内容：返回同一份档案；同一个键、不同内容：422"}])
+    @bp.doc(**core.idempotency_header("一份档案"))
     def post(self, data):
         """新建企业档案"""
         _edits()

@@ -58,9 +58,7 @@ activities_bp = core.blueprint("activities", "/activities", "服务活动")
 needs_bp = core.blueprint("needs", "/needs", "企业需求意见（由走访和沟通会提出）")
 BLUEPRINTS = [visits_bp, meetings_bp, points_bp, trainings_bp, activities_bp, needs_bp]
 
-IDEMPOTENCY = {"parameters": [{"in": "header", "name": "Idempotency-Key", "required": False,
-                               "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"},
-                               "description": "同一个键、同样内容：返回同一条记录；同一个键、不同内容：422"}]}
+IDEMPOTENCY = core.idempotency_header("一条记录")
 REPLAY = "同一 Idempotency-Key 的重复提交：返回第一次保存的记录"
 COUNT = {"strict": True, "validate": validate.Range(min=0, max=MAX_COUNT)}
 
@@ -172,19 +170,6 @@ def _ledger_args(args, **choices) -> LedgerArgs:
     if a.errors:
         abort(422, message="筛选条件有误", errors=[{"field": k, "message": v} for k, v in a.errors.items()])
     return a
-
-
-def _page(query, model, args, shape):
-    """One page of a ledger's query, by id: {items, next_cursor}."""
-    after = core.decode_cursor(args.get("cursor", ""))
-    if args.get("cursor") and (not isinstance(after, int) or isinstance(after, bool)):
-        abort(400, message="cursor 无效：请使用上一页返回的 next_cursor")
-    if after:
-        query = query.where(model.id > after)
-    rows = list(query.order_by(model.id).limit(args["limit"] + 1))
-    more = len(rows) > args["limit"]
-    rows = rows[:args["limit"]]
-    return {"items": shape(rows), "next_cursor": core.encode_cursor(rows[-1].id) if more else None}
 
 
 def _create(kind_key: str, data: dict, create):
@@ -314,7 +299,7 @@ class Visits(MethodView):
         """走访台账（与台账页面相同的筛选，按 id 游标分页）"""
         a = _ledger_args(args, kinds=VISIT_KINDS)
         query = visit_queries.with_firms(visit_queries.ledger(_user(), a))
-        return _page(query, query.model, args, visits_json)
+        return core.page_by_id(query, query.model, args, visits_json)
 
     @visits_bp.arguments(VisitIn)
     @visits_bp.response(201, VisitDetail)
@@ -437,7 +422,7 @@ class Meetings(MethodView):
         """沟通会台账（与台账页面相同的筛选，按 id 游标分页）"""
         a = _ledger_args(args, kinds=MEETING_KINDS, groups=TARGET_GROUPS)
         query = meeting_queries.ledger(_user(), a)
-        return _page(query, query.model, args, meetings_json)
+        return core.page_by_id(query, query.model, args, meetings_json)
 
     @meetings_bp.arguments(MeetingIn)
     @meetings_bp.response(201, MeetingDetail)
@@ -506,15 +491,11 @@ class Points(MethodView):
     @points_bp.response(200, page_schema(PointOut, "PointPage"))
     def get(self, args):
         """固定点位（与页面相同：在用或已归档的，按 id 游标分页）"""
-        after = core.decode_cursor(args.get("cursor", ""))
-        if args.get("cursor") and (not isinstance(after, int) or isinstance(after, bool)):
-            abort(400, message="cursor 无效：请使用上一页返回的 next_cursor")
+        after = core.cursor_id(args)
         # The page lists a unit's few points whole; they are paged here by id.
-        rows = sorted((p for p in meeting_queries.points(_user(), args.get("archived") == "1")
-                       if p.id > (after or 0)), key=lambda p: p.id)
-        more = len(rows) > args["limit"]
-        rows = rows[:args["limit"]]
-        return {"items": points_json(rows), "next_cursor": core.encode_cursor(rows[-1].id) if more else None}
+        rows = sorted((p for p in meeting_queries.points(_user(), args.get("archived") == "1") if p.id > after),
+                      key=lambda p: p.id)
+        return core.page_of_rows(rows, args["limit"], points_json)
 
     @points_bp.arguments(PointIn)
     @points_bp.response(201, PointOut)
@@ -588,7 +569,7 @@ class Trainings(MethodView):
         """培训台账（与台账页面相同的筛选，按 id 游标分页）"""
         a = _ledger_args(args, kinds=TRAINING_CATEGORIES)
         query = training_queries.ledger(_user(), a)
-        return _page(query, query.model, args, trainings_json)
+        return core.page_by_id(query, query.model, args, trainings_json)
 
     @trainings_bp.arguments(TrainingIn)
     @trainings_bp.response(201, TrainingOut)
@@ -676,7 +657,7 @@ class Activities(MethodView):
         """服务活动台账（与台账页面相同的筛选，按 id 游标分页）"""
         a = _ledger_args(args, kinds=SERVICES, groups=TARGET_GROUPS)
         query = activity_queries.ledger(_user(), a)
-        return _page(query, query.model, args, activities_json)
+        return core.page_by_id(query, query.model, args, activities_json)
 
     @activities_bp.arguments(ActivityIn)
     @activities_bp.response(201, ActivityOut)
@@ -742,7 +723,7 @@ class Needs(MethodView):
         """需求意见台账（与台账页面相同的筛选；不填状态时列出全部，按 id 游标分页）"""
         a = _ledger_args(args, kinds=NEED_CATEGORIES, statuses=NEED_STATUSES)
         query = need_queries.ledger(_user(), a)
-        return _page(query, query.model, args, needs_json)
+        return core.page_by_id(query, query.model, args, needs_json)
 
 
 @needs_bp.route("/<int:record_id>", endpoint="Need")

@@ -284,9 +284,7 @@ class FollowUps(MethodView):
     @bp.arguments(FollowUpCreate)
     @bp.response(201, FollowUpDetail)
     @bp.alt_response(200, schema=FollowUpDetail, description="同一 Idempotency-Key 的重复提交：返回第一次建的任务")
-    @bp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
-                         "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"},
-                         "description": "同一个键、同样内容：返回同一条任务；同一个键、不同内容：422"}])
+    @bp.doc(**core.idempotency_header("一条任务"))
     def post(self, data):
         """分派跟进任务"""
         _edits()
@@ -661,19 +659,13 @@ class Members(MethodView):
         """会员台账（与页面相同的筛选，按 id 游标分页；手机号只给遮盖后的号码）"""
         user = core.current_user()
         a = _roster_args(args)
-        after = core.decode_cursor(args.get("cursor", ""))
-        if args.get("cursor") and (not isinstance(after, int) or isinstance(after, bool)):
-            abort(400, message="cursor 无效：请使用上一页返回的 next_cursor")
-        query = roster.filtered(user, a).order_by(Member.id)
-        if after:
-            query = query.where(Member.id > after)
-        rows = list(query.limit(args["limit"] + 1))
-        more = len(rows) > args["limit"]
-        rows = rows[:args["limit"]]
-        info = roster.row_info(rows, user)
-        units = _names(OrgUnit, [m.org_unit_id for m in rows])
-        return {"items": [member_json(m, info[m.id], units[m.org_unit_id]) for m in rows],
-                "next_cursor": core.encode_cursor(rows[-1].id) if more else None}
+
+        def shape(rows):
+            info = roster.row_info(rows, user)
+            units = _names(OrgUnit, [m.org_unit_id for m in rows])
+            return [member_json(m, info[m.id], units[m.org_unit_id]) for m in rows]
+
+        return core.page_by_id(roster.filtered(user, a), Member, args, shape)
 
 
 @members_bp.route("/<int:member_id>")

@@ -15,6 +15,12 @@ CRM_WEBHOOK_ALLOW_LOOPBACK=1 webhook addresses may be http://127.0.0.1, http://l
                    http://[::1] (a receiver on this machine); default off: https:// only
 CRM_API_RATE_LIMIT requests per API token, default 120/minute (flask-limiter's notation)
 CRM_API_RATE_STORAGE where the API's rate counts live: memory:// (default) or redis://host:6379
+CRM_REDIS_URL      redis://127.0.0.1:6379/0: the job queue (后台任务) in Redis, shared by every app server
+                   and `crm worker`; default: a SQLite file of its own, CRM_JOBS_DB
+CRM_JOBS_DB        the queue's SQLite file without Redis (default instance/jobs.db)
+CRM_JOBS_KEEP_HOURS how long a job's result can be downloaded, default 24 (then it is deleted)
+CRM_EXPORT_INLINE_ROWS an export of more rows than this (default 3000) runs as a job; smaller ones
+                   download at once
 CRM_LOG_JSON=1     log lines as JSON, one object a line (time, level, logger, message, request_id,
                    exception), the app's and gunicorn's in `crm serve`; default: text lines
 """
@@ -82,6 +88,10 @@ class Config:
     WEBHOOK_THREAD = True
     WEBHOOK_ALLOW_LOOPBACK = False
     LOG_JSON = False  # log lines as text (with the request id); True: one JSON object a line
+    # Jobs: the queue's name (its keys in Redis), what a result is kept for, which exports are jobs.
+    JOBS_QUEUE_NAME = "crm"
+    JOBS_KEEP_HOURS = 24
+    EXPORT_INLINE_ROWS = 3000
 
     def __init__(self, environ=None):
         env = os.environ if environ is None else environ
@@ -106,6 +116,11 @@ class Config:
         # counts are kept: memory:// (each server process counts its own) or redis://host:port.
         self.API_RATE_LIMIT = env.get("CRM_API_RATE_LIMIT") or getattr(self, "API_RATE_LIMIT", None) or "120/minute"
         self.API_RATE_STORAGE = env.get("CRM_API_RATE_STORAGE") or "memory://"
+        self.REDIS_URL = env.get("CRM_REDIS_URL") or getattr(self, "REDIS_URL", None) or ""
+        self.JOBS_DB = env.get("CRM_JOBS_DB") or str(self.INSTANCE_DIR / "jobs.db")
+        self.JOBS_RESULT_DIR = str(self.INSTANCE_DIR / "job_results")
+        self.JOBS_KEEP_HOURS = float(env.get("CRM_JOBS_KEEP_HOURS") or self.JOBS_KEEP_HOURS)
+        self.EXPORT_INLINE_ROWS = max(0, int(env.get("CRM_EXPORT_INLINE_ROWS") or self.EXPORT_INLINE_ROWS))
         self.DATA_KEY = env.get("CRM_DATA_KEY") or getattr(self, "DATA_KEY", None) \
             or instance_secret(self.INSTANCE_DIR, "data_key")
 

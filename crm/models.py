@@ -7,6 +7,7 @@ from crm.enterprises.models import BulkAction, Contact, Enterprise, EnterpriseCh
 from crm.fieldwork.models import RecordChange
 from crm.followups.models import FollowUp
 from crm.imports.models import ImportBatch
+from crm.jobs.models import Job
 from crm.founding.models import FoundingDocument, FoundingEvent
 from crm.meetings.models import Meeting, MeetingEnterprise, MeetingNewMembers, OutreachPoint
 from crm.members.models import Member, SignUp, SignUpThrottle
@@ -27,4 +28,4 @@ MODELS = [OrgUnit, User, RecoveryCode, LoginThrottle, Enterprise, Contact, Enter
           MeetingNewMembers, MeetingEnterprise, Training, TrainingEnterprise, ServiceActivity,
           ActivityEnterprise, Member, SignUp, SignUpThrottle, Need, Setting, FollowUp, RuleSetting, ImportBatch,
           UnitStat, StageStay, FirmStat, FormSubmission, AuditEvent, Notification, NotificationOptOut, ApiToken,
-          WebhookEndpoint, WebhookDelivery]
+          WebhookEndpoint, WebhookDelivery, Job]

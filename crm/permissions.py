@@ -11,6 +11,7 @@ from crm.audit import services as audit
 from crm.common.log import log
 from crm.common.numbers import to_id
 from crm.enterprises.models import Enterprise
+from crm.jobs.models import Job
 from crm.org.models import OrgUnit
 from crm.org.queries import subtree_ids
 
@@ -148,6 +149,23 @@ def get_or_404(model, pk, user, org_field=None, query=None):
                      detail="记录不存在或不在管辖范围内")
         abort(404)
     return record
+
+
+def visible_jobs(user):
+    """后台任务: a user's own jobs; an admin's view: everyone's."""
+    query = Job.select()
+    return query if is_admin(user) else query.where(Job.user == user.id)
+
+
+def get_job_or_404(pk, user) -> Job:
+    """A job its user (or an admin) may see; another user's job is as missing as one that
+    never was."""
+    pk = to_id(pk)
+    job = visible_jobs(user).where(Job.id == pk).first() if pk is not None else None
+    if job is None:
+        log.info("job not found or not the user's id=%s user=%s", pk, getattr(user, "username", None))
+        abort(404)
+    return job
 
 
 def visible_org_units(user, active_only=True):

@@ -52,7 +52,7 @@ def test_healthz_and_readyz_set_no_cookie_for_a_signed_in_browser(client, make):
 def test_readyz_ok(client, app):
     resp = client.get("/readyz")
     assert resp.status_code == 200
-    assert resp.get_json() == {"status": "ready", "checks": {"database": "ok", "storage": "ok"}}
+    assert resp.get_json() == {"status": "ready", "checks": {"database": "ok", "storage": "ok", "queue": "ok"}}
     _no_cookie_never_cached(resp)
     assert list(Path(app.config["UPLOAD_DIR"]).iterdir()) == []  # its test file is gone
 
@@ -68,7 +68,7 @@ def test_readyz_503_when_the_database_is_unreachable_and_healthz_still_ok(tmp_pa
     assert resp.status_code == 503
     body = resp.get_json()
     assert body["status"] == "unavailable"
-    assert body["checks"] == {"database": "failed", "storage": "ok"}
+    assert body["checks"] == {"database": "failed", "storage": "ok", "queue": "ok"}
     assert body["reasons"] == {"database": "OperationalError"}  # a class name: no host, path or trace
     _no_cookie_never_cached(resp)
     assert "readiness check database failed" in caplog.text  # the traceback goes to the log
@@ -82,7 +82,7 @@ def test_readyz_503_when_storage_is_not_writable(client, app, tmp_path):
         resp = client.get("/readyz")
         assert resp.status_code == 503
         body = resp.get_json()
-        assert body["checks"] == {"database": "ok", "storage": "failed"}
+        assert body["checks"] == {"database": "ok", "storage": "failed", "queue": "ok"}
         assert body["reasons"] == {"storage": reason}
         assert str(tmp_path) not in resp.get_data(as_text=True)
 

@@ -3,7 +3,7 @@ layers below, no module takes part in an import circle, and a function-local imp
 module is the factory's, with its reason beside it.
 
 The layers, from the bottom: base (common, db, resources, config) → accounts (org units, users,
-the audit log, settings, form keys, migrations) → files (enterprise files, founding track, the
+the audit log, settings, form keys, migrations, the job queue's core) → files (enterprise files, founding track, the
 one scoping helper) → kernel (what every field-work kind shares, photos) → kinds (visits,
 meetings, trainings, activities, needs, members and their sign-ups) → work (follow-ups, aggregates, compliance, dashboard,
 reports, home, imports, charts) → web (every feature's views, the web layer, admin and help pages) →
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = [
     ("base", [r"crm\.common(\..*)?", r"crm\.db", r"crm\.resources", r"config"]),
     ("accounts", [r"crm\.org(\..*)?", r"crm\.auth(\..*)?", r"crm\.audit(\..*)?", r"crm\.settings(\..*)?",
-                  r"crm\.sync(\..*)?", r"crm\.schema"]),
+                  r"crm\.sync(\..*)?", r"crm\.schema", r"crm\.jobs(\..*)?"]),
     ("files", [r"crm\.permissions", r"crm\.enterprises(\..*)?", r"crm\.founding(\..*)?"]),
     ("kernel", [r"crm\.fieldwork(\..*)?", r"crm\.photos(\..*)?"]),
     ("kinds", [r"crm\.(visits|meetings|trainings|activities|needs|members)(\..*)?"]),

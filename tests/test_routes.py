@@ -32,7 +32,7 @@ READ = {"home.index", "tokens.index", "notifications.index", "notifications.unre
         "sync.state", "sync.outbox", "help.index",
         "members.meeting_code", "members.meeting_poster", "members.point_code", "members.point_poster",
         "members.meeting_live", "members.point_live",
-        "roster.index", "roster.show", "roster.export"}
+        "roster.index", "roster.show", "roster.export", "jobs.index"}
 EDIT = {"visits.pick", "enterprises.create", "enterprises.similar_names", "enterprises.edit", "enterprises.archive", "enterprises.restore",
         "enterprises.contact_new", "enterprises.contact_edit", "enterprises.contact_archive",
         "founding.move", "founding.add_documents", "founding.remove_document",
@@ -55,6 +55,9 @@ SUPERVISE = {"enterprises.bulk_start", "enterprises.bulk_show", "enterprises.bul
              "roster.phone"}  # and only a 主管 of the member's own unit (tests/test_roster.py)
 SELF = {"auth.logout", "auth.two_factor_recovery_codes", "auth.two_factor_off", "tokens.revoke",
         "notifications.open_note", "notifications.read", "notifications.read_all"}  # any logged-in user, POST only
+# A user's own 后台任务 (an admin's: everyone's), by job id, not by unit: another user's is a 404
+# for every role but admin, anonymous goes to the login page (tests/test_jobs.py walks them).
+OWN_JOBS = {"jobs.show", "jobs.status", "jobs.download", "jobs.retry"}
 ROLES = ("staff", "supervisor", "viewer", "admin")
 ALLOWED = {"read": set(ROLES), "edit": {"staff", "supervisor", "admin"}, "admin": {"admin"},
            "supervise": {"supervisor", "admin"}}
@@ -74,7 +77,7 @@ def kind_of(endpoint):
         return "edit"
     if endpoint in SUPERVISE:
         return "supervise"
-    if endpoint in SELF | PUBLIC:
+    if endpoint in SELF | PUBLIC | OWN_JOBS:
         return None
     raise AssertionError(f"endpoint {endpoint} is not classified in tests/test_routes.py")
 

@@ -1,16 +1,16 @@
-"""The `crm` command: serve, db, user, demo, import, stats, backup, restore. One module per
+"""The `crm` command: serve, worker, db, user, demo, import, stats, backup, restore. One module per
 command group; crm.cli.common holds what they share."""
 import sys
 
 import click
 from flask.cli import FlaskGroup
 
-from crm.cli import backup, db, demo, imports, notifications, serve, stats, token, user, webhooks
+from crm.cli import backup, db, demo, imports, notifications, serve, stats, token, user, webhooks, worker
 from crm.web.factory import build
 
 COMMANDS = [db.db_group, user.user_group, demo.demo_group, serve.serve, imports.import_group,
             stats.stats_group, backup.backup_command, backup.restore_command,
-            token.token_group, webhooks.webhooks_group, notifications.notifications_group]
+            token.token_group, webhooks.webhooks_group, notifications.notifications_group, worker.worker]
 
 
 def register(app):

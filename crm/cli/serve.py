@@ -1,4 +1,5 @@
-"""`crm serve`: upgrade the database, load the demo if asked, serve through gunicorn."""
+"""`crm serve`: upgrade the database, load the demo if asked, serve through gunicorn with one
+`crm worker` beside it for the background jobs (unless --no-worker: workers run elsewhere)."""
 import gc
 import sys
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ from gunicorn.glogging import Logger
 from config import WEAK_SECRETS
 from crm import demo as demo_data
 from crm import schema
+from crm.cli import worker as job_worker
 from crm.cli.common import connect, friendly, print_logins
 from crm.common.log import NO_REQUEST, JsonFormatter
 from crm.db import release
@@ -29,12 +31,14 @@ def _check_secret(app):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
+              help="同时启动一个后台任务进程（crm worker）")
 @click.option("--demo", is_flag=True, help="装入演示数据（仅当数据库为空时）")
 @click.option("--demo-enterprises", "demo_count", default=300, show_default=True,
               help="演示数据的企业数量（外勤记录随之增减）")
 @with_appcontext
 @friendly
-def serve(host, port, workers, demo, demo_count):
+def serve(host, port, workers, with_worker, demo, demo_count):
     app = current_app._get_current_object()
     _check_secret(app)
     connect()
@@ -57,9 +61,16 @@ def serve(host, port, workers, demo, demo_count):
     click.echo(f"一企一档已启动：http://{shown}:{port}/")
     if logins:
         print_logins(logins)
+    beside = None
+    if with_worker:
+        beside = job_worker.start_beside(1)
+        click.echo("后台任务进程已同时启动（另有服务器运行 crm worker 时可用 --no-worker）。")
     click.echo("按 Ctrl+C 停止。")
     sys.stdout.flush()
-    _run_gunicorn(app, host, port, workers)
+    try:
+        _run_gunicorn(app, host, port, workers)
+    finally:
+        job_worker.stop(beside)
 
 
 def settle(worker=None):

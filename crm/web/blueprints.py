@@ -11,6 +11,7 @@ from crm.founding.views import bp as founding
 from crm.help.views import bp as help_pages
 from crm.home.views import bp as home
 from crm.imports.views import bp as imports
+from crm.jobs.views import bp as jobs
 from crm.meetings.views import bp as meetings
 from crm.members.views import bp as members
 from crm.needs.views import bp as needs
@@ -26,4 +27,4 @@ from crm.webhooks.views import bp as webhooks
 
 BLUEPRINTS = [auth, tokens, home, admin, enterprises, founding, visits, photos, needs, meetings, trainings,
               activities, members, roster, followups, compliance, dashboard, reports, imports, audit, sync,
-              webhooks, help_pages, notifications]
+              webhooks, help_pages, notifications, jobs]

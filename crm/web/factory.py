@@ -11,6 +11,7 @@ from crm.api import endpoints as api
 from crm.auth.views import login_manager
 from crm.common import log
 from crm.common.numbers import IdConverter
+from crm.jobs import queue as jobs_queue
 from crm.resources import INSTANCE_DIR, TEMPLATES_DIR
 from crm.sync import views as sync
 from crm.web import errors, headers, health, request_ids, templating, wiring  # noqa: F401 (wiring: imported for its receivers)
@@ -39,6 +40,7 @@ def build(config=None, **overrides) -> Flask:
     request_ids.init_app(app)  # first: whatever a request logs carries its id
     health.init_app(app)  # next: /healthz and /readyz answer before the database hook runs
     db.init_app(app)
+    jobs_queue.init_app(app)
     headers.init_app(app)
     csrf.init_app(app)
     Bootstrap5(app)

@@ -1,0 +1,45 @@
+"""The kinds of job. A feature registers each of its kinds here when it is imported
+(crm.web.wiring imports them), like the field-work kinds in crm.fieldwork.registry:
+
+    register(JobKind("enterprise_export", "企业台账导出", run_export))
+
+`run(params, user, progress)` does the work as `user` (scoping as on a page) and returns a
+Result; `progress(percent, text)` reports how far it is. JobFailed("中文原因") ends the job failed
+at once; any other exception is retried (up to the job's maximum) and then shown as a failure."""
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class JobKind:
+    key: str
+    title: str  # 企业台账导出 …, shown in the job list
+    run: Callable  # (params: dict, user, progress) -> Result
+    max_attempts: int = 3
+
+
+@dataclass
+class Result:
+    """What a job made: a file to download as `filename`. Either `data` (bytes) or `path` (a file
+    the job wrote, moved into the results folder)."""
+    filename: str
+    mimetype: str = "application/octet-stream"
+    data: bytes | None = None
+    path: str | None = None
+
+
+class JobFailed(Exception):
+    """A failure retrying cannot mend (the unit is gone, the filter is wrong): its message, in
+    Chinese, is what the job page shows."""
+
+
+KINDS: dict[str, JobKind] = {}
+
+
+def register(kind: JobKind) -> JobKind:
+    KINDS[kind.key] = kind
+    return kind
+
+
+def get(key: str) -> JobKind | None:
+    return KINDS.get(key)

@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -10,12 +10,13 @@ from crm.enterprises import bulk, queries, services, similar
 from crm.enterprises.choices import CATEGORIES, INDUSTRIES, STATUSES
 from crm.enterprises.forms import ArchiveForm, BulkForm, ContactForm, EnterpriseForm, NewEnterpriseForm
 from crm.enterprises.models import BulkAction, Contact, Enterprise
-from crm.fieldwork.ledger import xlsx_response
+from crm.fieldwork.ledger import longer_than, xlsx_response
 from crm.fieldwork.timeline import timeline
 from crm.followups import queries as followup_queries
 from crm.founding import queries as founding_queries
 from crm.founding import stages
 from crm.imports import export as ledger
+from crm.jobs import views as jobs
 from crm.needs.queries import open_for
 from crm.org.queries import unit_choices
 from crm.auth.models import User
@@ -62,12 +63,19 @@ def index():
                            bulk_max=bulk.MAX_FILES, list_query=bulk.list_query(request.args))
 
 
-@bp.route("/export.xlsx")
+@bp.route("/export.xlsx", methods=["GET", "POST"])
 @login_required
 def export():
-    """导出 Excel: exactly the listed (filtered) files, in the layout the importer reads."""
+    """导出 Excel: exactly the listed (filtered) files, in the layout the importer reads; more
+    than EXPORT_INLINE_ROWS of them as a job (后台任务)."""
     args = queries.ListArgs.from_request(request.args)
-    query = queries.filtered(current_user, args).order_by(Enterprise.org_unit, Enterprise.id)
+    query = ledger.ordered(current_user, args)
+    limit = current_app.config["EXPORT_INLINE_ROWS"]
+    if longer_than(query, limit):
+        return jobs.start_or_confirm("enterprise_export", {"query": request.query_string.decode("utf-8", "replace")},
+                                     "导出企业台账", f"筛选出的档案超过 {limit} 个，",
+                                     url_for("enterprises.index") + (f"?{request.query_string.decode('utf-8', 'replace')}"
+                                                                     if request.query_string else ""))
     return xlsx_response("企业台账", "企业台账", ledger.COLUMNS, ledger.rows(query))
 
 

@@ -199,20 +199,41 @@ def _write_sheet(wb, sheet: Sheet, taken: set) -> int:
     return count
 
 
-def workbook_response(filename: str, title: str, sheets) -> Response:
-    """A workbook of one or more sheets, each streamed through a write-only workbook (a long
-    ledger is not held as cells in memory); its file name says what and when
-    (企业台账-2026-05-01.xlsx); the export is in the audit log under `title`."""
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def dated_name(filename: str) -> str:
+    """企业台账 → 企业台账-2026-05-01.xlsx (what an export's file is called)."""
+    return f"{_FILE_NAME.sub('', xlsx_value(filename))}-{local_today().isoformat()}.xlsx"
+
+
+def save_workbook(target, sheets) -> int:
+    """Write the sheets, each streamed through a write-only workbook (a long ledger is not held
+    as cells in memory), into `target` (a path or a file): how many rows."""
     wb = Workbook(write_only=True)
     taken, count = set(), 0
     for sheet in sheets:
         count += _write_sheet(wb, sheet, taken)
-    _audited(title, count)
+    wb.save(target)
+    return count
+
+
+def longer_than(query, limit: int) -> bool:
+    """Whether the query has more than `limit` rows, counting at most limit + 1 of them (an export
+    above EXPORT_INLINE_ROWS runs as a job)."""
+    model = query.model
+    return query.select(model.id).order_by().limit(limit + 1).count() > limit
+
+
+def workbook_response(filename: str, title: str, sheets) -> Response:
+    """A workbook of one or more sheets (save_workbook); its file name says what and when
+    (企业台账-2026-05-01.xlsx); the export is in the audit log under `title`."""
     out = SpooledTemporaryFile(max_size=16 * 1024 * 1024)
-    wb.save(out)
+    count = save_workbook(out, sheets)
+    _audited(title, count)
     out.seek(0)
-    name = f"{_FILE_NAME.sub('', xlsx_value(filename))}-{local_today().isoformat()}.xlsx"
-    response = Response(out.read(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = dated_name(filename)
+    response = Response(out.read(), mimetype=XLSX_TYPE)
     response.headers["Content-Disposition"] = f"attachment; filename=ledger.xlsx; filename*=UTF-8''{quote(name)}"
     return response
 

@@ -20,6 +20,7 @@ from crm.fieldwork import services as records
 from crm.fieldwork import views as fw
 from crm.fieldwork.forms import ArchiveRecordForm, int_list
 from crm.fieldwork.inputs import pickable
+from crm.jobs import views as jobs
 from crm.org.queries import unit_choices
 from crm.permissions import require, scoped, visible_org_units
 from crm.photos import services as photos
@@ -233,6 +234,9 @@ class RecordPages:
     def export(self):
         args = self.ledger_args()
         query = self.ledger_query(current_user, args)
+        long = jobs.offer_if_long(query, self.ledger_title)  # more than EXPORT_INLINE_ROWS: a job
+        if long is not None:
+            return long
         if self.page_rows is not None:
             query = self.page_rows(query)
         users = dict(User.select(User.id, User.name).tuples())
@@ -248,7 +252,7 @@ class RecordPages:
     def ledger_routes(self, bp: Blueprint, prefix: str = ""):
         """The ledger and its workbook on `bp` (a kind with pages of its own takes just these)."""
         bp.add_url_rule(f"{prefix}/", "index", login_required(self.index))
-        bp.add_url_rule(f"{prefix}/export.xlsx", "export", login_required(self.export))
+        bp.add_url_rule(f"{prefix}/export.xlsx", "export", login_required(self.export), methods=["GET", "POST"])
 
     def blueprint(self, url_prefix: str) -> Blueprint:
         bp = Blueprint(self.name, __name__, url_prefix=url_prefix)

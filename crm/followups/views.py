@@ -17,6 +17,7 @@ from crm.fieldwork import ledger
 from crm.fieldwork.forms import int_list
 from crm.followups import queries, services, suggestions
 from crm.followups.forms import AssignForm, EditForm, ReassignForm, StatusForm, SuggestionAssignForm
+from crm.jobs import views as jobs
 from crm.followups.models import PRIORITIES, STATUSES, FollowUp
 from crm.founding import stages
 from crm.needs.models import Need
@@ -268,11 +269,14 @@ COLUMNS = [("到期日", 12), ("状态", 8), ("优先级", 7), ("任务内容", 
            ("创建时间", 17)]
 
 
-@bp.route("/followups/export.xlsx")
+@bp.route("/followups/export.xlsx", methods=["GET", "POST"])
 @login_required
 def export():
     args = _list_args()
     query = queries.listing(current_user, args)
+    long = jobs.offer_if_long(query, "跟进任务")  # more than EXPORT_INLINE_ROWS: a job
+    if long is not None:
+        return long
     names = dict(User.select(User.id, User.name).tuples())
 
     def rows():

@@ -19,6 +19,7 @@ from crm.fieldwork.forms import ArchiveRecordForm
 from crm.fieldwork.inputs import pickable
 from crm.members import services
 from crm.members.choices import MEMBER_STATES, PLATFORMS, SIGNUP_STATES
+from crm.jobs import views as jobs
 from crm.permissions import reads_member_phone, require, visible_org_units
 from crm.roster import queries
 from crm.roster.forms import ActionForm, EraseForm, MemberForm
@@ -64,7 +65,7 @@ def _row(m, info):
             ledger.local_dt(m.card_issued_at), MEMBER_STATES.label(m.state), m.archived_reason]
 
 
-@bp.route("/export.xlsx")
+@bp.route("/export.xlsx", methods=["GET", "POST"])
 @login_required
 def export():
     """导出 Excel: exactly the filtered members, phones masked; in the audit log as an export."""
@@ -73,6 +74,9 @@ def export():
         return redirect(url_for(".export", **found_by_phone))
     args = queries.RosterArgs.from_request(request.args, current_user)
     query = queries.with_units(queries.filtered(current_user, args))
+    long = jobs.offer_if_long(query, TITLE)  # more than EXPORT_INLINE_ROWS: a job
+    if long is not None:
+        return long
 
     def rows():
         for batch in stream_batches(query):

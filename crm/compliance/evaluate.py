@@ -12,6 +12,7 @@ Which records count:
 - firms that are in the file (not archived, 经营状态 正常, not 已注销/迁出) and were filed (their
   建档 date on the founding track) by the end of the period.
 """
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -72,6 +73,11 @@ def district_unit():
     return OrgUnit.get_or_none(OrgUnit.parent.is_null())
 
 
+def count_in(days, period: cal.Period) -> int:
+    """How many of the sorted `days` (a day may repeat) fall in the period, ends included."""
+    return bisect_right(days, period.end) - bisect_left(days, period.start)
+
+
 def combine(states) -> str:
     states = [s for s in states if s != "off"]
     if not states:
@@ -100,7 +106,7 @@ class Evaluator:
 
     # ---- loading ------------------------------------------------------------------------------
     def _load_meetings(self):
-        self.staff = defaultdict(list)       # unit id → [held_on]
+        self.staff = defaultdict(list)       # unit id → [held_on], sorted (count_in)
         self.enterprise = defaultdict(list)
         self.district_days = set()
         query = (Meeting.select(Meeting.held_on, Meeting.kind, Meeting.level, Meeting.org_unit)
@@ -117,6 +123,8 @@ class Evaluator:
                 continue
             for owner in self.owners.get(unit_id, ()):
                 target[owner].append(held_on)
+        for days in (*self.staff.values(), *self.enterprise.values()):
+            days.sort()
 
     @cached_property
     def facts(self) -> dict:
@@ -153,10 +161,10 @@ class Evaluator:
         # The month's meetings: those in its weeks (a week belongs to the month of its Thursday)
         # or its half-months — the same days the parts cover, so no meeting counts twice.
         span = cal.Period(parts[0].start, parts[-1].end)
-        count = sum(1 for d in days if d in span)
+        count = count_in(days, span)
         out = []
         for p in parts:
-            n = sum(1 for d in days if d in p)
+            n = count_in(days, p)
             out.append(Part(p, n, cal.state(p, n > 0, self.today)))
         period = span
         met = all(p.count for p in out) and count >= target

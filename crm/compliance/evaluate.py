@@ -102,6 +102,7 @@ class Evaluator:
         self.owners = {uid: [u.id for u in self.units if path.startswith(u.path)] for uid, path in paths.items()}
         # Only the records of these units' subtrees are read.
         self._unit_ids = [uid for uid, owners in self.owners.items() if owners] or [0]
+        self._parts = {}  # (weeks_of_month or half_months, month) → its periods
         self._load_meetings()
 
     # ---- loading ------------------------------------------------------------------------------
@@ -113,16 +114,21 @@ class Evaluator:
                  .where(Meeting.archived == False, Meeting.org_unit.in_(self._unit_ids),  # noqa: E712
                         Meeting.kind.in_(("staff", "enterprise")),
                         Meeting.held_on.between(self.span.start, self.span.end)))
-        # A year of a district's meetings is some ten thousand rows: read as plain tuples.
+        # A year of a district's meetings is some ten thousand rows, read from one covering index
+        # as plain tuples; each day's value is converted once (SQLite returns text), the days are
+        # gathered per unit first and handed to the units they count for afterwards.
+        parsed, per_unit = {}, defaultdict(list)
         for held_on, kind, level, unit_id in db.execute(query).fetchall():
-            held_on = as_date(held_on)
+            day = parsed.get(held_on)
+            if day is None:
+                day = parsed[held_on] = as_date(held_on)
             if kind == "staff" and level == "district":
-                self.district_days.add(held_on)
-            target = self.staff if kind == "staff" else self.enterprise if kind == "enterprise" else None
-            if target is None:
-                continue
+                self.district_days.add(day)
+            per_unit[kind, unit_id].append(day)
+        for (kind, unit_id), days in per_unit.items():
+            target = self.staff if kind == "staff" else self.enterprise
             for owner in self.owners.get(unit_id, ()):
-                target[owner].append(held_on)
+                target[owner].extend(days)
         for days in (*self.staff.values(), *self.enterprise.values()):
             days.sort()
 
@@ -157,7 +163,9 @@ class Evaluator:
         return getattr(self, "_" + rule_key)(rule, unit, month, setting.target)
 
     def _meetings(self, rule, days, month, target, parts_of):
-        parts = parts_of(self.year, month)
+        parts = self._parts.get((parts_of, month))
+        if parts is None:
+            parts = self._parts[parts_of, month] = parts_of(self.year, month)
         # The month's meetings: those in its weeks (a week belongs to the month of its Thursday)
         # or its half-months — the same days the parts cover, so no meeting counts twice.
         span = cal.Period(parts[0].start, parts[-1].end)

@@ -240,10 +240,9 @@ def index():
     today = local_today()
     page = ledger.page_of(queries.listing(current_user, args, today), args.page)
     team = not can("own_tasks_only")
-    board = queries.board(current_user, today, _unit_ids(args)) if team else []
-    board_total, board_all = len(board), request.args.get("people") == "all"
-    if not board_all:
-        board = board[:BOARD_SHOWN]
+    board_all = request.args.get("people") == "all"
+    board, board_total = queries.board_page(current_user, today, _unit_ids(args),
+                                            limit=None if board_all else BOARD_SHOWN) if team else ([], 0)
     reassign = None
     if can("supervise"):
         reassign = ReassignForm()

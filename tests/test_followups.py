@@ -391,6 +391,26 @@ def test_the_board_renders_the_busiest_and_everyone_on_request(app, team, monkey
     assert people(html) == ["li", "zhang", "sup"] and "more-people" not in html and "共 3 人" in html
 
 
+def test_a_board_page_is_the_boards_first_rows_with_its_size(app, make, team):
+    for i in range(6):
+        make.user("staff", org=team["unit_town"], username=f"s{i}", name=f"干部{i}")
+    for i, n in enumerate((2, 0, 3, 1)):
+        for _ in range(n):
+            _task(team, assignee=team["zhang"] if i == 0 else team["li"] if i == 2 else team["sup"],
+                  ent=team["station"] if i == 2 else team["town"])
+    every = queries.board(team["sup"])
+    key = [(r.user.id, r.user.name, r.user.org_unit.name, r.open, r.week, r.overdue, r.done_month) for r in every]
+    for limit in (None, 1, 3, len(every), len(every) + 5):
+        rows, total = queries.board_page(team["sup"], limit=limit)
+        assert total == len(every) == 9
+        assert [(r.user.id, r.user.name, r.user.org_unit.name, r.open, r.week, r.overdue, r.done_month)
+                for r in rows] == key[:limit]
+    assert [r.user.username for r in every[:3]] == ["li", "zhang", "sup"]
+    # The supervisor's home page shows the first 8 and says how many more there are.
+    html = login_as(app.test_client(), team["sup"]).get("/").get_data(as_text=True)
+    assert "还有 1 人，见" in html
+
+
 def test_viewer_sees_the_board_but_cannot_assign(app, team):
     _task(team)
     client = login_as(app.test_client(), team["viewer"])

@@ -363,6 +363,54 @@ def test_the_team_board_counts_and_filters(app, team, fixed_clock):
     assert "站点任务" in staff and "人员任务概况" not in staff and ">本周<" not in staff
 
 
+def test_the_board_renders_the_busiest_and_everyone_on_request(app, team, monkeypatch):
+    from crm.followups import views
+    overdue = _task(team, ent=team["station"], assignee=team["li"])
+    FollowUp.update(due_on=TODAY - timedelta(days=1)).where(FollowUp.id == overdue.id).execute()  # 李四: one overdue
+    for _ in range(3):
+        _task(team, assignee=team["zhang"])                            # 张三: three open, none overdue
+    monkeypatch.setattr(views, "BOARD_SHOWN", 2)
+    client = login_as(app.test_client(), team["sup"])
+
+    def people(html):
+        return re.findall(r'<tr data-person="([^"]+)"', html)
+
+    html = client.get("/followups/?status=all").get_data(as_text=True)
+    # 主管甲 holds none: the third of three, not rendered.
+    assert people(html) == ["li", "zhang"]
+    assert "显示前 2 人，共 3 人" in html and 'aria-describedby="board-shown"' in html
+    more = re.search(r'<a class="more-people[^"]*" href="([^"]+)">显示全部（3 人）</a>', html).group(1)
+    assert more == "/followups/?status=all&amp;people=all#board"
+    html = client.get(more.replace("&amp;", "&")).get_data(as_text=True)
+    assert people(html) == ["li", "zhang", "sup"] and "more-people" not in html
+    # The filters stay; the way back shows the first two again.
+    fewer = re.search(r'<a class="fewer-people[^"]*" href="([^"]+)">只显示前 2 人</a>', html).group(1)
+    assert fewer == "/followups/?status=all#board" and 'name="status"' in html
+    monkeypatch.setattr(views, "BOARD_SHOWN", 3)
+    html = client.get("/followups/").get_data(as_text=True)
+    assert people(html) == ["li", "zhang", "sup"] and "more-people" not in html and "共 3 人" in html
+
+
+def test_a_board_page_is_the_boards_first_rows_with_its_size(app, make, team):
+    for i in range(6):
+        make.user("staff", org=team["unit_town"], username=f"s{i}", name=f"干部{i}")
+    for i, n in enumerate((2, 0, 3, 1)):
+        for _ in range(n):
+            _task(team, assignee=team["zhang"] if i == 0 else team["li"] if i == 2 else team["sup"],
+                  ent=team["station"] if i == 2 else team["town"])
+    every = queries.board(team["sup"])
+    key = [(r.user.id, r.user.name, r.user.org_unit.name, r.open, r.week, r.overdue, r.done_month) for r in every]
+    for limit in (None, 1, 3, len(every), len(every) + 5):
+        rows, total = queries.board_page(team["sup"], limit=limit)
+        assert total == len(every) == 9
+        assert [(r.user.id, r.user.name, r.user.org_unit.name, r.open, r.week, r.overdue, r.done_month)
+                for r in rows] == key[:limit]
+    assert [r.user.username for r in every[:3]] == ["li", "zhang", "sup"]
+    # The supervisor's home page shows the first 8 and says how many more there are.
+    html = login_as(app.test_client(), team["sup"]).get("/").get_data(as_text=True)
+    assert "还有 1 人，见" in html
+
+
 def test_viewer_sees_the_board_but_cannot_assign(app, team):
     _task(team)
     client = login_as(app.test_client(), team["viewer"])

@@ -10,7 +10,7 @@ from crm.common.timeutil import local_today
 from crm.compliance.calendar import month_period, quarter_of
 from crm.dashboard import queries
 from crm.fieldwork.ledger import MONTH, Sheet, workbook_response
-from crm.followups.queries import board
+from crm.followups.queries import board, board_page
 from crm.founding import stages
 from crm.permissions import visible_org_units
 
@@ -80,9 +80,9 @@ def index():
                             partial=running),
         "unions": bar_chart(t["unions"], title="新建工会（近12个月）", unit="家", partial=running),
     }
-    people = board(current_user, today, queries.subtree(unit))
+    people, people_total = board_page(current_user, today, queries.subtree(unit), limit=PEOPLE_SHOWN)
     return render_template("dashboard/index.html", f=f, unit=unit, kind=kind, ym=f"{year}-{month:02d}",
-                           today=today, charts=charts, people=people[:PEOPLE_SHOWN], people_total=len(people),
+                           today=today, charts=charts, people=people, people_total=people_total,
                            PERIODS=queries.PERIODS,
                            units=visible_org_units(current_user), stages=stages, group_label=queries.group_label)
 

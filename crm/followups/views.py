@@ -221,6 +221,17 @@ def _unit_ids(args):
     return None if unit is None else subtree_ids(unit)
 
 
+# The board's people table shows the busiest first (most overdue, then most open); a district has
+# hundreds of people, so the rest are rendered only when asked for (?people=all).
+BOARD_SHOWN = 20
+
+
+def _board_links(total):
+    """(URL showing every person, URL back to the first BOARD_SHOWN), both keeping the filters."""
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "people"}
+    return (url_for(".index", **args, people="all", _anchor="board"), url_for(".index", **args, _anchor="board"))
+
+
 @bp.route("/followups/")
 @login_required
 def index():
@@ -229,13 +240,18 @@ def index():
     today = local_today()
     page = ledger.page_of(queries.listing(current_user, args, today), args.page)
     team = not can("own_tasks_only")
-    board = queries.board(current_user, today, _unit_ids(args)) if team else []
+    board_all = request.args.get("people") == "all"
+    board, board_total = queries.board_page(current_user, today, _unit_ids(args),
+                                            limit=None if board_all else BOARD_SHOWN) if team else ([], 0)
     reassign = None
     if can("supervise"):
         reassign = ReassignForm()
         _assignee_choices(reassign, services.assignable_users(current_user))
-    people = [(u.id, u.name) for u in scoped(User, current_user).order_by(User.name)]
+    # The assignee filter's options: names only (a district has some 300 people).
+    people = list(scoped(User, current_user, query=User.select(User.id, User.name)).order_by(User.name).tuples())
     return render_template("followups/index.html", page=page, args=args, board=board, today=today,
+                           board_total=board_total, board_all=board_all, board_shown=BOARD_SHOWN,
+                           board_links=_board_links(board_total),
                            reassign=reassign, people=people, bucket=queries.bucket,
                            units=visible_org_units(current_user, active_only=False),
                            DUE_FILTERS=queries.DUE_FILTERS, STATUS_FILTERS=queries.STATUS_FILTERS,

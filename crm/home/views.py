@@ -13,6 +13,8 @@ bp = Blueprint("home", __name__)
 # 我的任务 on the home page shows the first few of each group (overdue, today, this week, later)
 # with the group's count; the follow-up list has the rest.
 TASKS_PER_GROUP = 10
+# 团队任务 on a supervisor's home page: the busiest few (the board's order); 任务看板 has everyone.
+TEAM_SHOWN = 8
 
 
 @bp.route("/")
@@ -28,9 +30,9 @@ def index():
     if can("edit_records"):
         tasks = followups.my_buckets(current_user, today, per_bucket=TASKS_PER_GROUP)
         task_counts = followups.bucket_counts(current_user, today)
-    team = followups.board(current_user, today) if leads_team(current_user) else []
+    team, team_total = followups.board_page(current_user, today, limit=TEAM_SHOWN) if leads_team(current_user) else ([], 0)
     suggested = suggestions.counts(current_user, today) if leads_team(current_user) else None
     return render_template("home/index.html", summary=summary, recent=recent, work=work, tasks=tasks,
-                           task_counts=task_counts, team=team, suggested=suggested, today=today,
+                           task_counts=task_counts, team=team, team_total=team_total, suggested=suggested, today=today,
                            DUE_FILTERS=DUE_FILTERS, suggestion_rules=suggestions.RULES,
                            count_label=suggestions.count_label)

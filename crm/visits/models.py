@@ -43,10 +43,11 @@ class Visit(FieldWorkRecord):
 
 class VisitVisitor(BaseModel):
     visit = ForeignKeyField(Visit, backref="visitor_rows", on_delete="CASCADE")
-    user = ForeignKeyField(User, backref="+", on_delete="RESTRICT", index=True)
+    user = ForeignKeyField(User, backref="+", on_delete="RESTRICT", index=False)
 
     class Meta:
-        indexes = ((("visit", "user"), True),)
+        # (user, visit): a user's visit ids from the index alone (the home page's latest visits).
+        indexes = ((("visit", "user"), True), (("user", "visit"), False))
 
 
 class VisitContact(BaseModel):

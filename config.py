@@ -4,7 +4,15 @@ CRM_DATABASE_URL   sqlite:///path/crm.db (default: instance/crm.db) or postgresq
 CRM_SECRET_KEY     session signing key; required to be shared when several app servers run.
                    Without it a random key is generated once into instance/secret_key.
 CRM_INSTANCE_DIR   where the SQLite file, the generated key and uploads live (default ./instance)
-CRM_UPLOAD_DIR     uploaded photos (default instance/uploads)
+CRM_STORAGE_DIR    one directory for every file the app keeps (photos, founding documents, job
+                   results), shared by several app servers (NFS …); it must exist. Default:
+                   CRM_UPLOAD_DIR
+CRM_UPLOAD_DIR     that directory when CRM_STORAGE_DIR is not set, made when missing (default
+                   instance/uploads)
+CRM_STORAGE_URL    s3://bucket/prefix: the files in S3-compatible object storage instead (the `s3`
+                   extra, boto3); CRM_S3_ENDPOINT_URL (MinIO, another provider), CRM_S3_REGION,
+                   CRM_S3_ADDRESSING (path or virtual); credentials from AWS_ACCESS_KEY_ID /
+                   AWS_SECRET_ACCESS_KEY (or boto3's other usual places)
 CRM_HTTPS=1        mark cookies Secure (set it when served over HTTPS)
 CRM_SESSION_HOURS  absolute session lifetime, default 12
 CRM_DATA_KEY       encrypts members' phone numbers (default: generated once into instance/data_key);
@@ -98,6 +106,12 @@ class Config:
         self.INSTANCE_DIR = Path(env.get("CRM_INSTANCE_DIR") or resources.INSTANCE_DIR)
         self.DATABASE_URL = env.get("CRM_DATABASE_URL") or f"sqlite:///{self.INSTANCE_DIR / 'crm.db'}"
         self.UPLOAD_DIR = env.get("CRM_UPLOAD_DIR") or str(self.INSTANCE_DIR / "uploads")
+        # Where the files are (crm.storage): object storage, a shared directory, else UPLOAD_DIR.
+        self.STORAGE_URL = env.get("CRM_STORAGE_URL") or ""
+        self.STORAGE_DIR = env.get("CRM_STORAGE_DIR") or ""
+        self.S3_ENDPOINT_URL = env.get("CRM_S3_ENDPOINT_URL") or ""
+        self.S3_REGION = env.get("CRM_S3_REGION") or ""
+        self.S3_ADDRESSING = env.get("CRM_S3_ADDRESSING") or ""
         self.ENV = env.get("CRM_ENV", self.ENV)
         self.SESSION_COOKIE_SECURE = _bool(env.get("CRM_HTTPS"))
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=int(env.get("CRM_SESSION_HOURS") or 12))
@@ -118,7 +132,6 @@ class Config:
         self.API_RATE_STORAGE = env.get("CRM_API_RATE_STORAGE") or "memory://"
         self.REDIS_URL = env.get("CRM_REDIS_URL") or getattr(self, "REDIS_URL", None) or ""
         self.JOBS_DB = env.get("CRM_JOBS_DB") or str(self.INSTANCE_DIR / "jobs.db")
-        self.JOBS_RESULT_DIR = str(self.INSTANCE_DIR / "job_results")
         self.JOBS_KEEP_HOURS = float(env.get("CRM_JOBS_KEEP_HOURS") or self.JOBS_KEEP_HOURS)
         self.EXPORT_INLINE_ROWS = max(0, int(env.get("CRM_EXPORT_INLINE_ROWS") or self.EXPORT_INLINE_ROWS))
         self.DATA_KEY = env.get("CRM_DATA_KEY") or getattr(self, "DATA_KEY", None) \

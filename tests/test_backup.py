@@ -19,7 +19,7 @@ import pytest
 from werkzeug.datastructures import FileStorage
 
 from config import TestConfig
-from crm import create_app
+from crm import create_app, storage
 from crm.ops import backup, common, pg_restore, postgres, sqlite
 from crm.common.timeutil import fmt_dt
 from crm.db import bind, db
@@ -83,7 +83,7 @@ def world(app, make):
         from crm.photos.models import Photo
         assert photos.stage([FileStorage(jpeg(), "门头.jpg")], "backup-form", admin) == []
         photo = Photo.get(Photo.form_key == "backup-form")
-        photo_bytes = photos.path_of(photo).read_bytes()
+        photo_bytes = storage.current().read(photos.key_of(photo))
     return {"admin": admin, "org": org, "photo": photo, "photo_bytes": photo_bytes,
             "url": app.config["DATABASE_URL"], "uploads": Path(app.config["UPLOAD_DIR"])}
 

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import pytest
 from PIL import Image
 
+from crm import storage
 from crm.common.timeutil import local_today
 from crm.enterprises.models import Enterprise, EnterpriseChange
 from crm.founding import documents
@@ -114,10 +115,11 @@ def test_documents_uploaded_with_the_move_are_attached_stored_and_listed(app, wo
     assert first.original_name == "关于成立工会的请示.pdf" and first.uploaded_by_id == world["staff"].id
     assert re.fullmatch(r"[0-9a-f]{32}", first.stored_name) and first.stored_name not in first.original_name
     with app.app_context():
-        path = documents.path_of(first)
+        key = documents.key_of(first)
+        path = Path(app.config["UPLOAD_DIR"]).joinpath(*key.split("/"))  # where it has always been
         assert path.parent.parent == Path(app.config["UPLOAD_DIR"]) / "founding"
-        assert path.read_bytes() == pdf  # a PDF is kept as sent
-        assert documents.path_of(docs[1]).suffix == ".png"
+        assert path.read_bytes() == pdf == storage.current().read(key)  # a PDF is kept as sent
+        assert documents.key_of(docs[1]).endswith(".png")
     assert first.sha256 == hashlib.sha256(pdf).hexdigest() and first.size_bytes == len(pdf)
 
     page = client.get(f"/enterprises/{world['ent'].id}").get_data(as_text=True)
@@ -227,7 +229,7 @@ def test_jpeg_is_stored_without_its_metadata(app, world):
     _, event = saved_event(app, world, [upload(gps_jpeg(), "现场照片.jpg")])
     doc = FoundingDocument.get()
     with app.app_context():
-        stored = documents.path_of(doc).read_bytes()
+        stored = storage.current().read(documents.key_of(doc))
     image = Image.open(io.BytesIO(stored))
     assert image.format == "JPEG" and image.size == (300, 200)
     assert not image.getexif() and b"PhoneCam" not in stored and "exif" not in image.info
@@ -348,7 +350,7 @@ def test_removal_hides_the_document_and_keeps_it_in_history(app, world):
     kept = FoundingDocument.get_by_id(doc.id)
     assert kept.archived and kept.archived_by_id == world["staff"].id and kept.archived_at is not None
     with app.app_context():
-        assert documents.path_of(kept).is_file()  # the file stays for the history
+        assert storage.current().exists(documents.key_of(kept))  # the file stays for the history
     page = client.get(f"/enterprises/{world['ent'].id}").get_data(as_text=True)
     assert doc_url(doc) not in page and "附页.png" in page
     assert client.get(doc_url(doc)).status_code == 404  # archived: as if it were not there
@@ -376,7 +378,7 @@ def test_the_backup_copies_the_documents(app, world, tmp_path):
     saved_event(app, world, [upload(pdf, "请示.pdf")])
     doc = FoundingDocument.get()
     with app.app_context():
-        rel = documents.path_of(doc).relative_to(Path(app.config["UPLOAD_DIR"]))
+        rel = documents.key_of(doc)
     manifest = backup.backup(app.config["DATABASE_URL"], app.config["UPLOAD_DIR"], tmp_path / "backup")
     assert manifest["tables"]["founding_document"] == 1
     assert (tmp_path / "backup" / "uploads" / rel).read_bytes() == pdf

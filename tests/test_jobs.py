@@ -24,7 +24,7 @@ import pytest
 from openpyxl import load_workbook
 
 from config import TestConfig
-from crm import create_app
+from crm import create_app, storage
 from crm.common.timeutil import utcnow
 from crm.db import db
 from crm.jobs import registry, services
@@ -189,10 +189,10 @@ def test_a_result_expires_and_is_deleted(app, people):
     client = login_as(app.test_client(), people["li"])
     assert client.get(f"/jobs/{job.id}/download").status_code == 200
     with app.app_context():
-        path = services.results_dir() / row(app, job.id).result_path
-        assert path.is_file()
+        key = services.result_key(row(app, job.id).result_path)
+        assert storage.current().exists(key)
         counts = services.sweep(utcnow() + timedelta(hours=25))
-    assert counts["expired"] == 1 and not path.exists()
+        assert counts["expired"] == 1 and not storage.current().exists(key)
     assert client.get(f"/jobs/{job.id}/download").status_code == 404
     assert "结果已过期" in client.get(f"/jobs/{job.id}").get_data(as_text=True)
 
@@ -427,7 +427,7 @@ def test_a_stopping_worker_puts_its_running_job_back_in_the_queue(app, people):
     # sent again, ran from the start (here the same drain took it) and kept one result.
     assert row(app, job.id).state == "done" and len(CALLS) == 2
     with app.app_context():
-        assert [p.name for p in services.results_dir().iterdir()] == [row(app, job.id).result_path]
+        assert list(storage.current().keys(services.RESULTS)) == [services.result_key(row(app, job.id).result_path)]
 
 
 def _rows_of(data):

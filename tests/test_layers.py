@@ -2,7 +2,7 @@
 layers below, no module takes part in an import circle, and a function-local import of a crm
 module is the factory's, with its reason beside it.
 
-The layers, from the bottom: base (common, db, resources, config) → accounts (org units, users,
+The layers, from the bottom: base (common, db, resources, the file storage, config) → accounts (org units, users,
 the audit log, settings, form keys, migrations, the job queue's core) → files (enterprise files, founding track, the
 one scoping helper) → kernel (what every field-work kind shares, photos) → kinds (visits,
 meetings, trainings, activities, needs, members and their sign-ups) → work (follow-ups, aggregates, compliance, dashboard,
@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = [
-    ("base", [r"crm\.common(\..*)?", r"crm\.db", r"crm\.resources", r"config"]),
+    ("base", [r"crm\.common(\..*)?", r"crm\.db", r"crm\.resources", r"crm\.storage(\..*)?", r"config"]),
     ("accounts", [r"crm\.org(\..*)?", r"crm\.auth(\..*)?", r"crm\.audit(\..*)?", r"crm\.settings(\..*)?",
                   r"crm\.sync(\..*)?", r"crm\.schema", r"crm\.jobs(\..*)?"]),
     ("files", [r"crm\.permissions", r"crm\.enterprises(\..*)?", r"crm\.founding(\..*)?"]),

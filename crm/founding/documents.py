@@ -7,9 +7,9 @@ Checked by content, never by the file's name or the browser's content type:
   JPEG at quality 90 with the EXIF orientation applied, PNG as lossless PNG) so that no metadata
   block — EXIF with the GPS position of a phone, XMP, comments, text chunks — is kept. A JPEG
   with a side over MAX_SIDE is scaled down to it (an A4 page at 300 dpi fits unscaled).
-Each file ≤ 10 MB, at most 10 per form. Files live under CRM_UPLOAD_DIR/founding/ with random
-names, are written before their row commits and are never rewritten or deleted (the backup
-copies every file under the upload directory: crm/ops).
+Each file ≤ 10 MB, at most 10 per form. Files live in the app's storage (crm.storage) under
+`founding/ab/<random name><extension>`, are written before their row commits and are never
+rewritten or deleted (the backup copies every file of the storage: crm/ops).
 
 A document is uploaded with its form and stays pending (tied to the form's key and its uploader)
 until the form is saved, so a move sent back for a mistake keeps its documents.
@@ -20,11 +20,10 @@ import secrets
 import threading
 import warnings
 from io import BytesIO
-from pathlib import Path
 
-from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from crm import storage as filestore
 from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.uploads import read_limited
@@ -53,13 +52,13 @@ _PDF_TAIL = re.compile(rb"startxref\s+(\d+)\s*%%EOF")
 _PNG_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "I;16"}
 
 
-def upload_dir() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"]) / SUBDIR
+def key_of(doc: FoundingDocument) -> str:
+    """The document's key in the storage."""
+    return _key(doc.stored_name, doc.extension)
 
 
-def path_of(doc: FoundingDocument) -> Path:
-    name = doc.stored_name
-    return upload_dir() / name[:2] / f"{name}{doc.extension}"
+def _key(name: str, extension: str) -> str:
+    return f"{SUBDIR}/{name[:2]}/{name}{extension}"
 
 
 def clean_name(filename: str) -> str:
@@ -178,9 +177,7 @@ def check(data: bytes, filename: str) -> tuple[bytes, str]:
 
 def _store(data: bytes, content_type: str) -> str:
     name = secrets.token_hex(16)
-    folder = upload_dir() / name[:2]
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}{DOCUMENT_TYPES[content_type]}").write_bytes(data)
+    filestore.current().put(_key(name, DOCUMENT_TYPES[content_type]), data)
     return name
 
 

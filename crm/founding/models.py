@@ -58,7 +58,7 @@ class FoundingDocument(BaseModel):
     kind = CharField(max_length=20, default="other")  # a DOCUMENT_KINDS key
     title = CharField(max_length=100, default="")
     original_name = CharField(max_length=200, default="")
-    stored_name = CharField(max_length=64, unique=True)  # random; the file is <dir>/founding/<2>/<name><ext>
+    stored_name = CharField(max_length=64, unique=True)  # random; its key in the storage is founding/<2>/<name><ext>
     content_type = CharField(max_length=50)
     sha256 = CharField(max_length=64, index=True)
     size_bytes = IntegerField()

@@ -1,8 +1,9 @@
 from urllib.parse import quote
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from crm import storage
 from crm.common.errors import ServiceError
 from crm.common.timeutil import local_today
 from crm.enterprises.views import get_enterprise_or_404
@@ -155,10 +156,9 @@ def add_documents(ent_id, event_id):
 def document(ent_id, doc_id):
     """The file itself, as a download under its own name."""
     doc = get_document_or_404(ent_id, doc_id)
-    path = documents.path_of(doc)
-    if not path.is_file():
+    response = storage.send(documents.key_of(doc), mimetype=doc.content_type, max_age=3600)
+    if response is None:
         abort(404)
-    response = send_file(path, mimetype=doc.content_type, conditional=True, max_age=3600)
     response.headers["Content-Disposition"] = _attachment(doc)
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -15,7 +15,7 @@ class Job(BaseModel):
     (JSON), where it stands. A worker takes it by setting `state` running and `lease` (its token)
     with `lease_until` (renewed as it reports progress); a lease that runs out (a killed worker)
     puts the job back in the queue. `not_before`: a retry waits until then. The result is a file
-    in the instance folder (`result_path`, a random name) shown as `result_name`, kept until
+    in the storage (`job_results/<result_path>`, a random name) shown as `result_name`, kept until
     `expires_at`."""
     kind = CharField(max_length=40)
     params = TextField(default="{}")

@@ -5,20 +5,20 @@ with one UPDATE ... WHERE state = 'queued' and checks that it changed one row, s
 (a re-enqueue, two workers on one queue) runs once. The claim is a lease renewed by every progress
 report; a worker that dies leaves a lease that runs out, and sweep() puts the job back in the
 queue (or fails it after its last attempt). A failure is retried after RETRY_DELAYS, up to the
-job's maximum, then the job is failed with its reason. A result is a file under a random name in
-the results folder (config JOBS_RESULT_DIR), kept JOBS_KEEP_HOURS, then deleted by sweep()."""
+job's maximum, then the job is failed with its reason. A result is a file in the app's storage
+(crm.storage) under `job_results/<random name>`, so any app server can offer its download; it is
+kept JOBS_KEEP_HOURS, then deleted by sweep()."""
 import json
 import logging
-import os
+import re
 import secrets
-import shutil
-import tempfile
 import threading
 from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
 
+from crm import storage
 from crm.auth.models import User
 from crm.common.errors import ServiceError
 from crm.common.timeutil import utcnow
@@ -62,18 +62,18 @@ def _queue_is_empty() -> bool:
         return False
 
 
-def results_dir() -> Path:
-    return Path(current_app.config["JOBS_RESULT_DIR"])
+RESULTS = "job_results/"  # the results' keys in the storage
+
+
+def result_key(name: str) -> str:
+    """The storage key of a result stored as `name` (Job.result_path)."""
+    return RESULTS + Path(name).name
 
 
 def scratch_path(suffix: str = "") -> str:
-    """A new file in the results folder for a job to write its result into (then returned as
-    Result(path=...), moved under its random name)."""
-    folder = results_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, path = tempfile.mkstemp(prefix=".part-", suffix=suffix, dir=folder)
-    os.close(fd)
-    return path
+    """A new local file for a job to write its result into (then returned as Result(path=...),
+    moved into the storage under its random name: on a shared directory a rename)."""
+    return storage.current().scratch(suffix)
 
 
 def keep() -> timedelta:
@@ -156,19 +156,14 @@ def _reason(exc) -> str:
 
 
 def _store(job: Job, result: registry.Result) -> tuple[str, int]:
-    """The result's file in the results folder under a random name: (name, size)."""
-    folder = results_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = Path(result.filename).suffix[:10]
-    name = f"{secrets.token_hex(16)}{suffix}"
-    target = folder / name
+    """The result's file in the storage under a random name: (name, size)."""
+    suffix = Path(result.filename).suffix
+    name = f"{secrets.token_hex(16)}{suffix if re.fullmatch(r'[.][A-Za-z0-9]{1,9}', suffix) else ''}"
     if result.path is not None:
-        shutil.move(result.path, target)
+        size = storage.current().put_file(result_key(name), result.path, move=True)
     else:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(result.data or b"")
-    return name, target.stat().st_size
+        size = storage.current().put(result_key(name), result.data or b"")
+    return name, size
 
 
 def run(job_id: int) -> bool:
@@ -225,7 +220,7 @@ def _run_claimed(job: Job, token: str):
                               finished_at=now, expires_at=now + keep())
                    .where(Job.id == job.id, Job.lease == token).execute())
     if changed != 1:  # taken over meanwhile: the other worker's result counts
-        (results_dir() / name).unlink(missing_ok=True)
+        storage.current().delete(result_key(name))
         return
     log.info("job=%s done: %s (%s bytes)", job.id, result.filename, size)
 
@@ -291,7 +286,7 @@ def sweep(now=None) -> dict:
             _enqueue(job_id)
             counts["resent"] += 1
     for job in Job.select().where(Job.state == "done", Job.result_path != "", Job.expires_at < now):
-        (results_dir() / Path(job.result_path).name).unlink(missing_ok=True)
+        storage.current().delete(result_key(job.result_path))
         with db.atomic():
             Job.update(result_path="").where(Job.id == job.id).execute()
         counts["expired"] += 1
@@ -300,9 +295,9 @@ def sweep(now=None) -> dict:
     return counts
 
 
-def result_file(job: Job) -> Path | None:
-    """The result's file while it may be downloaded."""
+def result_file(job: Job) -> str | None:
+    """The result's storage key while it may be downloaded (and is there)."""
     if not job.downloadable():
         return None
-    path = results_dir() / Path(job.result_path).name
-    return path if path.is_file() else None
+    key = result_key(job.result_path)
+    return key if storage.current().exists(key) else None

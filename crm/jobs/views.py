@@ -3,10 +3,11 @@ crm/static/jobs.js from its .json), 重试 for a failed one, 下载 for a done o
 Another user's job is a 404. Also the queue's readiness check for /readyz."""
 from urllib.parse import unquote
 
-from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
+from crm import storage
 from crm.common.errors import ServiceError
 from crm.common.numbers import arg_page
 from crm.common.timeutil import fmt_dt
@@ -77,11 +78,14 @@ def retry(job_id):
 @login_required
 def download(job_id):
     job = get_job_or_404(job_id, current_user)
-    path = services.result_file(job)
-    if path is None:
+    response = None
+    if job.downloadable():  # streamed from the storage, whichever server made it
+        response = storage.send(services.result_key(job.result_path), as_attachment=True, max_age=0,
+                                mimetype=job.result_type or "application/octet-stream",
+                                download_name=job.result_name or "result")
+    if response is None:
         abort(404)
-    return send_file(path, mimetype=job.result_type or "application/octet-stream", as_attachment=True,
-                     download_name=job.result_name or "result", max_age=0)
+    return response
 
 
 def start_or_confirm(kind: str, params: dict, title: str, message: str, back: str):

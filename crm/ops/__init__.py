@@ -1,10 +1,12 @@
-"""Backup and restore of an instance: the database and the uploaded photos.
+"""Backup and restore of an instance: the database and the files of its storage (crm.storage:
+photos, founding documents; a shared directory or an S3 bucket).
 
 A backup is a directory:
 
     crm.db          SQLite: a copy made with the online backup API (sqlite3 Connection.backup)
     database.dump   PostgreSQL: `pg_dump --format=custom` of the app's schema
-    uploads/        every file of CRM_UPLOAD_DIR, copied after the database snapshot
+    uploads/        every file of the storage, by key (`ab/….jpg`, `founding/ab/….pdf`), copied after
+                    the database snapshot; job results (`job_results/`, kept a day) are left out
     manifest.json   format, time, backend, migrations, row counts per table, file count, version
 
 Consistency while the app runs:
@@ -16,8 +18,8 @@ Consistency while the app runs:
   (random names), so copying every file present *after* the snapshot covers every row in it.
   A file written after the snapshot may be copied too; its row is not in the backup (harmless).
 
-Restore goes into an empty instance only (no rows except the migration history, no files in the
-upload directory), and checks the result against the manifest before it is kept:
+Restore goes into an empty instance only (no rows except the migration history, no files in its
+storage but job results), writes the files into the storage (each write atomic), and checks the result against the manifest before it is kept:
 - SQLite: the file is copied next to the target, checked (PRAGMA integrity_check, row counts) and
   then moved into place.
 - PostgreSQL: the dump is replayed by psql in ONE transaction (`pg_restore --no-owner

@@ -1,5 +1,6 @@
-"""`backup` and `restore` of an instance (the database and the uploaded photos); how each
-backend does it: crm.ops.sqlite, crm.ops.postgres, crm.ops.pg_restore."""
+"""`backup` and `restore` of an instance (the database and the files of its storage: photos,
+founding documents); how each backend does it: crm.ops.sqlite, crm.ops.postgres,
+crm.ops.pg_restore; the files: crm.ops.common (copy_out, copy_in)."""
 import json
 import os
 import time
@@ -8,17 +9,18 @@ from pathlib import Path
 
 from crm.ops import pg_restore, postgres, sqlite
 from crm.ops.common import (FORMAT, MANIFEST, PG_FILE, SQLITE_FILE, UPLOADS, BackupError, app_version,
-                            backend_of, copy_files, inside, label, list_files, read_manifest, sha256,
-                            sqlite_path, summary)
+                            backend_of, copy_in, copy_out, describe, inside, kept_keys, label, not_keys, read_manifest,
+                            sha256, sqlite_path, storage_of, summary)
 
 __all__ = ["BackupError", "backup", "restore", "summary"]
 
-def _prepare_dest(dest: Path, upload_dir: Path):
+
+def _prepare_dest(dest: Path, files):
     if dest.exists() and not dest.is_dir():
         raise BackupError(f"备份目标 {dest} 已存在且不是目录")
     if dest.is_dir() and any(dest.iterdir()):
         raise BackupError(f"备份目录 {dest} 已存在且不是空目录；请换一个新目录")
-    if inside(dest, upload_dir):
+    if files.local_root is not None and inside(dest, files.local_root):
         raise BackupError("备份目录不能放在照片上传目录里面")
     try:
         dest.mkdir(parents=True, exist_ok=True)
@@ -26,11 +28,12 @@ def _prepare_dest(dest: Path, upload_dir: Path):
         raise BackupError(f"无法创建备份目录 {dest}：{exc.strerror or exc}")
 
 
-def backup(database_url: str, upload_dir, dest) -> dict:
-    """Back up the database named by database_url and the files under upload_dir into dest
-    (created; must not exist or be empty). Safe while the app runs. Returns the manifest."""
+def backup(database_url: str, files, dest) -> dict:
+    """Back up the database named by database_url and the files of the storage `files` (a
+    crm.storage.Storage, or a directory) into dest (created; must not exist or be empty). Safe
+    while the app runs. Returns the manifest."""
     started = time.monotonic()
-    dest, upload_dir = Path(dest), Path(upload_dir)
+    dest, files = Path(dest), storage_of(files)
     backend = backend_of(database_url)
     if backend == "postgresql":
         postgres.tools("pg_dump")
@@ -38,7 +41,7 @@ def backup(database_url: str, upload_dir, dest) -> dict:
         source = sqlite_path(database_url)
         if not source.is_file():
             raise BackupError(f"找不到数据库文件：{source}")
-    _prepare_dest(dest, upload_dir)
+    _prepare_dest(dest, files)
     created_at = datetime.now(timezone.utc)
     if backend == "sqlite":
         info = sqlite.backup_file(source, dest / SQLITE_FILE)
@@ -46,7 +49,7 @@ def backup(database_url: str, upload_dir, dest) -> dict:
     else:
         info = postgres.backup_schema(database_url, dest / PG_FILE)
         db_file = PG_FILE
-    files, size = copy_files(upload_dir, dest / UPLOADS)  # after the snapshot: see the docstring
+    count, size = copy_out(files, dest / UPLOADS)  # after the snapshot: see the docstring
     (dest / UPLOADS).mkdir(exist_ok=True)
     manifest = {
         "format": FORMAT,
@@ -57,7 +60,7 @@ def backup(database_url: str, upload_dir, dest) -> dict:
         "database_file": db_file,
         "database_sha256": sha256(dest / db_file),
         **info,
-        "uploads": {"dir": UPLOADS, "files": files, "bytes": size},
+        "uploads": {"dir": UPLOADS, "files": count, "bytes": size},
     }
     manifest["seconds"] = round(time.monotonic() - started, 3)
     # Written last: a directory without a manifest is an unfinished backup.
@@ -67,11 +70,11 @@ def backup(database_url: str, upload_dir, dest) -> dict:
     return manifest
 
 
-def restore(database_url: str, upload_dir, src) -> dict:
-    """Restore the backup in src into the (empty) database and upload directory given.
+def restore(database_url: str, files, src) -> dict:
+    """Restore the backup in src into the (empty) database and storage (or directory) given.
     Returns the manifest with "seconds" of this restore."""
     started = time.monotonic()
-    src, upload_dir = Path(src), Path(upload_dir)
+    src, files = Path(src), storage_of(files)
     manifest = read_manifest(src)
     backend = backend_of(database_url)
     if manifest["backend"] != backend:
@@ -79,16 +82,19 @@ def restore(database_url: str, upload_dir, src) -> dict:
                           "（不支持跨数据库类型恢复）")
 
     def uploads_empty():  # checked after the database, before anything is changed
-        present = list_files(upload_dir)
+        present = kept_keys(files)
         if present:
-            raise BackupError(f"照片上传目录 {upload_dir} 中已有 {len(present)} 个文件，只能恢复到空实例")
+            raise BackupError(f"{describe(files)} 中已有 {len(present)} 个文件，只能恢复到空实例")
+        strays = not_keys(src / UPLOADS)
+        if strays:
+            raise BackupError(f"备份中的文件名 {strays[0]} 无效，无法恢复到文件存储")
 
     if backend == "sqlite":
         sqlite.restore_file(src / manifest["database_file"], sqlite_path(database_url), manifest, uploads_empty)
     else:
         postgres.tools("pg_restore", "pg_dump", "psql")
         pg_restore.restore_dump(database_url, src / manifest["database_file"], manifest, uploads_empty)
-    files, _ = copy_files(src / UPLOADS, upload_dir)
-    if files != manifest["uploads"]["files"]:
-        raise BackupError(f"恢复了 {files} 个照片文件，备份中有 {manifest['uploads']['files']} 个")
+    count = copy_in(src / UPLOADS, files)
+    if count != manifest["uploads"]["files"]:
+        raise BackupError(f"恢复了 {count} 个照片文件，备份中有 {manifest['uploads']['files']} 个")
     return {**manifest, "seconds": round(time.monotonic() - started, 3)}

@@ -8,7 +8,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from crm.common.errors import ServiceError
+from crm.jobs.services import RESULTS
 from crm.schema import MIGRATIONS_DIR
+from crm.storage import CHUNK, LocalStorage, NotFound, S3Storage, Storage, validate_key
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -82,19 +84,63 @@ def list_files(folder: Path):
     return found
 
 
-def copy_files(source: Path, target: Path):
-    """Copy every regular file under source into target; returns (files, bytes)."""
+# Keys a backup leaves out: job results are kept a day and made again on demand.
+TRANSIENT = (RESULTS,)
+
+
+def storage_of(files) -> Storage:
+    """A Storage as it is; a directory (str, Path) as a LocalStorage of it."""
+    return files if isinstance(files, Storage) else LocalStorage(files, create=True)
+
+
+def describe(files: Storage) -> str:
+    if isinstance(files, S3Storage):
+        return f"对象存储 s3://{files.bucket}/{files.prefix}"
+    return f"照片上传目录 {files.local_root}"
+
+
+def kept_keys(files: Storage) -> list[str]:
+    """The keys a backup copies: every file of the storage but the transient ones."""
+    return [key for key in files.keys() if not key.startswith(TRANSIENT)]
+
+
+def copy_out(files: Storage, target: Path):
+    """Copy every kept file of the storage into target (key a/b.jpg → target/a/b.jpg), a chunk at
+    a time; returns (files, bytes)."""
     count = size = 0
-    for rel in list_files(source):
-        dest = target / rel
+    for key in kept_keys(files):
+        dest = target.joinpath(*key.split("/"))
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
-            shutil.copy2(source / rel, dest)
-        except FileNotFoundError:  # gone since it was listed (photos are not deleted; be lenient)
+            with files.open(key) as src, open(dest, "wb") as out:
+                shutil.copyfileobj(src, out, CHUNK)
+        except NotFound:  # gone since it was listed (photos are not deleted; be lenient)
+            dest.unlink(missing_ok=True)
             continue
         count += 1
         size += dest.stat().st_size
     return count, size
+
+
+def copy_in(source: Path, files: Storage) -> int:
+    """Put every regular file under source into the storage under its relative path; returns how
+    many (not_keys() has refused the backup before, when one is no key)."""
+    count = 0
+    for rel in list_files(source):
+        files.put_file(rel.as_posix(), source / rel)
+        count += 1
+    return count
+
+
+def not_keys(source: Path) -> list[str]:
+    """The files under source whose relative path is no storage key (a stray file in a backup)."""
+    bad = []
+    for rel in list_files(source):
+        try:
+            validate_key(rel.as_posix())
+        except ValueError:
+            bad.append(rel.as_posix())
+    return bad
 
 
 def inside(path: Path, folder: Path) -> bool:

@@ -11,7 +11,7 @@ class Photo(BaseModel):
     kind = CharField(max_length=20, null=True)
     record_id = IntegerField(null=True)
     form_key = CharField(max_length=64, index=True)
-    stored_name = CharField(max_length=64, unique=True)  # random; the file is <dir>/<name>.jpg
+    stored_name = CharField(max_length=64, unique=True)  # random; its key in the storage is <2>/<name>.jpg (and <2>/<name>_t.jpg)
     original_name = CharField(max_length=200, default="")
     sha256 = CharField(max_length=64, index=True)  # of the file as uploaded
     size_bytes = IntegerField()

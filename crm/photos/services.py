@@ -1,6 +1,6 @@
 """Photos: checked by content (JPEG/PNG/WebP, ≤ 10 MB), re-encoded with the EXIF orientation
-applied and every metadata block (GPS included) dropped, thumbnailed, stored under
-CRM_UPLOAD_DIR with random names.
+applied and every metadata block (GPS included) dropped, thumbnailed, stored in the app's storage (crm.storage) under random names: key `ab/<name>.jpg`
+and its thumbnail `ab/<name>_t.jpg` (ab: the name's first two characters).
 
 A photo is uploaded with its form and stays *pending* (tied to the form's key and its
 uploader) until the record is saved, so a form sent back for a mistake keeps its photos.
@@ -10,11 +10,11 @@ import secrets
 import threading
 import warnings
 from io import BytesIO
-from pathlib import Path
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from crm import storage as filestore
 from crm.common.errors import ServiceError
 from crm.common.uploads import read_limited
 from crm.common.text import safe_text
@@ -54,13 +54,13 @@ def _return_large_blocks():
 _return_large_blocks()
 
 
-def upload_dir() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"])
+def key_of(photo: Photo, thumb=False) -> str:
+    """The photo's (or its thumbnail's) key in the storage."""
+    return _key(photo.stored_name, thumb)
 
 
-def path_of(photo: Photo, thumb=False) -> Path:
-    name = photo.stored_name
-    return upload_dir() / name[:2] / (f"{name}_t.jpg" if thumb else f"{name}.jpg")
+def _key(name: str, thumb=False) -> str:
+    return f"{name[:2]}/{name}_t.jpg" if thumb else f"{name[:2]}/{name}.jpg"
 
 
 def _display_name(filename: str) -> str:
@@ -165,10 +165,9 @@ def stage(files, form_key: str, user):
             errors.append(str(exc))
             continue
         name = secrets.token_hex(16)
-        folder = upload_dir() / name[:2]
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{name}.jpg").write_bytes(full)
-        (folder / f"{name}_t.jpg").write_bytes(thumb)
+        kept = filestore.current()
+        kept.put(_key(name), full)
+        kept.put(_key(name, thumb=True), thumb)
         Photo.create(form_key=form_key, stored_name=name, original_name=_display_name(storage.filename),
                      sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data), width=width,
                      height=height, uploaded_by=user)

@@ -1,7 +1,8 @@
 """Photos are served only to users who may see their record (pending ones to their uploader)."""
-from flask import Blueprint, abort, flash, redirect, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 
+from crm import storage
 from crm.fieldwork import registry
 from crm.permissions import require
 from crm.photos import services
@@ -23,10 +24,9 @@ def get_photo_or_404(photo_id) -> Photo:
 
 
 def _send(photo, thumb):
-    path = services.path_of(photo, thumb=thumb)
-    if not path.exists():
+    response = storage.send(services.key_of(photo, thumb=thumb), mimetype="image/jpeg", max_age=3600)
+    if response is None:
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", conditional=True, max_age=3600)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -6,7 +6,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
-from crm import db
+from crm import db, storage
 from crm.api import endpoints as api
 from crm.auth.views import login_manager
 from crm.common import log
@@ -40,6 +40,7 @@ def build(config=None, **overrides) -> Flask:
     request_ids.init_app(app)  # first: whatever a request logs carries its id
     health.init_app(app)  # next: /healthz and /readyz answer before the database hook runs
     db.init_app(app)
+    storage.init_app(app)
     jobs_queue.init_app(app)
     headers.init_app(app)
     csrf.init_app(app)

@@ -15,12 +15,10 @@ sweep, Flask-Login's user) never run for them, so /healthz answers while the dat
 /readyz reports it instead of failing in a hook; and their session is never saved, so no cookie
 is ever set."""
 import logging
-import os
-import tempfile
-from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
+from crm import storage
 from crm.db import db, is_postgres
 
 log = logging.getLogger("crm.health")
@@ -53,25 +51,10 @@ def check_database():
 
 
 def check_storage():
-    """The upload directory can take a file: made if missing (as the first upload would),
-    then a small temp file written and deleted."""
-    folder = Path(current_app.config["UPLOAD_DIR"])
-    if folder.exists() and not folder.is_dir():
-        return "不是目录"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return "目录不存在且无法创建"
-    try:
-        fd, name = tempfile.mkstemp(prefix=".readyz-", dir=folder)
-        try:
-            os.write(fd, b"ok")
-        finally:
-            os.close(fd)
-            os.unlink(name)
-    except OSError:
-        return "不可写"
-    return None
+    """The file storage can take a file now (crm.storage: a small file written and deleted; the
+    default upload directory is made if missing, as the first upload would; a shared
+    CRM_STORAGE_DIR must exist; a bucket must answer)."""
+    return storage.current().check()
 
 
 register("database", check_database)

@@ -1,0 +1,94 @@
+"""The storage interface (Storage), its keys and its errors; the backends: crm.storage.local,
+crm.storage.s3; the app's storage: crm.storage."""
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+CHUNK = 1024 * 1024
+_SEGMENT = r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}"
+KEY_RE = re.compile(rf"{_SEGMENT}(/{_SEGMENT}){{0,15}}")
+MAXKEY_RE = 512
+
+
+class BadKey(ValueError):
+    """A key that could name something outside the storage (or is not a key at all)."""
+
+
+class NotFound(FileNotFoundError):
+    """No file under that key."""
+
+
+def validate_key(key: str) -> str:
+    if not isinstance(key, str) or len(key) > MAXKEY_RE or not KEY_RE.fullmatch(key):
+        raise BadKey(f"not a storage key: {key!r}")
+    return key
+
+
+def validate_prefix(prefix: str) -> str:
+    """"" (everything) or a key, optionally ending with "/" (a folder)."""
+    if prefix:
+        validate_key(prefix.removesuffix("/"))
+    return prefix
+
+
+class Storage:
+    """The interface. Keys are validated by every method."""
+
+    #: the folder the keys live in when the backend is a directory (backups refuse to go inside it)
+    local_root: Path | None = None
+
+    def put(self, key: str, data: bytes | BinaryIO) -> int:
+        """Store bytes or a readable binary stream (read a chunk at a time) under key, replacing
+        what was there, atomically. Returns the size."""
+        raise NotImplementedError
+
+    def put_file(self, key: str, path, move: bool = False) -> int:
+        """Store a local file under key (with move=True the local file is gone afterwards)."""
+        with open(path, "rb") as fh:
+            size = self.put(key, fh)
+        if move:
+            os.unlink(path)
+        return size
+
+    def open(self, key: str) -> BinaryIO:
+        """A readable binary stream of the file (close it); NotFound when absent."""
+        raise NotImplementedError
+
+    def read(self, key: str) -> bytes:
+        with self.open(key) as fh:
+            return fh.read()
+
+    def size(self, key: str) -> int | None:
+        """The file's size in bytes, None when absent."""
+        raise NotImplementedError
+
+    def exists(self, key: str) -> bool:
+        return self.size(key) is not None
+
+    def delete(self, key: str) -> None:
+        """Delete the file; nothing happens when it is absent."""
+        raise NotImplementedError
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Every key that starts with prefix, in order (the backup copies them)."""
+        raise NotImplementedError
+
+    def check(self) -> str | None:
+        """Readiness: None when a file can be written and deleted now, else a short reason in
+        Chinese (no path, no secret)."""
+        raise NotImplementedError
+
+    def scratch(self, suffix: str = "") -> str:
+        """A new empty local file to write something large into, then put_file(key, path,
+        move=True): on a directory it is on the same disk, so the move is a rename."""
+        fd, path = tempfile.mkstemp(prefix="crm-scratch-", suffix=suffix)
+        os.close(fd)
+        return path
+
+    def response(self, key: str, *, mimetype: str, max_age: int, as_attachment: bool = False,
+                 download_name: str | None = None):
+        """A Flask response streaming the file (conditional: ETag, Last-Modified, Range), or None
+        when absent."""
+        raise NotImplementedError

@@ -145,7 +145,7 @@ http {{
     fastcgi_temp_path {d}/fastcgi;
     uwsgi_temp_path {d}/uwsgi;
     scgi_temp_path {d}/scgi;
-    client_max_body_size 64m;   # CRM_MAX_CONTENT_LENGTH (a form of up to 10 photos of 10 MB)
+    client_max_body_size 65m;   # above CRM_MAX_CONTENT_LENGTH (64 MB): the app answers a larger one
     server_tokens off;
 
     upstream crm {{
@@ -660,16 +660,18 @@ Load test (another terminal):
   .venv/bin/python scripts/load_test.py --url {setup.http} --database-url {setup.database_url} \\
       --users 50 --duration 300 --write-share 0.2 {logs}
 Ctrl+C stops everything and drops the database.""", flush=True)
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
-        while not stopping.is_set():
+        while True:
             for name, proc in setup.procs.items():
                 if proc.poll() is not None:
                     raise Failed(f"{name} exited ({proc.returncode})")
-            stopping.wait(1)
-    except KeyboardInterrupt:
+            time.sleep(1)
+    except KeyboardInterrupt:  # (SIGTERM too: main)
         pass
+
+
+def _terminated(signum, frame):
+    raise KeyboardInterrupt  # the same clean-up as Ctrl+C, wherever the run is
 
 
 def main():
@@ -688,6 +690,7 @@ def main():
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", a.database):
         ap.error("--database: lower-case letters, digits and _")
     a.enterprises = a.enterprises or (300 if a.serve else 40)
+    signal.signal(signal.SIGTERM, _terminated)
     setup = Setup(a)
     checks = Checks(setup)
     started = time.perf_counter()

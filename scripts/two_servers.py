@@ -148,10 +148,11 @@ http {{
     client_max_body_size 65m;   # above CRM_MAX_CONTENT_LENGTH (64 MB): the app answers a larger one
     server_tokens off;
 
+    # No keepalive to the servers: gunicorn closes an idle connection after 2 s, and a POST sent
+    # on one it has just closed would be a 502 (nginx never sends a POST twice).
     upstream crm {{
         server 127.0.0.1:{a} max_fails=1 fail_timeout=10s;
         server 127.0.0.1:{b} max_fails=1 fail_timeout=10s;
-        keepalive 16;
     }}
     upstream crm_a {{ server 127.0.0.1:{a}; }}
     upstream crm_b {{ server 127.0.0.1:{b}; }}
@@ -164,8 +165,6 @@ http {{
         ssl_certificate_key {d}/key.pem;
         location / {{
             proxy_pass http://$crm_pool;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
@@ -247,7 +246,6 @@ class Setup:
                                               str(self.ports[name]), "--workers", str(self.a.workers)],
                        self.instance(name))
         self.spawn("worker", crm_command() + ["worker", "--workers", "2"], self.instance("worker"))
-        self.start_nginx()
         self.wait_ready()
 
     def instance(self, name):
@@ -288,7 +286,7 @@ class Setup:
 
     def wait_ready(self, timeout=120):
         started = time.perf_counter()
-        waiting = {"a": self.direct("a"), "b": self.direct("b"), "nginx": self.https}
+        waiting = {"a": self.direct("a"), "b": self.direct("b")}
         while waiting:
             for name, proc in self.procs.items():
                 if proc.poll() is not None:
@@ -303,6 +301,9 @@ class Setup:
             if time.perf_counter() - started > timeout:
                 raise Failed(f"not ready after {timeout} s: {', '.join(waiting)}")
             time.sleep(0.3)
+            if not waiting and "nginx" not in self.procs:  # the servers first: nginx finds them up
+                self.start_nginx()
+                waiting["nginx"] = self.https
         step("servers", f"A :{self.ports['a']}, B :{self.ports['b']}, worker, nginx :{self.ports['https']} "
                         f"(https) :{self.ports['http']} (http), up in {time.perf_counter() - started:.1f} s")
 

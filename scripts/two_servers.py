@@ -260,15 +260,14 @@ class Setup:
         return {**self.env, "CRM_INSTANCE_DIR": str(folder)}
 
     def spawn(self, name, cmd, env):
-        out = open(self.log(f"{name}.out"), "wb")
-        err = open(self.log(f"{name}.err"), "wb")
-        self.procs[name] = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=out, stderr=err,
-                                            start_new_session=True)
+        with open(self.log(f"{name}.out"), "wb") as out, open(self.log(f"{name}.err"), "wb") as err:
+            self.procs[name] = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=out, stderr=err,
+                                                start_new_session=True)
 
     def start_nginx(self):
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
         if not os.path.exists(binary):
-            raise Failed("nginx is not installed (apt-get install nginx-light or nginx)")
+            raise Failed("nginx is not installed (apt-get install nginx)")
         folder = self.dir / "nginx"
         folder.mkdir()
         self_signed(folder)

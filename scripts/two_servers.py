@@ -63,7 +63,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from load_test import Browser, crm_command, csrf_from, form_with, login  # noqa: E402
+from load_test import Browser, csrf_from, form_with, login  # noqa: E402
 
 PASSWORD = "Daxing-2026"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -72,6 +72,11 @@ MARK = "双服务器写入"  # in the summary of every visit the write load logs
 
 class Failed(Exception):
     pass
+
+
+def crm_command():
+    """`crm` of this checkout (run from its root), whatever the venv's `crm` points at."""
+    return [sys.executable, "-c", "from crm.cli import main; main()"]
 
 
 # ---- the setup -----------------------------------------------------------------------------
@@ -213,7 +218,7 @@ class Setup:
 
     def start(self):
         (self.dir / "logs").mkdir()
-        (self.shared / "uploads").mkdir(parents=True)
+        (self.shared / "files").mkdir(parents=True)
         self._redis().flushdb()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
         env.update({
@@ -221,7 +226,10 @@ class Setup:
             "CRM_REDIS_URL": self.redis_url,
             "CRM_SECRET_KEY": secrets.token_urlsafe(32),
             "CRM_DATA_KEY": secrets.token_urlsafe(32),
-            "CRM_UPLOAD_DIR": str(self.shared / "uploads"),
+            # The shared folder of the files: CRM_STORAGE_DIR where the storage settings exist,
+            # else CRM_UPLOAD_DIR (photos, documents) and the links of instance() (job results).
+            "CRM_STORAGE_DIR": str(self.shared / "files"),
+            "CRM_UPLOAD_DIR": str(self.shared / "files"),
             "CRM_PROXIES": "1",
             "CRM_HTTPS": "1",
             "CRM_EXPORT_INLINE_ROWS": "1",

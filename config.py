@@ -22,7 +22,8 @@ CRM_WEBHOOK_THREAD=0 no delivery thread in the app's processes (webhooks then go
 CRM_WEBHOOK_ALLOW_LOOPBACK=1 webhook addresses may be http://127.0.0.1, http://localhost or
                    http://[::1] (a receiver on this machine); default off: https:// only
 CRM_API_RATE_LIMIT requests per API token, default 120/minute (flask-limiter's notation)
-CRM_API_RATE_STORAGE where the API's rate counts live: memory:// (default) or redis://host:6379
+CRM_API_RATE_STORAGE where the API's rate counts live: redis://host:6379/N (default: CRM_REDIS_URL when
+                   set, so every app server counts together) or memory:// (each process its own)
 CRM_REDIS_URL      redis://127.0.0.1:6379/0: the job queue (后台任务) in Redis, shared by every app server
                    and `crm worker`; default: a SQLite file of its own, CRM_JOBS_DB
 CRM_JOBS_DB        the queue's SQLite file without Redis (default instance/jobs.db)
@@ -126,11 +127,12 @@ class Config:
                 setattr(self, name, _bool(env.get(f"CRM_{name}")))
         self.SECRET_KEY = env.get("CRM_SECRET_KEY") or getattr(self, "SECRET_KEY", None) \
             or instance_secret(self.INSTANCE_DIR)
-        # Requests per token (or, without one, per client address) to /api/v1, and where the
-        # counts are kept: memory:// (each server process counts its own) or redis://host:port.
-        self.API_RATE_LIMIT = env.get("CRM_API_RATE_LIMIT") or getattr(self, "API_RATE_LIMIT", None) or "120/minute"
-        self.API_RATE_STORAGE = env.get("CRM_API_RATE_STORAGE") or "memory://"
         self.REDIS_URL = env.get("CRM_REDIS_URL") or getattr(self, "REDIS_URL", None) or ""
+        # Requests per token (or, without one, per client address) to /api/v1, and where the
+        # counts are kept: in Redis when there is one (every app server counts together), else
+        # memory:// (each server process counts its own).
+        self.API_RATE_LIMIT = env.get("CRM_API_RATE_LIMIT") or getattr(self, "API_RATE_LIMIT", None) or "120/minute"
+        self.API_RATE_STORAGE = env.get("CRM_API_RATE_STORAGE") or self.REDIS_URL or "memory://"
         self.JOBS_DB = env.get("CRM_JOBS_DB") or str(self.INSTANCE_DIR / "jobs.db")
         self.JOBS_KEEP_HOURS = float(env.get("CRM_JOBS_KEEP_HOURS") or self.JOBS_KEEP_HOURS)
         self.EXPORT_INLINE_ROWS = max(0, int(env.get("CRM_EXPORT_INLINE_ROWS") or self.EXPORT_INLINE_ROWS))

@@ -4,6 +4,8 @@
     .venv/bin/python scripts/load_test.py --database-url URL [--users 50] [--duration 300]
         [--port 8765] [--workers 2] [--think 1,3] [--write-share 0.2] [--json out.json]
         [--password Daxing-2026] [--seed 1]
+    .venv/bin/python scripts/load_test.py --url https://127.0.0.1:18443 --database-url URL [...]
+        [--server-log FILE ...]
 
 Starts `crm serve --host 127.0.0.1 --port P --workers W` (gthread, 4 threads a worker) as a child
 process with CRM_DATABASE_URL=URL and a random 32-character CRM_SECRET_KEY, waits until it answers,
@@ -32,6 +34,11 @@ unexpected status (e.g. a 500, a redirect to the login page), a form that did no
 failed connection. Prints p50/p95/p99 per kind of request and overall, throughput, errors and
 locked counts, and writes all of it as JSON; the server is stopped (SIGTERM, then SIGKILL after
 30 s) at the end.
+
+With --url it starts no server and sends everything to that address on this machine (loopback
+only; an https one's certificate is not checked), e.g. the nginx in front of two app servers of
+`scripts/two_servers.py --serve`, which prints the command; --database-url is still needed to pick
+the accounts and files, and --server-log names the logs whose "database is locked" lines count.
 
 It writes to the database: the visits, and the 备注 (notes) field of the files it edits.
 """
@@ -150,24 +157,78 @@ def form_with(html: str, field: str):
     return None
 
 
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def loopback(host: str) -> bool:
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+class Response:
+    def __init__(self, status, headers, data):
+        self.status, self.headers, self.data = status, headers, data
+
+    @property
+    def text(self):
+        return self.data.decode("utf-8", "replace")
+
+    def header(self, name, default=""):
+        return self.headers.get(name) or default
+
+
+def multipart(fields, files):
+    """A multipart/form-data body: fields [(name, value)], files [(name, filename, bytes, type)]."""
+    boundary = "----crm" + secrets.token_hex(12)
+    out = []
+    for name, value in fields:
+        out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, filename, data, kind in files:
+        out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                   f'Content-Type: {kind}\r\n\r\n'.encode() + data + b"\r\n")
+    out.append(f"--{boundary}--\r\n".encode())
+    return b"".join(out), f"multipart/form-data; boundary={boundary}"
+
+
 class Browser:
-    """One user's session: a cookie jar of one cookie, a new connection per request."""
+    """One user's session: a cookie jar, a new connection per request. `target`: a port on
+    127.0.0.1, or a base URL on this machine (http:// or https://; the certificate of an https
+    one on loopback is not checked: a test's own)."""
 
-    def __init__(self, port, timeout=60.0):
-        self.port, self.timeout, self.cookies = port, timeout, {}
+    def __init__(self, target, timeout=60.0, headers=None):
+        base = target if isinstance(target, str) else f"http://127.0.0.1:{target}"
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {base!r}")
+        if not loopback(parts.hostname):
+            raise ValueError(f"only addresses on this machine: {parts.hostname}")
+        self.scheme, self.host = parts.scheme, parts.hostname
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.timeout, self.cookies, self.headers = timeout, {}, dict(headers or {})
 
-    def request(self, method, path, fields=None):
-        """(status, body text, location header). Raises on a connection failure."""
-        headers = {"Connection": "close", "Accept": "text/html", "User-Agent": "crm-load-test"}
+    def connection(self, timeout=None):
+        if self.scheme == "https":
+            import ssl
+            return http.client.HTTPSConnection(self.host, self.port, timeout=timeout or self.timeout,
+                                               context=ssl._create_unverified_context())
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout or self.timeout)
+
+    def send(self, method, path, fields=None, files=None, headers=None, timeout=None) -> Response:
+        """The whole answer (status, headers, bytes); cookies kept. Raises on a connection failure."""
+        sent = {"Connection": "close", "Accept": "text/html", "User-Agent": "crm-load-test", **self.headers,
+                **(headers or {})}
         if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if method == "POST":  # as a browser does (over https Flask-WTF checks it is this site)
+            sent.setdefault("Referer", f"{self.scheme}://{self.host}:{self.port}{path}")
         body = None
-        if fields is not None:
+        if files:
+            body, sent["Content-Type"] = multipart(fields or [], files)
+        elif fields is not None:
             body = urlencode(fields, doseq=True).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        conn = self.connection(timeout)
         try:
-            conn.request(method, path, body=body, headers=headers)
+            conn.request(method, path, body=body, headers=sent)
             resp = conn.getresponse()
             data = resp.read()
             for raw in resp.msg.get_all("Set-Cookie") or []:
@@ -178,9 +239,14 @@ class Browser:
                         self.cookies.pop(name, None)
                     else:
                         self.cookies[name] = morsel.value
-            return resp.status, data.decode("utf-8", "replace"), resp.getheader("Location") or ""
+            return Response(resp.status, resp.msg, data)
         finally:
             conn.close()
+
+    def request(self, method, path, fields=None):
+        """(status, body text, location header). Raises on a connection failure."""
+        r = self.send(method, path, fields)
+        return r.status, r.text, r.header("Location")
 
 
 def csrf_from(html):
@@ -189,8 +255,9 @@ def csrf_from(html):
     return match.group(1) if match else None
 
 
-def login(port, username, password):
-    b = Browser(port)
+def login(target, username, password, headers=None):
+    """A signed-in Browser (target: a port or a base URL), or (None, what went wrong)."""
+    b = Browser(target, headers=headers)
     status, html, _ = b.request("GET", "/login")
     token = csrf_from(html)
     if status != 200 or not token:
@@ -432,6 +499,11 @@ def main():
     ap.add_argument("--json", help="where to write the results (default: in the run's log directory)")
     ap.add_argument("--log-dir", help="where the server's stdout/stderr go (default: a new temp directory)")
     ap.add_argument("--startup-timeout", type=float, default=120)
+    ap.add_argument("--url", help="a server already running on this machine (e.g. the nginx of "
+                                  "scripts/two_servers.py --serve): no server is started; --port and "
+                                  "--workers are ignored")
+    ap.add_argument("--server-log", action="append", default=[],
+                    help="with --url: a server log whose 'database is locked' lines are counted (repeatable)")
     a = ap.parse_args()
     if not a.database_url:
         ap.error("give --database-url or set CRM_DATABASE_URL")
@@ -442,13 +514,20 @@ def main():
         ap.error("--think takes MIN,MAX seconds, e.g. 1,3 (or 0)")
     if not 0 <= a.write_share < 0.5:
         ap.error("--write-share must be between 0 and 0.5")
-    if port_busy(a.port):
+    if a.url:
+        try:
+            Browser(a.url)
+        except ValueError as exc:
+            ap.error(f"--url: {exc}")
+    elif port_busy(a.port):
         sys.exit(f"port {a.port} is already in use (choose another with --port)")
+    target = a.url or a.port
 
     log_dir = Path(a.log_dir or tempfile.mkdtemp(prefix="crm-load-"))
     log_dir.mkdir(parents=True, exist_ok=True)
+    serving = f"the server at {a.url}" if a.url else f"gunicorn {a.workers} workers on 127.0.0.1:{a.port}"
     print(f"database: {redact(a.database_url)}; {a.users} users for {a.duration:g} s, think {a.think[0]:g}–{a.think[1]:g} s, "
-          f"{a.write_share:.0%} writes; gunicorn {a.workers} workers on 127.0.0.1:{a.port}; logs in {log_dir}")
+          f"{a.write_share:.0%} writes; {serving}; logs in {log_dir}")
     accounts = pick_accounts(a.database_url, a.users)
     distinct = {acc["username"] for acc in accounts}
     print(f"accounts: {len(distinct)} distinct ({sum(1 for x in accounts if x['role'] == 'supervisor')} supervisor sessions)")
@@ -459,34 +538,36 @@ def main():
     if not env.get("CRM_INSTANCE_DIR"):
         env["CRM_INSTANCE_DIR"] = str(log_dir / "instance")  # uploads etc., never ./instance
     out_path, err_path = log_dir / "server.out", log_dir / "server.err"
-    cmd = crm_command() + ["serve", "--host", "127.0.0.1", "--port", str(a.port), "--workers", str(a.workers)]
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=out, stderr=err, start_new_session=True)
+    proc = None
+    if not a.url:
+        cmd = crm_command() + ["serve", "--host", "127.0.0.1", "--port", str(a.port), "--workers", str(a.workers)]
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=out, stderr=err, start_new_session=True)
     result = {"error": None}
     try:
         started = time.perf_counter()
         while True:
-            if proc.poll() is not None:
+            if proc is not None and proc.poll() is not None:
                 tail = err_path.read_text(errors="replace")[-2000:]
                 sys.exit(f"the server exited ({proc.returncode}) before answering:\n{tail}")
             try:
-                if Browser(a.port, timeout=5).request("GET", "/login")[0] == 200:
+                if Browser(target, timeout=5).request("GET", "/login")[0] == 200:
                     break
             except OSError:
                 pass
             if time.perf_counter() - started > a.startup_timeout:
                 sys.exit(f"the server did not answer within {a.startup_timeout:g} s")
             time.sleep(0.2)
-        print(f"server up in {time.perf_counter() - started:.1f} s (pid {proc.pid})")
+        print(f"server up in {time.perf_counter() - started:.1f} s" + (f" (pid {proc.pid})" if proc else ""))
 
         # Log in: the first one alone (a wrong password stops here, before any lockout).
         started = time.perf_counter()
-        first, problem = login(a.port, accounts[0]["username"], a.password)
+        first, problem = login(target, accounts[0]["username"], a.password)
         if first is None:
             sys.exit(f"login as {accounts[0]['username']} failed ({problem}): wrong --password?")
         browsers, failed = [first], set()
         with ThreadPoolExecutor(max_workers=max(2, a.workers * 4)) as pool:
-            results = list(pool.map(lambda acc: login(a.port, acc["username"], a.password), accounts[1:]))
+            results = list(pool.map(lambda acc: login(target, acc["username"], a.password), accounts[1:]))
         for acc, (browser, problem) in zip(accounts[1:], results):
             if browser is None:
                 failed.add(f"{acc['username']}: {problem}")
@@ -516,7 +597,7 @@ def main():
         last = window_start
         while any(u.is_alive() for u in users):
             time.sleep(1)
-            if proc.poll() is not None:
+            if proc is not None and proc.poll() is not None:
                 result["error"] = f"the server exited ({proc.returncode}) during the run"
                 print("!! " + result["error"], flush=True)
                 break
@@ -530,11 +611,13 @@ def main():
                 break
         elapsed = time.perf_counter() - window_start
     finally:
-        stop(proc)
+        if proc is not None:
+            stop(proc)
 
     rows = list(recorder.rows)
     summary = summarise(rows)
-    locked_log = count_locked(err_path) + count_locked(out_path)
+    logs = [Path(p) for p in a.server_log] if a.url else [err_path, out_path]
+    locked_log = sum(count_locked(p) for p in logs)
     methods = Counter(r[2] for r in rows)
     throughput = len(rows) / elapsed if elapsed else 0
 
@@ -570,14 +653,15 @@ def main():
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "database_url": redact(a.database_url),
         "settings": {"users": a.users, "duration_s": a.duration, "think_s": list(a.think), "write_share": a.write_share,
-                     "workers": a.workers, "threads_per_worker": 4, "port": a.port, "seed": a.seed},
+                     "workers": None if a.url else a.workers, "threads_per_worker": 4,
+                     "port": None if a.url else a.port, "url": a.url, "seed": a.seed},
         "python": sys.version.split()[0], "platform": platform.platform(), "cpu_count": os.cpu_count(),
         "accounts": sorted(distinct), "sessions": len(users),
         "elapsed_s": round(elapsed, 1), "requests": len(rows), "throughput_rps": round(throughput, 2),
         "methods": dict(methods), "summary": summary,
         "locked_lines_in_server_logs": locked_log, "problem": result["error"],
         "samples": dict(recorder.samples), "target_met": verdict,
-        "server_logs": {"stdout": str(out_path), "stderr": str(err_path)},
+        "server_logs": [str(p) for p in logs],
         "today": date.today().isoformat(),
     }
     out = Path(a.json) if a.json else log_dir / "load_test.json"

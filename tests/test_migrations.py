@@ -88,3 +88,45 @@ def test_visits_get_their_firms_unit_on_upgrade_and_lose_nothing_on_downgrade(tm
     assert len(rows) == 8 and all(mine == theirs for mine, theirs in rows)
     assert {mine for mine, _ in rows} == {t.id for t in towns}
     database.close()
+
+
+@pytest.mark.skipif(not BASE_PG_URL, reason="CRM_TEST_DATABASE_URL not set (PostgreSQL)")
+def test_two_servers_upgrading_at_once_apply_each_migration_once():
+    """Two `crm serve` starting together on an empty PostgreSQL schema: one applies the
+    migrations, the other waits for it and finds nothing pending; neither fails."""
+    import threading
+    name = f"crm_mig_{uuid.uuid4().hex[:8]}"
+    admin = bind(BASE_PG_URL)
+    admin.connect()
+    admin.execute_sql(f"CREATE SCHEMA {name}")
+    admin.close()
+    try:
+        sep = "&" if "?" in BASE_PG_URL else "?"
+        database = bind(f"{BASE_PG_URL}{sep}schema={name}")
+        start, results = threading.Barrier(2), {}
+
+        def server(n):
+            database.connect(reuse_if_open=True)
+            start.wait()
+            try:
+                results[n] = schema.upgrade()
+            except Exception as exc:  # noqa: BLE001 (the test reports it)
+                results[n] = exc
+            finally:
+                database.close()
+
+        threads = [threading.Thread(target=server, args=(n,)) for n in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        everything = [m.name for m in schema.runner().migrations()]
+        assert sorted((results[0], results[1]), key=len) == [[], everything]
+        database.connect(reuse_if_open=True)
+        assert schema.pending() == []
+        database.close()
+    finally:
+        admin = bind(BASE_PG_URL)
+        admin.connect()
+        admin.execute_sql(f"DROP SCHEMA {name} CASCADE")
+        admin.close()

@@ -74,7 +74,14 @@ class CrmApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
-limiter = Limiter(key_func=lambda: _rate_key(), default_limits=[], headers_enabled=True)
+def make_limiter(blueprints) -> Limiter:
+    """The rate limit of one app on its API blueprints. Each app has its own limiter, so its
+    counts live where its RATELIMIT_STORAGE_URI says: Redis (shared by every app server) or
+    memory:// (this process only; two apps in one process count apart, as two servers would)."""
+    limiter = Limiter(key_func=_rate_key, default_limits=[], headers_enabled=True)
+    for bp in blueprints:
+        limiter.limit(_rate_limit)(bp)
+    return limiter
 
 
 def _bearer() -> str:
@@ -138,8 +145,7 @@ def blueprint(name: str, url: str, description: str) -> Blueprint:
     bp.register_error_handler(Conflict, _conflict)
     bp.register_error_handler(ServiceError, _service_error)
     bp.register_error_handler(Exception, _crash)
-    limiter.limit(_rate_limit)(bp)
-    return bp
+    return bp  # (its rate limit: make_limiter, per app)
 
 
 # ---- shared pieces of the endpoints --------------------------------------------------------

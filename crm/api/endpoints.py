@@ -16,7 +16,13 @@ def init_app(app, csrf):
     app.config.setdefault("OPENAPI_URL_PREFIX", core.PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.config.setdefault("API_SPEC_OPTIONS", core.SPEC_OPTIONS)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("API_RATE_STORAGE") or "memory://")
+    storage = app.config.get("API_RATE_STORAGE") or "memory://"
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage)
+    if not storage.startswith("memory://"):
+        # Redis away: count in this process meanwhile (not a 500), a short wait for it to answer.
+        app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2})
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "crm-api")
     api = core.CrmApi(app)  # one per app: each app writes its own description
     app.extensions["crm_api"] = api
     for bp in BLUEPRINTS:
@@ -24,4 +30,6 @@ def init_app(app, csrf):
         csrf.exempt(bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(docs.entrances)
-    core.limiter.init_app(app)
+    limiter = core.make_limiter(BLUEPRINTS)
+    limiter.init_app(app)
+    app.extensions["crm_api_limiter"] = limiter

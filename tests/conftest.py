@@ -24,10 +24,16 @@ def _reset_postgres(url):
     from crm import schema
     database = bind(url)
     database.connect(reuse_if_open=True)
-    database.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
-    database.execute_sql(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
-    database.execute_sql(f"CREATE SCHEMA {PG_SCHEMA}")
-    schema.upgrade()
+    # One test process at a time creates what the database shares (the extension in public):
+    # two CREATE EXTENSION IF NOT EXISTS at once can both try to insert it.
+    database.execute_sql("SELECT pg_advisory_lock(hashtext('crm_test_setup'))")
+    try:
+        database.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+        database.execute_sql(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
+        database.execute_sql(f"CREATE SCHEMA {PG_SCHEMA}")
+        schema.upgrade()
+    finally:
+        database.execute_sql("SELECT pg_advisory_unlock(hashtext('crm_test_setup'))")
     database.close()
 
 

@@ -3,6 +3,8 @@
 
     .venv/bin/python scripts/two_servers.py [--writers 8] [--keep]
     .venv/bin/python scripts/two_servers.py --serve [--enterprises 300]
+    .venv/bin/python scripts/two_servers.py --serve --from-database district   (a load test on a copy
+        of a database holding the district set: migrated and analysed, no demo loaded)
 
 Sets up, all on 127.0.0.1 and all its own:
 - a fresh PostgreSQL database (--database, default crm_two_servers; dropped first if it is left
@@ -94,9 +96,10 @@ def run(cmd, env, what, timeout=600):
     return done.stdout
 
 
-def pg_admin(sql: str):
+def pg_admin(sql: str, database: str = ""):
+    """Run one statement as the admin, in the postgres database (or `database`)."""
     import psycopg2
-    conn = psycopg2.connect(PG_ADMIN)
+    conn = psycopg2.connect(PG_ADMIN if not database else PG_ADMIN.rsplit("/", 1)[0] + "/" + database)
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
@@ -238,17 +241,27 @@ class Setup:
         self.env = env
         step("database", f"{self.a.database} (PostgreSQL), Redis db {self.a.redis_db}")
         drop_database(self.a.database)
-        pg_admin(f'CREATE DATABASE "{self.a.database}"')
-        self.database_made = True
-        # The demo writes row by row: no wait for each commit's flush while it loads (a database
-        # that only this run uses); put back before the servers start.
-        pg_admin(f'ALTER DATABASE "{self.a.database}" SET synchronous_commit = off')
         once = self.instance("setup")
-        run(crm_command() + ["db", "upgrade"], once, "crm db upgrade")
-        started = time.perf_counter()
-        run(crm_command() + ["demo", "load", "--enterprises", str(self.a.enterprises)], once, "crm demo load")
-        pg_admin(f'ALTER DATABASE "{self.a.database}" RESET synchronous_commit')
-        step("demo", f"{self.a.enterprises} files loaded in {time.perf_counter() - started:.0f} s")
+        if self.a.from_database:
+            # A copy of a database already loaded (the district set, for a load test).
+            started = time.perf_counter()
+            pg_admin(f'CREATE DATABASE "{self.a.database}" TEMPLATE "{self.a.from_database}"')
+            self.database_made = True
+            run(crm_command() + ["db", "upgrade"], once, "crm db upgrade", timeout=3600)
+            pg_admin('VACUUM ANALYZE', database=self.a.database)
+            step("copy", f"{self.a.from_database} copied, migrated and analysed in "
+                         f"{time.perf_counter() - started:.0f} s")
+        else:
+            pg_admin(f'CREATE DATABASE "{self.a.database}"')
+            self.database_made = True
+            # The demo writes row by row: no wait for each commit's flush while it loads (a
+            # database that only this run uses); put back before the servers start.
+            pg_admin(f'ALTER DATABASE "{self.a.database}" SET synchronous_commit = off')
+            run(crm_command() + ["db", "upgrade"], once, "crm db upgrade")
+            started = time.perf_counter()
+            run(crm_command() + ["demo", "load", "--enterprises", str(self.a.enterprises)], once, "crm demo load")
+            pg_admin(f'ALTER DATABASE "{self.a.database}" RESET synchronous_commit')
+            step("demo", f"{self.a.enterprises} files loaded in {time.perf_counter() - started:.0f} s")
         for name in ("a", "b"):
             self.spawn(name, crm_command() + ["serve", "--no-worker", "--host", "127.0.0.1", "--port",
                                               str(self.ports[name]), "--workers", str(self.a.workers)],
@@ -686,6 +699,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--serve", action="store_true", help="only start the setup and wait (for a load test)")
     ap.add_argument("--database", default="crm_two_servers", help="the PostgreSQL database made (and dropped)")
+    ap.add_argument("--from-database", help="copy this PostgreSQL database (e.g. one holding the district set) "
+                                            "instead of loading the demo")
     ap.add_argument("--redis-db", type=int, default=14, help="the Redis database number used (and emptied)")
     ap.add_argument("--enterprises", type=int, help="demo files (default 40; --serve: 300)")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers per app server")
@@ -695,8 +710,11 @@ def main():
     ap.add_argument("--http-port", type=int, help="nginx's plain-http port (default: a free one)")
     ap.add_argument("--keep", action="store_true", help="keep the temp folder with the logs")
     a = ap.parse_args()
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", a.database):
-        ap.error("--database: lower-case letters, digits and _")
+    for name in (a.database, a.from_database or "x"):
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+            ap.error("--database, --from-database: lower-case letters, digits and _")
+    if a.from_database == a.database:
+        ap.error("--from-database must differ from --database (which is dropped)")
     a.enterprises = a.enterprises or (300 if a.serve else 40)
     signal.signal(signal.SIGTERM, _terminated)
     setup = Setup(a)

@@ -75,7 +75,6 @@ class Config:
     PAGE_SIZE = 50
     LIST_COUNT_CAP = 10_000
     TIMEZONE = "Asia/Shanghai"
-    IMPORT_IN_BACKGROUND = True  # a large import runs in a thread; its page shows the progress
     TESTING = False
     ENV = "production"
     # Sign-ups by QR code: per client address in a window, and at most so many per meeting unless
@@ -132,7 +131,6 @@ class TestConfig(Config):
     __test__ = False  # not a pytest test class
     TESTING = True
     ENV = "testing"
-    IMPORT_IN_BACKGROUND = False
     WEBHOOK_THREAD = False  # the tests call deliver_due() themselves
     WEBHOOK_ALLOW_LOOPBACK = True  # a receiver on 127.0.0.1
     SECRET_KEY = "test-secret-key-not-for-production"

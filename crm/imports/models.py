@@ -3,6 +3,7 @@ from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Inte
 from crm.auth.models import User
 from crm.common.timeutil import utcnow
 from crm.db import BaseModel
+from crm.jobs.models import Job
 from crm.org.models import OrgUnit
 
 
@@ -31,6 +32,10 @@ class ImportBatch(BaseModel):
     message = TextField(default="")
     created_at = DateTimeField(default=utcnow)
     finished_at = DateTimeField(null=True)
+    # Its current job (后台任务): the analysis behind the preview, then the import itself.
+    job = ForeignKeyField(Job, null=True, backref="+", on_delete="SET NULL")
+    # The analysis the preview shows (JSON: the mapping it was made for, counts, the rows shown).
+    analysis = TextField(default="")
 
     @property
     def is_running(self) -> bool:

@@ -96,6 +96,26 @@ def rows(path):
                            "file") from exc
 
 
+def estimate_rows(path) -> int:
+    """About how many rows the file has, without reading its cells (for a progress bar): a CSV's
+    line breaks, a workbook's declared dimension (may be wrong: only an estimate)."""
+    try:
+        if kind_of(path) != "xlsx":
+            count = 0
+            with open(path, "rb") as fh:
+                while chunk := fh.read(1024 * 1024):
+                    count += chunk.count(b"\n")
+            return max(1, count)
+        from openpyxl import load_workbook
+        wb = load_workbook(path, read_only=True)
+        try:
+            return max(1, wb.worksheets[0].max_row or 1)
+        finally:
+            wb.close()
+    except Exception:  # noqa: BLE001 (an estimate: reading the rows says what is wrong)
+        return 1
+
+
 def find_header(path):
     """(header row number, [header texts], {column index: field key}) — the row among the first
     ones that names the most known columns (企业名称 among them)."""

@@ -1,11 +1,14 @@
-"""Importing an enterprise ledger: keep the file, find its header, map its columns, preview every
-row's outcome, and commit — all rows or none, in one transaction, recorded."""
+"""Importing an enterprise ledger: keep the file, find its header, map its columns, analyse every
+row's outcome (the preview), and commit — all rows or none, in one transaction, recorded. The
+analysis and the commit run as jobs (crm.imports.jobs); keep_upload() is the one place that
+writes the uploaded file, stored_file() the one that finds it again."""
 import json
 import os
 import secrets
 from collections import Counter
 from pathlib import Path
 from tempfile import SpooledTemporaryFile
+from types import SimpleNamespace
 
 from flask import current_app
 
@@ -20,7 +23,7 @@ from crm.enterprises.models import Enterprise
 from crm.fieldwork.ledger import FORMULA_START, xlsx_value
 from crm.founding import stages
 from crm.imports import reader
-from crm.imports.analyse import Analyser, Options
+from crm.imports.analyse import OUTCOMES, Analyser, Options
 from crm.imports.columns import BY_KEY
 from crm.imports.models import ImportBatch
 from crm.imports.reader import Formula
@@ -42,10 +45,7 @@ def start(source_path, file_name: str, user, default_org=None, on_duplicate="upd
         raise ServiceError("默认单位不在您的管辖范围内", "org")
     if on_duplicate not in ("update", "skip"):
         raise ServiceError("请选择已有档案的处理方式", "on_duplicate")
-    target = storage_dir() / f"{secrets.token_hex(12)}.{kind}"
-    with open(source_path, "rb") as src, open(target, "wb") as dst:
-        while chunk := src.read(1024 * 1024):
-            dst.write(chunk)
+    target = keep_upload(source_path, kind)
     try:
         header_row, headers, mapping = reader.find_header(target)
     except BaseException:
@@ -57,6 +57,16 @@ def start(source_path, file_name: str, user, default_org=None, on_duplicate="upd
                                   org_unit=default_org, on_duplicate=on_duplicate, header_row=header_row,
                                   headers=json.dumps(headers, ensure_ascii=False),
                                   mapping=json.dumps({str(k): v for k, v in mapping.items()}))
+
+
+def keep_upload(source_path, kind: str) -> Path:
+    """The uploaded file copied where the batch keeps it (a random name under the instance's
+    imports directory): its path. stored_file(batch) finds it again."""
+    target = storage_dir() / f"{secrets.token_hex(12)}.{kind}"
+    with open(source_path, "rb") as src, open(target, "wb") as dst:
+        while chunk := src.read(1024 * 1024):
+            dst.write(chunk)
+    return target
 
 
 def headers_of(batch):
@@ -80,7 +90,7 @@ def set_mapping(batch, mapping: dict):
         clean[int(index)] = key
     if "name" not in clean.values():
         raise ServiceError("请指定哪一列是“企业名称”", "mapping")
-    ImportBatch.update(mapping=json.dumps({str(k): v for k, v in clean.items()})).where(
+    ImportBatch.update(mapping=json.dumps({str(k): v for k, v in clean.items()}), analysis="").where(
         ImportBatch.id == batch.id).execute()
     return ImportBatch.get_by_id(batch.id)
 
@@ -103,14 +113,16 @@ def claim(batch) -> bool:
                                                       ImportBatch.status == "uploaded").execute() == 1
 
 
-def preview(batch, user, limit=500):
+def preview(batch, user, limit=500, progress=None):
     """(counts by outcome, the first `limit` rows that are not empty: errors first, then the new
     rows that may duplicate a file). counts["similar"]: how many new rows are so flagged;
     counts["similar_close_until"]: the last row checked for close names (a long file: the rows
     after it are checked for the same name once suffixes are set aside)."""
     counts, shown, problems, flagged = Counter(), [], [], []
     rows = analyser(batch, user, similar=True)
-    for result in rows:
+    for i, result in enumerate(rows, start=1):
+        if progress is not None and i % PROGRESS_EVERY == 0:
+            progress(i)
         counts[result.outcome] += 1
         if result.outcome == "empty":
             continue
@@ -125,6 +137,68 @@ def preview(batch, user, limit=500):
     if rows.close_until:
         counts["similar_close_until"] = rows.close_until
     return counts, (problems + flagged + shown)[:limit]
+
+
+# ---- the analysis, kept for the preview ------------------------------------------------------------
+
+SHOWN = ("row", "outcome", "reason", "name", "similar", "similar_row")
+
+
+class ShownRow(SimpleNamespace):
+    @property
+    def outcome_label(self):
+        return OUTCOMES.label(self.outcome)
+
+
+def analyse(batch, user, progress=None) -> dict:
+    """preview() of the batch kept on it (for the mapping it has now): what its page shows."""
+    counts, rows = preview(batch, user, progress=progress)
+    kept = {"mapping": batch.mapping, "at": utcnow().isoformat(timespec="seconds"), "counts": dict(counts),
+            "rows": [{k: getattr(r, k) for k in SHOWN} for r in rows]}
+    with db.atomic():
+        ImportBatch.update(analysis=json.dumps(kept, ensure_ascii=False, default=str)).where(
+            ImportBatch.id == batch.id, ImportBatch.mapping == batch.mapping).execute()
+    return kept
+
+
+def stored_analysis(batch):
+    """(counts, rows) of the batch's kept analysis, or None (none yet, or made for another mapping)."""
+    try:
+        kept = json.loads(batch.analysis) if batch.analysis else None
+    except ValueError:
+        return None
+    if not kept or kept.get("mapping") != batch.mapping:
+        return None
+    return kept["counts"], [ShownRow(**r) for r in kept["rows"]]
+
+
+def rows_total(batch) -> int:
+    """The rows under the header the analysis counted (empty ones too), or an estimate of the
+    file's rows before it (for "已分析 n / N 行")."""
+    kept = stored_analysis(batch)
+    if kept is not None:
+        return sum(v for k, v in kept[0].items() if k in OUTCOMES.keys())
+    return max(1, reader.estimate_rows(stored_file(batch)) - (batch.header_row or 0))
+
+
+# ---- the progress of a commit (its transaction hides its writes: a small file beside the upload) ---
+
+def progress_file(batch_id) -> Path:
+    return storage_dir() / f"{batch_id}.progress"
+
+
+def write_progress(batch_id, done: int):
+    path = progress_file(batch_id)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"done": done}))
+    tmp.replace(path)
+
+
+def read_progress(batch_id) -> int:
+    try:
+        return int(json.loads(progress_file(batch_id).read_text()).get("done", 0))
+    except (OSError, ValueError, AttributeError):
+        return 0
 
 
 def rejected_xlsx(batch, user):

@@ -1,0 +1,94 @@
+"""导入 as jobs (后台任务): the analysis behind the preview (导入分析) and the import itself
+(导入企业台账), each run by `crm worker` from the batch's stored file, as the user who asked.
+
+The analysis reports "已分析 n / N 行" on its job. The import's writes sit in one transaction,
+which also hides anything it would write to the job's row: it reports "已导入 n" to a small file
+beside the upload (crm.imports.services.write_progress), which the batch's page reads, and its kind
+has a lease long enough for a large file (a killed worker's import, rolled back, is started again
+by the sweep after it). A failed import committed nothing: 重试 runs it again from the start."""
+from datetime import timedelta
+
+from crm.common.errors import ServiceError
+from crm.db import db
+from crm.imports import services
+from crm.imports.models import ImportBatch
+from crm.jobs import services as job_services
+from crm.jobs.registry import JobFailed, JobKind, register
+
+ANALYSE = "import_analyse"
+COMMIT = "import_commit"
+
+
+def _batch(params) -> ImportBatch:
+    batch = ImportBatch.get_or_none(ImportBatch.id == params.get("batch"))
+    if batch is None:
+        raise JobFailed("这次导入已不存在")
+    return batch
+
+
+def run_analyse(params, user, progress):
+    batch = _batch(params)
+    if batch.status != "uploaded":
+        raise JobFailed("这次导入已开始或已结束，无需再分析")
+    total = services.rows_total(batch)
+    progress(1, f"正在分析，共约 {total} 行")
+    services.analyse(batch, user, lambda n: progress(min(99, n * 100 // total), f"已分析 {n} / {total} 行"))
+    return None
+
+
+def run_commit(params, user, progress):
+    batch = _batch(params)
+    if batch.status == "committed":
+        raise JobFailed("这个文件已经导入过了")
+    if batch.status == "failed":  # an earlier attempt failed and wrote nothing: again from the start
+        with db.atomic():
+            ImportBatch.update(status="running", message="").where(
+                ImportBatch.id == batch.id, ImportBatch.status == "failed").execute()
+        batch = ImportBatch.get_by_id(batch.id)
+    total = services.rows_total(batch)
+    progress(1, f"正在导入，共 {total} 行；全部完成前不会写入任何一行")
+    services.write_progress(batch.id, 0)
+    try:
+        services.commit(batch, user, bool(params.get("valid_only")),
+                        lambda n: services.write_progress(batch.id, n))
+    finally:
+        services.progress_file(batch.id).unlink(missing_ok=True)
+    return None
+
+
+register(JobKind(ANALYSE, "导入分析", run_analyse))
+register(JobKind(COMMIT, "导入企业台账", run_commit, lease=timedelta(hours=2)))
+
+
+# ---- asking for them (outside any transaction) ----------------------------------------------------
+
+def start_analysis(batch, user):
+    """Queue the analysis of the batch as it is mapped now; the batch's job becomes it."""
+    job = job_services.submit(ANALYSE, {"batch": batch.id}, user)
+    with db.atomic():
+        ImportBatch.update(job=job.id).where(ImportBatch.id == batch.id).execute()
+    return job
+
+
+def start_commit(batch, user, valid_only: bool):
+    """Mark the batch as being imported (one import only: a second tap finds it taken) and queue
+    the import. None when it was already taken."""
+    if not services.claim(batch):
+        return None
+    try:
+        job = job_services.submit(COMMIT, {"batch": batch.id, "valid_only": bool(valid_only)}, user)
+    except Exception:
+        ImportBatch.update(status="uploaded").where(ImportBatch.id == batch.id,
+                                                    ImportBatch.status == "running").execute()
+        raise
+    with db.atomic():
+        ImportBatch.update(job=job.id, message="").where(ImportBatch.id == batch.id).execute()
+    return job
+
+
+def retry(batch, user):
+    """重试 the batch's failed job (its analysis or its import)."""
+    job = batch.job
+    if job is None:
+        raise ServiceError("没有可以重试的任务")
+    return job_services.retry(job, user)

@@ -1,0 +1,21 @@
+"""Imports as jobs: an import batch's current job (its analysis, then its commit) and the stored
+analysis its preview shows. Declared in crm/imports/models.py."""
+from peewee import ForeignKeyField, Model, TextField
+
+
+def up(migrator, db):
+    class Job(Model):
+        class Meta:
+            database = db
+            table_name = 'job'
+
+    migrator.migrate(
+        migrator.add_column('import_batch', 'job_id', ForeignKeyField(Job, null=True, on_delete='SET NULL',
+                                                                    field=Job.id)),
+        migrator.add_column('import_batch', 'analysis', TextField(default='')),
+    )
+
+
+def down(migrator, db):
+    migrator.migrate(migrator.drop_column('import_batch', 'analysis'),
+                     migrator.drop_column('import_batch', 'job_id'))

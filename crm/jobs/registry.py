@@ -48,3 +48,25 @@ def register(kind: JobKind) -> JobKind:
 
 def get(key: str) -> JobKind | None:
     return KINDS.get(key)
+
+
+# ---- periodic work (no row, no user): run by `crm worker` on a schedule, and when poked ------------
+
+@dataclass(frozen=True)
+class Periodic:
+    """Housekeeping a worker runs on `schedule` (Huey's crontab fields, in UTC: {"minute": "*"})
+    and whenever the web side pokes it (crm.jobs.queue.JobQueue.poke): `run()` must be safe to
+    run twice at once, in two workers (it claims what it works on)."""
+    key: str
+    title: str
+    run: Callable  # () -> anything (logged)
+    schedule: dict
+
+
+PERIODIC: dict[str, Periodic] = {}
+
+
+def periodic(key: str, title: str, run: Callable, **schedule) -> Periodic:
+    spec = Periodic(key, title, run, schedule)
+    PERIODIC[key] = spec
+    return spec

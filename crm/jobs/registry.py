@@ -21,6 +21,8 @@ class JobKind:
     # default, crm.jobs.services.LEASE). Longer for work that cannot report while it runs (an
     # import's one transaction).
     lease: timedelta | None = None
+    # An audit kind (crm.audit) recorded at each download of the result ("" : none).
+    audit_download: str = ""
 
 
 @dataclass

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, re
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
+from crm.audit import services as audit
 from crm.common.errors import ServiceError
 from crm.common.numbers import arg_page
 from crm.common.timeutil import fmt_dt
@@ -80,6 +81,9 @@ def download(job_id):
     path = services.result_file(job)
     if path is None:
         abort(404)
+    spec = registry.get(job.kind)
+    if spec is not None and spec.audit_download:
+        audit.record(spec.audit_download, target=("job", job.id), detail=f"下载 {job.result_name}")
     return send_file(path, mimetype=job.result_type or "application/octet-stream", as_attachment=True,
                      download_name=job.result_name or "result", max_age=0)
 

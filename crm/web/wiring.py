@@ -12,6 +12,7 @@ from crm.meetings import services as meetings
 from crm.needs import kind as need_kind
 from crm.notifications import services as notifications
 from crm.reports import jobs as report_jobs
+from crm.stats import jobs as stats_jobs
 from crm.stats import services as stats
 from crm.trainings import kind as training_kind
 from crm.visits import kind as visit_kind
@@ -20,4 +21,4 @@ from crm.webhooks import services as webhooks
 
 RECEIVERS = [activities, followups, meetings, notifications, stats, visits, webhooks]
 KINDS = [activity_kind, meeting_kind, need_kind, training_kind, visit_kind]
-JOBS = [enterprise_export, import_jobs, report_jobs]  # the kinds of 后台任务 (crm.jobs.registry)
+JOBS = [enterprise_export, import_jobs, report_jobs, stats_jobs]  # the kinds of 后台任务 (crm.jobs.registry)

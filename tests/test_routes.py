@@ -51,7 +51,8 @@ EDIT = {"visits.pick", "enterprises.create", "enterprises.similar_names", "enter
 READ_POST_EDIT = {"needs.show"}
 SUPERVISE = {"enterprises.bulk_start", "enterprises.bulk_show", "enterprises.bulk_apply", "enterprises.bulk_undo",
              "visits.comment", "followups.reassign", "imports.index", "imports.upload", "imports.mapping",
-             "imports.show", "imports.rejected", "imports.commit",
+             "imports.show", "imports.rejected", "imports.commit", "imports.status", "imports.analyse",
+             "imports.retry",
              "roster.phone"}  # and only a 主管 of the member's own unit (tests/test_roster.py)
 SELF = {"auth.logout", "auth.two_factor_recovery_codes", "auth.two_factor_off", "tokens.revoke",
         "notifications.open_note", "notifications.read", "notifications.read_all"}  # any logged-in user, POST only

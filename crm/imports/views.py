@@ -136,8 +136,9 @@ def _status(batch, job) -> dict:
 def status(batch_id):
     require("supervise")
     batch = get_batch_or_404(batch_id)
-    if batch.job is None:
-        abort(404)
+    if batch.job is None:  # (nothing runs: the page shows what there is)
+        return jsonify(id=None, state="none", state_label="", progress=0, progress_text="", error="",
+                       attempts=0, max_attempts=0, download_url=None)
     return jsonify(_status(batch, batch.job))
 
 

@@ -1,5 +1,5 @@
-"""Imports as jobs: an import batch's current job (its analysis, then its commit) and the stored
-analysis its preview shows. Declared in crm/imports/models.py."""
+"""Imports as jobs: an import batch's current job (reading its header, its analysis, then its
+commit), the stored analysis its preview shows and the first rows its mapping page shows. Declared in crm/imports/models.py."""
 from peewee import ForeignKeyField, Model, TextField
 
 
@@ -13,9 +13,11 @@ def up(migrator, db):
         migrator.add_column('import_batch', 'job_id', ForeignKeyField(Job, null=True, on_delete='SET NULL',
                                                                     field=Job.id)),
         migrator.add_column('import_batch', 'analysis', TextField(default='')),
+        migrator.add_column('import_batch', 'sample', TextField(default='[]')),
     )
 
 
 def down(migrator, db):
-    migrator.migrate(migrator.drop_column('import_batch', 'analysis'),
+    migrator.migrate(migrator.drop_column('import_batch', 'sample'),
+                     migrator.drop_column('import_batch', 'analysis'),
                      migrator.drop_column('import_batch', 'job_id'))

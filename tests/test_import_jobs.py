@@ -35,6 +35,8 @@ def _upload(app, client, org, rows=ROWS):  # noqa: F811
     assert resp.status_code == 302, resp.get_data(as_text=True)
     with app.app_context():
         batch = ImportBatch.select().order_by(ImportBatch.id.desc()).get()
+    assert batch.header_row is None and batch.job.kind == "import_read"  # the request only kept the file
+    assert queue(app).drain() == 1
     resp = client.post(f"/imports/{batch.id}/mapping", data={"csrf_token": token, "col0": "name",
                                                              "col1": "credit_code"})
     assert resp.headers["Location"].endswith(f"/imports/{batch.id}")
@@ -176,3 +178,50 @@ def test_an_analysis_that_cannot_read_the_file_fails_with_its_reason(app, people
     assert "正在分析文件" in client.get(f"/imports/{batch_id}").get_data(as_text=True)
     queue(app).drain()
     assert "新建 3" in client.get(f"/imports/{batch_id}").get_data(as_text=True)
+
+
+def test_the_rejected_rows_of_a_long_file_are_a_job(app, people, sup):  # noqa: F811
+    from openpyxl import load_workbook
+    client = login_as(app.test_client(), sup)
+    token = csrf_token(client, "/imports/enterprises/new")
+    import io
+    data = "企业名称,统一社会信用代码\n好企业,{}\n坏企业一,ABC\n坏企业二,XYZ\n".format(code(5000)).encode("utf-8")
+    client.post("/imports/enterprises/new", data={"csrf_token": token, "org": str(people["town"].id),
+                                                  "on_duplicate": "update", "file": (io.BytesIO(data), "坏.csv")},
+                content_type="multipart/form-data")
+    with app.app_context():
+        batch = ImportBatch.select().order_by(ImportBatch.id.desc()).get()
+    queue(app).drain()
+    client.post(f"/imports/{batch.id}/mapping", data={"csrf_token": token, "col0": "name", "col1": "credit_code"})
+    queue(app).drain()
+    offer = client.get(f"/imports/{batch.id}/rejected.xlsx")  # 3 rows > CRM_EXPORT_INLINE_ROWS (2 here)
+    assert offer.status_code == 200 and "在后台生成" in offer.get_data(as_text=True)
+    with app.app_context():
+        assert not Job.select().where(Job.kind == "import_rejected").exists()  # a GET starts nothing
+    resp = client.post(f"/imports/{batch.id}/rejected.xlsx", data={"csrf_token": token})
+    assert resp.status_code == 302 and "/jobs/" in resp.headers["Location"]
+    queue(app).drain()
+    with app.app_context():
+        job = Job.get(Job.kind == "import_rejected")
+    assert job.state == "done" and job.result_name == "未导入的行-坏.xlsx", job.error
+    sheet = load_workbook(io.BytesIO(client.get(f"/jobs/{job.id}/download").data)).active
+    assert [r[2] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["坏企业一", "坏企业二"]
+
+
+def test_a_file_whose_header_cannot_be_read_fails_with_its_reason(app, people, sup):  # noqa: F811
+    import io
+    client = login_as(app.test_client(), sup)
+    token = csrf_token(client, "/imports/enterprises/new")
+    resp = client.post("/imports/enterprises/new", data={"csrf_token": token, "org": str(people["town"].id),
+                                                         "on_duplicate": "update",
+                                                         "file": (io.BytesIO(b"PK\x03\x04 broken"), "坏.xlsx")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 302
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "正在读取文件" in page
+    queue(app).drain()
+    with app.app_context():
+        batch = ImportBatch.select().order_by(ImportBatch.id.desc()).get()
+    assert batch.status == "failed" and batch.job.state == "failed" and "无法读取" in batch.job.error
+    page = client.get(f"/imports/{batch.id}", follow_redirects=True).get_data(as_text=True)
+    assert "读取文件失败：无法读取这个 Excel 文件" in page and "重试" in page and "重新上传" in page

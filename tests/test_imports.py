@@ -204,6 +204,9 @@ def test_the_pages_from_upload_to_the_record(app, make, town, tmp_path):
                        content_type="multipart/form-data")
     assert resp.status_code == 302 and "/mapping" in resp.headers["Location"]
     batch = ImportBatch.get()
+    reading = client.get(resp.headers["Location"]).get_data(as_text=True)  # its header is read by a job
+    assert "正在读取文件" in reading and "jobs.js" in reading and batch.header_row is None
+    assert run_jobs(app) == 1
     mapping_page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "表头在第 1 行" in mapping_page and "页面导入企业" in mapping_page
     resp = client.post(resp.headers["Location"], data={"csrf_token": token, "col0": "name", "col1": "credit_code",
@@ -247,6 +250,7 @@ def test_a_file_with_nothing_to_import_offers_no_import(app, town):
                                                          "on_duplicate": "update", "file": (io.BytesIO(data), "错.csv")},
                        content_type="multipart/form-data")
     batch = ImportBatch.get()
+    run_jobs(app)
     client.post(resp.headers["Location"], data={"csrf_token": token, "col0": "name", "col1": "credit_code"})
     run_jobs(app)
     preview = client.get(f"/imports/{batch.id}").get_data(as_text=True)

@@ -32,10 +32,11 @@ class ImportBatch(BaseModel):
     message = TextField(default="")
     created_at = DateTimeField(default=utcnow)
     finished_at = DateTimeField(null=True)
-    # Its current job (后台任务): the analysis behind the preview, then the import itself.
+    # Its current job (后台任务): reading its header, the analysis behind the preview, the import.
     job = ForeignKeyField(Job, null=True, backref="+", on_delete="SET NULL")
     # The analysis the preview shows (JSON: the mapping it was made for, counts, the rows shown).
     analysis = TextField(default="")
+    sample = TextField(default="[]")  # the first rows under the header, as text (the mapping page)
 
     @property
     def is_running(self) -> bool:

@@ -38,25 +38,70 @@ def storage_dir() -> Path:
     return path
 
 
-def start(source_path, file_name: str, user, default_org=None, on_duplicate="update") -> ImportBatch:
-    """Keep the file (a copy under the instance directory), find its header and map its columns."""
+def _check(file_name, user, default_org, on_duplicate) -> str:
     kind = reader.kind_of(file_name)
     if default_org is not None and not in_scope(user, default_org):
         raise ServiceError("默认单位不在您的管辖范围内", "org")
     if on_duplicate not in ("update", "skip"):
         raise ServiceError("请选择已有档案的处理方式", "on_duplicate")
+    return kind
+
+
+def _batch_values(file_name, target, user, default_org, on_duplicate) -> dict:
+    return {"file_name": os.path.basename(file_name)[:200], "stored_path": target.name, "user": user,
+            "scope_unit": user.org_unit_id, "org_unit": default_org, "on_duplicate": on_duplicate}
+
+
+def _header_values(path) -> dict:
+    """The header found in the file, its columns' first mapping and the rows under it (as text)."""
+    header_row, headers, mapping = reader.find_header(path)
+    sample = [[_sample_text(c) for c in row] for row in reader.text_sample(path, header_row)]
+    return {"header_row": header_row, "headers": json.dumps(headers, ensure_ascii=False),
+            "mapping": json.dumps({str(k): v for k, v in mapping.items()}),
+            "sample": json.dumps(sample, ensure_ascii=False)}
+
+
+def _sample_text(value):
+    if value is None:
+        return None
+    return value.text if isinstance(value, Formula) else str(value)
+
+
+def start(source_path, file_name: str, user, default_org=None, on_duplicate="update") -> ImportBatch:
+    """Keep the file (a copy under the instance directory), find its header and map its columns, at
+    once (the command line, the tests; the web's upload uses receive() and a job)."""
+    kind = _check(file_name, user, default_org, on_duplicate)
     target = keep_upload(source_path, kind)
     try:
-        header_row, headers, mapping = reader.find_header(target)
+        values = _header_values(target)
     except BaseException:
         target.unlink(missing_ok=True)
         raise
     with db.atomic():
-        return ImportBatch.create(file_name=os.path.basename(file_name)[:200], stored_path=target.name, user=user,
-                                  scope_unit=user.org_unit_id,
-                                  org_unit=default_org, on_duplicate=on_duplicate, header_row=header_row,
-                                  headers=json.dumps(headers, ensure_ascii=False),
-                                  mapping=json.dumps({str(k): v for k, v in mapping.items()}))
+        return ImportBatch.create(**_batch_values(file_name, target, user, default_org, on_duplicate), **values)
+
+
+def receive(source_path, file_name: str, user, default_org=None, on_duplicate="update") -> ImportBatch:
+    """The web's upload: check the choices, keep the file and record the batch; reading its header
+    (a large workbook takes seconds to open) is read_header(), run as a job."""
+    kind = _check(file_name, user, default_org, on_duplicate)
+    target = keep_upload(source_path, kind)
+    with db.atomic():
+        return ImportBatch.create(**_batch_values(file_name, target, user, default_org, on_duplicate))
+
+
+def read_header(batch) -> ImportBatch:
+    values = _header_values(stored_file(batch))
+    with db.atomic():
+        ImportBatch.update(analysis="", **values).where(ImportBatch.id == batch.id).execute()
+    return ImportBatch.get_by_id(batch.id)
+
+
+def sample_of(batch) -> list:
+    try:
+        return json.loads(batch.sample or "[]")
+    except ValueError:
+        return []
 
 
 def keep_upload(source_path, kind: str) -> Path:
@@ -199,6 +244,10 @@ def read_progress(batch_id) -> int:
         return int(json.loads(progress_file(batch_id).read_text()).get("done", 0))
     except (OSError, ValueError, AttributeError):
         return 0
+
+
+def rejected_name(batch) -> str:
+    return f"未导入的行-{Path(batch.file_name).stem}.xlsx"
 
 
 def rejected_xlsx(batch, user):

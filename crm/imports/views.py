@@ -6,17 +6,18 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from crm.audit import services as audit
 from crm.auth.models import User
 from crm.common.errors import ServiceError
-from crm.imports import jobs, reader, services
+from crm.imports import jobs, services
 from crm.imports.analyse import OUTCOMES
 from crm.imports.columns import COLUMNS
 from crm.imports.forms import CommitForm, UploadForm
 from crm.imports.models import ImportBatch
+from crm.jobs.views import start_or_confirm
 from crm.org.models import OrgUnit
 from crm.org.queries import unit_choices
 from crm.permissions import in_scope, require, scope_org_ids, sees_district, visible_org_units
@@ -58,11 +59,12 @@ def upload():
         with tempfile.NamedTemporaryFile(suffix=Path(upload_file.filename or "").suffix) as tmp:
             upload_file.save(tmp.name)
             try:
-                batch = services.start(tmp.name, upload_file.filename or "upload", current_user, org,
-                                       form.on_duplicate.data)
+                batch = services.receive(tmp.name, upload_file.filename or "upload", current_user, org,
+                                         form.on_duplicate.data)
             except ServiceError as exc:
                 form.show_service_error(exc)
             else:
+                jobs.start_reading(batch, current_user)
                 return redirect(url_for(".mapping", batch_id=batch.id))
     return render_template("imports/upload.html", form=form, columns=COLUMNS)
 
@@ -73,6 +75,11 @@ def mapping(batch_id):
     require("supervise")
     batch = get_batch_or_404(batch_id)
     if batch.status != "uploaded":
+        return redirect(url_for(".show", batch_id=batch.id))
+    if batch.header_row is None:  # its header is being read (a job): the progress, then this page
+        job = batch.job
+        if job is not None and job.is_active:
+            return render_template("imports/status.html", batch=batch, job=job, status=_status(batch, job))
         return redirect(url_for(".show", batch_id=batch.id))
     headers = services.headers_of(batch)
     if request.method == "POST":
@@ -86,13 +93,8 @@ def mapping(batch_id):
         else:
             jobs.start_analysis(batch, current_user)
             return redirect(url_for(".show", batch_id=batch.id))
-    try:
-        sample = reader.text_sample(services.stored_file(batch), batch.header_row)
-    except ServiceError as exc:
-        flash(str(exc), "error")
-        sample = []
     return render_template("imports/mapping.html", batch=batch, headers=headers, mapping=services.mapping_of(batch),
-                           sample=sample, columns=COLUMNS)
+                           sample=services.sample_of(batch), columns=COLUMNS)
 
 
 @bp.route("/<int:batch_id>")
@@ -105,6 +107,10 @@ def show(batch_id):
     job = batch.job
     if job is not None and job.is_active:
         return render_template("imports/status.html", batch=batch, job=job, status=_status(batch, job))
+    if batch.status == "uploaded" and (batch.header_row is None or (job is not None and job.kind == jobs.READ)):
+        if batch.header_row is not None:  # read: the columns to confirm
+            return redirect(url_for(".mapping", batch_id=batch.id))
+        return render_template("imports/analyse.html", batch=batch, job=None, unread=True)
     if batch.status == "uploaded":
         analysed = services.stored_analysis(batch)
         if analysed is None:
@@ -114,7 +120,7 @@ def show(batch_id):
         return render_template("imports/preview.html", batch=batch, counts=counts, rows=rows, OUTCOMES=OUTCOMES,
                                form=CommitForm(), mapping=services.mapping_of(batch),
                                headers=services.headers_of(batch), columns={c.key: c for c in COLUMNS})
-    failed = job if job is not None and job.kind == jobs.COMMIT and job.state == "failed" else None
+    failed = job if job is not None and job.kind in (jobs.READ, jobs.COMMIT) and job.state == "failed" else None
     return render_template("imports/status.html", batch=batch, job=failed, status=None)
 
 
@@ -149,6 +155,9 @@ def analyse(batch_id):
     require("supervise")
     batch = get_batch_or_404(batch_id)
     if batch.status == "uploaded" and not (batch.job and batch.job.is_active):
+        if batch.header_row is None:
+            jobs.start_reading(batch, current_user)
+            return redirect(url_for(".mapping", batch_id=batch.id))
         jobs.start_analysis(batch, current_user)
     return redirect(url_for(".show", batch_id=batch.id))
 
@@ -167,21 +176,25 @@ def retry(batch_id):
     return redirect(url_for(".show", batch_id=batch.id))
 
 
-@bp.route("/<int:batch_id>/rejected.xlsx")
+@bp.route("/<int:batch_id>/rejected.xlsx", methods=["GET", "POST"])
 @login_required
 def rejected(batch_id):
+    """下载未导入的行: at once for a short file, as a job (the button that posts it) for a long one."""
     require("supervise")
     batch = get_batch_or_404(batch_id)
+    limit = current_app.config["EXPORT_INLINE_ROWS"]
+    if services.rows_total(batch) > limit:
+        return start_or_confirm(jobs.REJECTED, {"batch": batch.id}, "下载未导入的行",
+                                f"文件超过 {limit} 行，未导入的行", url_for(".show", batch_id=batch.id))
     try:
         out = services.rejected_xlsx(batch, current_user)
     except ServiceError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".show", batch_id=batch.id))
-    name = f"未导入的行-{Path(batch.file_name).stem}.xlsx"
     audit.record("export", target=("import_batch", batch.id), detail=f"未导入的行：{batch.file_name}")
     return Response(iter(lambda: out.read(64 * 1024), b""),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(services.rejected_name(batch))}"})
 
 
 @bp.route("/<int:batch_id>/commit", methods=["POST"])

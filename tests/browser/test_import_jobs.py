@@ -1,5 +1,5 @@
-"""导入 with its jobs in the browser: upload a ledger, confirm the columns, the page follows the
-analysis by itself (crm/static/jobs.js polling the batch's .json) until the preview appears, then
+"""导入 with its jobs in the browser: upload a ledger, the page follows the reading of its header
+until the columns show, confirm them, the page follows the analysis by itself (crm/static/jobs.js polling the batch's .json) until the preview appears, then
 确认导入 and the page follows the import until its record shows; a portrait tablet, nothing runs
 off the side, no console errors."""
 import pytest
@@ -33,6 +33,9 @@ def test_an_import_is_followed_through_its_analysis_and_its_commit(app, portrait
     page.set_input_files("input[type=file]", str(path))
     page.locator("form button[type=submit]").last.click()
     page.wait_for_url("**/mapping")
+    expect(page.get_by_text("正在读取文件")).to_be_visible()
+    app.extensions["jobs"].drain()  # its header read; the page notices by itself
+    expect(page.get_by_text("第二步：核对每一列")).to_be_visible()
     page.locator("form button[type=submit]").last.click()
     page.wait_for_url("**/imports/*")
     expect(page.get_by_text("正在分析文件")).to_be_visible()

@@ -340,3 +340,17 @@ def test_a_damaged_file_is_one_message(app, town, tmp_path):
     with app.app_context(), pytest.raises(ServiceError, match="无法读取"):
         services.start(bad, "坏.xlsx", town["sup"], town["a"])
     assert list((tmp_path / "instance" / "imports").glob("*.xlsx")) == []
+
+
+def test_the_row_estimate_for_the_progress_reads_no_cell(tmp_path):
+    from crm.imports.reader import estimate_rows
+    wb = Workbook(write_only=True)  # (writes no <dimension>: openpyxl's max_row would not know)
+    ws = wb.create_sheet("台账")
+    for i in range(3000):
+        ws.append([f"估算企业{i}有限公司", code(9000 + i), "甲镇总工会", i])
+    wb.save(tmp_path / "大.xlsx")
+    assert 2700 <= estimate_rows(tmp_path / "大.xlsx") <= 3300
+    (tmp_path / "小.csv").write_text("企业名称\n甲\n乙\n", encoding="utf-8")
+    assert estimate_rows(tmp_path / "小.csv") == 3
+    (tmp_path / "坏.xlsx").write_bytes(b"not a zip")
+    assert estimate_rows(tmp_path / "坏.xlsx") == 1

@@ -57,7 +57,8 @@ def run_analyse(params, user, progress):
         raise JobFailed("这次导入已开始或已结束，无需再分析")
     total = services.rows_total(batch)
     progress(1, f"正在分析，共约 {total} 行")
-    services.analyse(batch, user, lambda n: progress(min(99, n * 100 // total), f"已分析 {n} / {total} 行"))
+    services.analyse(batch, user, lambda n: progress(min(99, n * 100 // max(total, n)),
+                                                     f"已分析 {n} / {max(total, n)} 行"))
     return None
 
 

@@ -84,7 +84,7 @@ def test_the_analysis_and_the_import_run_as_jobs_with_their_progress(app, people
                          lambda original, gate: lambda b, u, progress=None: original(b, u, gate(progress)))
     worker = _in_worker(app)
     try:
-        assert reached.wait(60)
+        assert reached.wait(300)
         status = client.get(f"/imports/{batch_id}.json").get_json()
         assert status["state"] == "running" and re.fullmatch(r"已分析 500 / \d+ 行", status["progress_text"])
         assert 60 <= status["progress"] <= 80  # 500 of about 700
@@ -107,7 +107,7 @@ def test_the_analysis_and_the_import_run_as_jobs_with_their_progress(app, people
         assert Job.select().where(Job.kind == "import_commit").count() == 1
     worker = _in_worker(app)
     try:
-        assert reached.wait(60)
+        assert reached.wait(300)
         status = client.get(f"/imports/{batch_id}.json").get_json()
         assert status["state"] == "running" and status["progress_text"].startswith(f"已导入 500 / {ROWS} 行")
         page = client.get(f"/imports/{batch_id}").get_data(as_text=True)

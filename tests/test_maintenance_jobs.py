@@ -67,7 +67,7 @@ def test_a_backup_from_the_page_is_a_download_while_kept_and_audit_logged(app, p
     worker = threading.Thread(target=queue(app).drain)
     worker.start()
     try:
-        assert reached.wait(60)
+        assert reached.wait(300)
         status = client.get(f"/jobs/{job_id}.json").get_json()
         assert status["state"] == "running" and status["progress_text"] == "正在备份数据库和照片"
         again = client.post("/admin/backups", data={"csrf_token": csrf_token(client, "/admin/backups")},

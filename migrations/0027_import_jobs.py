@@ -18,6 +18,7 @@ def up(migrator, db):
 
 
 def down(migrator, db):
-    migrator.migrate(migrator.drop_column('import_batch', 'sample'),
+    migrator.migrate(migrator.drop_index('import_batch', 'import_batch_job_id'),
+                     migrator.drop_column('import_batch', 'sample'),
                      migrator.drop_column('import_batch', 'analysis'),
                      migrator.drop_column('import_batch', 'job_id'))

@@ -17,8 +17,6 @@ CRM_HTTPS=1        mark cookies Secure (set it when served over HTTPS)
 CRM_SESSION_HOURS  absolute session lifetime, default 12
 CRM_DATA_KEY       encrypts members' phone numbers (default: generated once into instance/data_key);
                    keep it apart from the database's backups, and the same on every app server.
-CRM_WEBHOOK_THREAD=0 no delivery thread in the app's processes (webhooks then go out only by
-                   `crm webhooks deliver`, run from a timer); default on
 CRM_WEBHOOK_ALLOW_LOOPBACK=1 webhook addresses may be http://127.0.0.1, http://localhost or
                    http://[::1] (a receiver on this machine); default off: https:// only
 CRM_API_RATE_LIMIT requests per API token, default 120/minute (flask-limiter's notation)
@@ -84,7 +82,6 @@ class Config:
     PAGE_SIZE = 50
     LIST_COUNT_CAP = 10_000
     TIMEZONE = "Asia/Shanghai"
-    IMPORT_IN_BACKGROUND = True  # a large import runs in a thread; its page shows the progress
     TESTING = False
     ENV = "production"
     # Sign-ups by QR code: per client address in a window, and at most so many per meeting unless
@@ -93,8 +90,7 @@ class Config:
     SIGNUP_WINDOW = timedelta(minutes=10)
     SIGNUP_CAP = 500
     POINT_LINK_DAYS = 30
-    # Webhooks: a delivery thread in each app process; http:// to this machine refused.
-    WEBHOOK_THREAD = True
+    # Webhooks (sent by `crm worker`): http:// to this machine refused.
     WEBHOOK_ALLOW_LOOPBACK = False
     LOG_JSON = False  # log lines as text (with the request id); True: one JSON object a line
     # Jobs: the queue's name (its keys in Redis), what a result is kept for, which exports are jobs.
@@ -122,7 +118,7 @@ class Config:
         self.AUDIT_DAYS = max(1, int(env.get("CRM_AUDIT_DAYS") or 365))  # how long the audit log is kept
         # Reverse proxies in front that set X-Forwarded-For/-Proto (nginx: 1). 0 trusts no header.
         self.PROXIES = max(0, int(env.get("CRM_PROXIES") or 0))
-        for name in ("WEBHOOK_THREAD", "WEBHOOK_ALLOW_LOOPBACK", "LOG_JSON"):
+        for name in ("WEBHOOK_ALLOW_LOOPBACK", "LOG_JSON"):
             if env.get(f"CRM_{name}") not in (None, ""):
                 setattr(self, name, _bool(env.get(f"CRM_{name}")))
         self.SECRET_KEY = env.get("CRM_SECRET_KEY") or getattr(self, "SECRET_KEY", None) \
@@ -147,8 +143,6 @@ class TestConfig(Config):
     __test__ = False  # not a pytest test class
     TESTING = True
     ENV = "testing"
-    IMPORT_IN_BACKGROUND = False
-    WEBHOOK_THREAD = False  # the tests call deliver_due() themselves
     WEBHOOK_ALLOW_LOOPBACK = True  # a receiver on 127.0.0.1
     SECRET_KEY = "test-secret-key-not-for-production"
     DATA_KEY = "test-data-key-not-for-production"

@@ -43,6 +43,16 @@ def can_manage_system(user) -> bool:
     return is_admin(user)
 
 
+def can_manage_backups(user) -> bool:
+    """数据备份 from the web: a copy of every record and photo to download (admins only)."""
+    return is_admin(user)
+
+
+def can_rebuild_stats(user) -> bool:
+    """统计重算: recompute every aggregate (admins only)."""
+    return is_admin(user)
+
+
 def sees_district(user) -> bool:
     """Sees the whole district rather than a unit and those below it (admins), by role alone:
     the scope of a deactivated admin's import still running is the district's."""
@@ -81,6 +91,8 @@ RULES = {
     "supervise": can_supervise,
     "bulk_edit_firms": can_bulk_edit_firms,
     "manage_system": can_manage_system,
+    "manage_backups": can_manage_backups,
+    "rebuild_stats": can_rebuild_stats,
     "see_district": sees_district,
     "lead_team": leads_team,
     "own_tasks_only": own_tasks_only,

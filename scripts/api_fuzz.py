@@ -57,8 +57,7 @@ def main():
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="crm-fuzz-"))
-    env = {**os.environ, "CRM_INSTANCE_DIR": str(work), "CRM_API_RATE_LIMIT": "100000/minute",
-           "CRM_WEBHOOK_THREAD": "0"}
+    env = {**os.environ, "CRM_INSTANCE_DIR": str(work), "CRM_API_RATE_LIMIT": "100000/minute"}
     schema = ""
     if args.database_url:
         schema = f"crm_fuzz_{os.getpid()}"

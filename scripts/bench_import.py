@@ -5,9 +5,10 @@ memory (a benchmark, not a test).
     .venv/bin/python scripts/bench_import.py [--rows 100000] [--csv]
 
 The file is generated first in a child process (so its memory is not counted), into a temporary
-directory with a fresh SQLite database and Daxing's org units; then the same code as the web
-import reads it (openpyxl read-only / streamed CSV), checks every row and commits in one
-transaction. Peak memory is the process's maximum resident set size.
+directory with a fresh SQLite database and Daxing's org units; then the same jobs as the web import
+run here, in this process, as `crm worker` runs them (crm.jobs.services.run): the analysis (every
+row checked, the preview kept) and the import (read again, committed in one transaction). Peak
+memory is the process's maximum resident set size.
 """
 import argparse
 import os
@@ -78,7 +79,11 @@ def main():
     from crm.auth.models import User
     from crm.db import db
     from crm.enterprises.models import Enterprise
+    from crm.imports import jobs as import_jobs
     from crm.imports import services
+    from crm.imports.models import ImportBatch
+    from crm.jobs import services as job_services
+    from crm.jobs.models import Job
     from crm.org.models import OrgUnit
     from crm.org.services import load_tree_csv
     app = create_app(Config(os.environ))
@@ -91,7 +96,17 @@ def main():
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started = time.perf_counter()
         batch = services.start(path, os.path.basename(path), admin)
-        done = services.commit(batch, admin, progress=lambda n: print(f"  {n:,} rows…", end="\r", flush=True))
+        job = import_jobs.start_analysis(batch, admin)
+        job_services.run(job.id)
+        analysed = time.perf_counter() - started
+        job = Job.get_by_id(job.id)
+        assert job.state == "done", job.error
+        print(f"analysis (the preview) {analysed:.1f} s")
+        job = import_jobs.start_commit(ImportBatch.get_by_id(batch.id), admin, valid_only=False)
+        job_services.run(job.id)
+        job = Job.get_by_id(job.id)
+        assert job.state == "done", job.error
+        done = ImportBatch.get_by_id(batch.id)
         elapsed = time.perf_counter() - started
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"imported: {done.created:,} new, {done.errors} errors, {Enterprise.select().count():,} files in the "

@@ -12,6 +12,7 @@ import pytest
 from crm.compliance.models import RuleSetting
 from crm.help.views import PAGES, SECTIONS
 from crm.imports.models import ImportBatch
+from tests.job_helpers import run_jobs
 from tests.conftest import login_as
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,6 +205,7 @@ def _upload(client, town):
                        content_type="multipart/form-data")
     assert resp.status_code == 302
     batch = ImportBatch.get()
+    run_jobs(client.application)  # its header read, as a worker would
     client.post(f"/imports/{batch.id}/mapping", data={"csrf_token": token, "col0": "name", "col1": "employees"})
     return batch
 

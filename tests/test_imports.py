@@ -13,6 +13,7 @@ from crm.enterprises.models import Contact, Enterprise, EnterpriseChange
 from crm.imports import services
 from crm.imports.models import ImportBatch
 from tests.conftest import login_as
+from tests.job_helpers import run_jobs
 
 
 def code(n: int) -> str:
@@ -203,10 +204,16 @@ def test_the_pages_from_upload_to_the_record(app, make, town, tmp_path):
                        content_type="multipart/form-data")
     assert resp.status_code == 302 and "/mapping" in resp.headers["Location"]
     batch = ImportBatch.get()
+    reading = client.get(resp.headers["Location"]).get_data(as_text=True)  # its header is read by a job
+    assert "正在读取文件" in reading and "jobs.js" in reading and batch.header_row is None
+    assert run_jobs(app) == 1
     mapping_page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "表头在第 1 行" in mapping_page and "页面导入企业" in mapping_page
     resp = client.post(resp.headers["Location"], data={"csrf_token": token, "col0": "name", "col1": "credit_code",
                                                        "col2": ""})  # the user skips 职工人数
+    waiting = client.get(f"/imports/{batch.id}").get_data(as_text=True)
+    assert "正在分析文件" in waiting and "jobs.js" in waiting and "<script>" not in waiting
+    assert run_jobs(app) == 1
     preview = client.get(f"/imports/{batch.id}").get_data(as_text=True)
     assert "新建 1" in preview and "错误 1" in preview and "下载未导入的行" in preview
     rejected = load_workbook(io.BytesIO(client.get(f"/imports/{batch.id}/rejected.xlsx").data)).active
@@ -214,12 +221,14 @@ def test_the_pages_from_upload_to_the_record(app, make, town, tmp_path):
     assert rejected["A2"].value == 3 and "统一社会信用代码" in rejected["B2"].value
     assert "须勾选“只导入无误的行”，1 行错误不导入" in preview  # what the confirmation asks
     client.post(f"/imports/{batch.id}/commit", data={"csrf_token": token})
+    assert run_jobs(app) == 1
     assert ImportBatch.get_by_id(batch.id).status == "uploaded" and not Enterprise.select().where(
         Enterprise.name == "页面导入企业").exists()
     # The same preview again, saying why; the same file imports its valid rows when asked.
     again = client.get(f"/imports/{batch.id}").get_data(as_text=True)
     assert "没有导入任何一行" in again and "确认导入" in again
     client.post(f"/imports/{batch.id}/commit", data={"csrf_token": token, "valid_only": "y"})
+    assert run_jobs(app) == 1
     ent = Enterprise.get(Enterprise.name == "页面导入企业")
     assert ent.employees is None  # the skipped column
     record = client.get(f"/imports/{batch.id}").get_data(as_text=True)
@@ -241,41 +250,12 @@ def test_a_file_with_nothing_to_import_offers_no_import(app, town):
                                                          "on_duplicate": "update", "file": (io.BytesIO(data), "错.csv")},
                        content_type="multipart/form-data")
     batch = ImportBatch.get()
+    run_jobs(app)
     client.post(resp.headers["Location"], data={"csrf_token": token, "col0": "name", "col1": "credit_code"})
+    run_jobs(app)
     preview = client.get(f"/imports/{batch.id}").get_data(as_text=True)
     assert "没有可以导入的行" in preview and "确认导入" not in preview
     assert f'action="/imports/{batch.id}/commit"' not in preview
-
-
-def test_a_web_import_runs_in_the_background_and_reports(app, town, tmp_path):
-    import time
-    app.config["IMPORT_IN_BACKGROUND"] = True
-    path = tmp_path / "大台账.csv"
-    lines = ["企业名称,统一社会信用代码"] + [f"后台导入企业{i:04d},{code(1000 + i)}" for i in range(1200)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with app.app_context():
-        batch = services.start(path, "大台账.csv", town["sup"], town["a"])
-    client = login_as(app.test_client(), town["sup"])
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                      client.get(f"/imports/{batch.id}").get_data(as_text=True)).group(1)
-    resp = client.post(f"/imports/{batch.id}/commit", data={"csrf_token": token})
-    assert resp.headers["Location"].endswith(f"/imports/{batch.id}")
-    seen_running = False
-    for _ in range(600):  # the thread commits; the page polls (a busy machine may take a while)
-        if ImportBatch.get_by_id(batch.id).status != "running":
-            break
-        page = client.get(f"/imports/{batch.id}").get_data(as_text=True)
-        if "正在导入" not in page:  # it finished between the two reads
-            assert ImportBatch.get_by_id(batch.id).status != "running"
-            break
-        assert 'http-equiv="refresh"' in page
-        seen_running = True
-        time.sleep(0.1)
-    assert seen_running  # the page showed the import running at least once
-    assert ImportBatch.get_by_id(batch.id).status == "committed"
-    assert ImportBatch.get_by_id(batch.id).created == 1200
-    page = client.get(f"/imports/{batch.id}").get_data(as_text=True)
-    assert "1200" in page and "正在导入" not in page
 
 
 # ---- what the review found ---------------------------------------------------------------------
@@ -360,3 +340,17 @@ def test_a_damaged_file_is_one_message(app, town, tmp_path):
     with app.app_context(), pytest.raises(ServiceError, match="无法读取"):
         services.start(bad, "坏.xlsx", town["sup"], town["a"])
     assert list((tmp_path / "instance" / "imports").glob("*.xlsx")) == []
+
+
+def test_the_row_estimate_for_the_progress_reads_no_cell(tmp_path):
+    from crm.imports.reader import estimate_rows
+    wb = Workbook(write_only=True)  # (writes no <dimension>: openpyxl's max_row would not know)
+    ws = wb.create_sheet("台账")
+    for i in range(3000):
+        ws.append([f"估算企业{i}有限公司", code(9000 + i), "甲镇总工会", i])
+    wb.save(tmp_path / "大.xlsx")
+    assert 2700 <= estimate_rows(tmp_path / "大.xlsx") <= 3300
+    (tmp_path / "小.csv").write_text("企业名称\n甲\n乙\n", encoding="utf-8")
+    assert estimate_rows(tmp_path / "小.csv") == 3
+    (tmp_path / "坏.xlsx").write_bytes(b"not a zip")
+    assert estimate_rows(tmp_path / "坏.xlsx") == 1

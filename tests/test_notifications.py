@@ -2,7 +2,6 @@
 (once per task and due date, however often the sweep runs), a supervisor's weekly digest; the
 settings, marking read, opening (the owner only, to a local path), the bell's count, the lazy
 sweep and `crm notifications sweep`."""
-import logging
 import re
 from datetime import date, datetime, timedelta, timezone
 
@@ -340,47 +339,13 @@ def test_the_unread_count_reads_its_index(app, team):
         assert "notification_user_id_read_at" in plan, plan
 
 
-# ---- the sweep: lazily from a request, and from the command line -------------------------
+# ---- the sweep: `crm worker`'s periodic work (tests/test_periodic.py), and the command line ----
 
-@pytest.fixture
-def lazy(app, monkeypatch):
-    app.config["NOTIFICATIONS_SWEEP_SECONDS"] = 600
-    monkeypatch.setattr(services, "_last_sweep", [float("-inf")])
-    return app
-
-
-def test_a_signed_in_request_sweeps_at_most_once_in_ten_minutes(lazy, make, team, monkeypatch):
+def test_no_request_sweeps(app, make, team):
     late = give(make, team, team["zhang"])
     FollowUp.update(due_on=TODAY - timedelta(days=1)).where(FollowUp.id == late.id).execute()
-    assert lazy.test_client().get("/login").status_code == 200  # nobody signed in: no sweep
-    assert notes(team["zhang"], "overdue") == []
-    client = login_as(lazy.test_client(), team["zhang"])
-    assert client.get("/").status_code == 200
-    assert len(notes(team["zhang"], "overdue")) == 1
-    other = give(make, team, team["zhang"], title="又一个")
-    FollowUp.update(due_on=TODAY - timedelta(days=1)).where(FollowUp.id == other.id).execute()
-    assert client.get("/").status_code == 200
-    assert len(notes(team["zhang"], "overdue")) == 1  # swept a moment ago: not again yet
-    services._last_sweep[0] -= 601
-    client.get("/")
-    assert len(notes(team["zhang"], "overdue")) == 2
-
-
-def test_a_failing_sweep_is_logged_and_the_page_still_opens(lazy, team, monkeypatch, caplog):
-    def broken(today=None):
-        raise RuntimeError("database on fire")
-    monkeypatch.setattr(services, "sweep", broken)
-    client = login_as(lazy.test_client(), team["zhang"])
-    with caplog.at_level(logging.ERROR, logger="crm.notifications"):
-        assert client.get("/").status_code == 200
-    assert "notification sweep failed" in caplog.text and "database on fire" in caplog.text
-    assert client.get("/").status_code == 200
-
-
-def test_the_lazy_sweep_is_off_in_the_tests_unless_asked(app, make, team):
-    late = give(make, team, team["zhang"])
-    FollowUp.update(due_on=TODAY - timedelta(days=1)).where(FollowUp.id == late.id).execute()
-    login_as(app.test_client(), team["zhang"]).get("/")
+    app.config["NOTIFICATIONS_SWEEP_SECONDS"] = 1  # (what turned the old per-request sweep on)
+    assert login_as(app.test_client(), team["zhang"]).get("/").status_code == 200
     assert notes(team["zhang"], "overdue") == []
 
 

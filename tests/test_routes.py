@@ -51,7 +51,8 @@ EDIT = {"visits.pick", "enterprises.create", "enterprises.similar_names", "enter
 READ_POST_EDIT = {"needs.show"}
 SUPERVISE = {"enterprises.bulk_start", "enterprises.bulk_show", "enterprises.bulk_apply", "enterprises.bulk_undo",
              "visits.comment", "followups.reassign", "imports.index", "imports.upload", "imports.mapping",
-             "imports.show", "imports.rejected", "imports.commit",
+             "imports.show", "imports.rejected", "imports.commit", "imports.status", "imports.analyse",
+             "imports.retry",
              "roster.phone"}  # and only a 主管 of the member's own unit (tests/test_roster.py)
 SELF = {"auth.logout", "auth.two_factor_recovery_codes", "auth.two_factor_off", "tokens.revoke",
         "notifications.open_note", "notifications.read", "notifications.read_all"}  # any logged-in user, POST only
@@ -130,10 +131,11 @@ def world(app, make, tmp_path):
     records = {mine.id: _records(app, mine, users["staff"], town_a),
                theirs.id: _records(app, theirs, other, town_b)}
     from crm.imports.models import ImportBatch
-    from crm.imports.services import storage_dir
+    from crm import storage
+    from crm.imports.services import KEYS
     with app.app_context():
-        ledger = storage_dir() / "route-walk.csv"
-    ledger.write_text("企业名称,所属工会\n甲镇新企业,甲镇总工会\n", encoding="utf-8")
+        storage.current().put(KEYS + "route-walk.csv", "企业名称,所属工会\n甲镇新企业,甲镇总工会\n".encode())
+        ledger = storage.current().local_path(KEYS + "route-walk.csv")
     batch = ImportBatch.create(file_name="台账.csv", stored_path=ledger.name, user=users["supervisor"], header_row=1,
                                headers='["企业名称", "所属工会"]', mapping='{"0": "name", "1": "org_unit"}')
     from crm.enterprises import bulk

@@ -14,7 +14,8 @@ EXPECTED = {
     "staff": {"edit_records", "own_tasks_only", "receive_tasks"},
     "supervisor": {"edit_records", "supervise", "bulk_edit_firms", "lead_team", "receive_tasks"},
     "viewer": {"read_only"},
-    "admin": {"edit_records", "supervise", "bulk_edit_firms", "manage_system", "see_district"},
+    "admin": {"edit_records", "supervise", "bulk_edit_firms", "manage_system", "manage_backups", "rebuild_stats",
+              "see_district"},
 }
 # Where a role may be named: the rules themselves and the user model (is_admin_role); the demo
 # data picks its people by role.

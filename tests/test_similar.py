@@ -310,6 +310,8 @@ def test_import_preview_flags_a_row_like_an_earlier_row_and_the_commit_imports_b
 
 def test_import_preview_page_links_the_files_in_scope(app, tmp_path, district):
     batch, _, _ = _preview(app, tmp_path, district, ["圆通速递宜家站点", "北京瀛海兴化机械制造有限公司"])
+    with app.app_context():
+        imports.analyse(batch, district["sup"])  # what the batch's analysis job keeps for its page
     client = login_as(app.test_client(), district["sup"])
     html = client.get(f"/imports/{batch.id}").get_data(as_text=True)
     ent = district["files"]["圆通速递宜家站"]

@@ -377,6 +377,40 @@ def test_a_job_result_written_by_one_server_is_downloaded_through_another(two_se
     assert client.get(status["download_url"]).status_code == 404
 
 
+def test_an_import_uploaded_through_one_server_is_read_and_imported_by_the_other(two_servers, make, tmp_path):
+    from crm.enterprises.models import Enterprise
+    from crm.imports import services as imports
+    from crm.imports.models import ImportBatch
+    from tests.conftest import csrf_token
+    from tests.job_helpers import run_jobs
+    from tests.test_imports import code
+    one, two = two_servers
+    with one.app_context():
+        town = make.org("测试镇总工会")
+        user = make.user("supervisor", org=town)
+    client = login_as(one.test_client(), user)
+    token = csrf_token(client, "/imports/enterprises/new")
+    rows = "企业名称,统一社会信用代码\n" + "".join(f"共享导入企业{i},{code(2000 + i)}\n" for i in range(3))
+    resp = client.post("/imports/enterprises/new", content_type="multipart/form-data",
+                       data={"csrf_token": token, "org": str(town.id), "on_duplicate": "update",
+                             "file": (io.BytesIO(rows.encode()), "台账.csv")})
+    assert resp.status_code == 302
+    with one.app_context():
+        batch = ImportBatch.select().order_by(ImportBatch.id.desc()).get()
+        assert storage.current().exists(imports.KEYS + batch.stored_path)  # in the shared storage
+    assert run_jobs(two) == 1  # server two's worker reads the header
+    client.post(f"/imports/{batch.id}/mapping", data={"csrf_token": token, "col0": "name", "col1": "credit_code"})
+    assert run_jobs(two) == 1  # … and analyses it
+    assert "新建 3" in client.get(f"/imports/{batch.id}").get_data(as_text=True)
+    client.post(f"/imports/{batch.id}/commit", data={"csrf_token": token})
+    assert run_jobs(two) == 1  # … and imports it
+    with two.app_context():
+        assert Enterprise.select().where(Enterprise.name.startswith("共享导入企业")).count() == 3
+        assert not storage.current().exists(imports.progress_key(batch.id))
+    for name in ("one", "two"):  # nothing in either server's own folders
+        assert not (tmp_path / name / "instance" / "imports").exists()
+
+
 # ---- readiness ------------------------------------------------------------------------------------
 
 def _ready(db_url, tmp_path, **environ):

@@ -21,7 +21,7 @@ from crm.members import links
 from crm.members.models import Member
 from crm.sync.services import new_form_key
 from crm.visits import services as visits
-from crm.webhooks import services, worker
+from crm.webhooks import services
 from crm.webhooks.events import EVENTS
 from crm.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.conftest import csrf_token, login_as, post_form
@@ -262,24 +262,6 @@ def test_two_rounds_at_once_send_each_delivery_once(app, world, receiver):
     sent = [r["headers"]["X-CRM-Delivery"] for r in receiver.received]
     assert sorted(sent) == sorted(queued)  # every one, none twice
     assert {r.status for r in rows()} == {"delivered"} and {r.attempts for r in rows()} == {1}
-
-
-def test_the_delivery_thread_sends_what_a_request_queued_once_it_is_over(app, world, receiver):
-    """WEBHOOK_THREAD (off in the tests): started by a request, woken after one that queued a
-    delivery, it sends it on a connection of its own."""
-    hook, secret = endpoint(app, world["admin"], world["town"], receiver.url)
-    app.config["WEBHOOK_THREAD"] = True
-    client = login_as(app.test_client(), world["admin"])
-    try:
-        resp = post_form(client, f"/admin/webhooks/{hook.id}/test", {}, token_from=f"/admin/webhooks/{hook.id}")
-        assert resp.status_code == 302
-        assert receiver.arrived.wait(60), "the thread sent nothing"
-    finally:
-        worker.stop()
-    [request] = receiver.received
-    assert request["headers"]["X-CRM-Event"] == "ping"
-    assert hmac.compare_digest(request["headers"]["X-CRM-Signature"], signature(secret, request))
-    assert rows("ping")[0].status == "delivered"
 
 
 def test_crm_webhooks_deliver_runs_one_round_and_old_delivered_rows_go(app, world, receiver):

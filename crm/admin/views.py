@@ -1,9 +1,10 @@
-"""Admin pages (admin role only): the org-unit tree and user accounts.
+"""Admin pages (admin role only): the org-unit tree and user accounts, the settings, and the
+buttons that start 数据备份 and 统计重算 as jobs.
 
 Every view starts with require("manage_system"); admins see every record, so lookups by id
 are plain get_or_none + 404. The writes live in crm.org.services and crm.auth.services.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 from peewee import fn
 
@@ -15,6 +16,8 @@ from crm.auth.models import ROLES, User, is_admin_role
 from crm.common.errors import ServiceError
 from crm.common.numbers import arg_id
 from crm.fieldwork.ledger import local_dt, xlsx_response
+from crm.jobs import services as job_services
+from crm.jobs.models import Job
 from crm.org import services as org_services
 from crm.org.models import OrgUnit
 from crm.org.queries import unit_choices
@@ -353,3 +356,47 @@ def settings():
             return redirect(url_for(".settings"))
     return render_template("admin/settings.html", form=form,
                            definitions=[(d, field_name(d.key)) for d in settings_services.DEFINITIONS])
+
+
+# ---- 数据备份 and 统计重算: buttons that start a job (crm.ops.jobs, crm.stats.jobs) ---------------
+
+MAINTENANCE = {
+    "backups": {"rule": "manage_backups", "kind": "backup", "title": "数据备份", "button": "开始备份",
+                "started": "备份已开始，完成后在任务页下载",
+                "about": "备份数据库和上传的照片，打包成一个 .tar.gz 文件，完成后可以下载（保留 {hours} 小时，"
+                         "过期自动删除）。备份和每次下载都记入审计日志。备份时系统照常使用。也可以在服务器上运行 "
+                         "crm backup 目录。"},
+    "stats": {"rule": "rebuild_stats", "kind": "stats_rebuild", "title": "统计重算", "button": "开始重算",
+              "started": "统计重算已开始",
+              "about": "按现有的档案和记录重新计算工作概况、达标和报表用到的全部统计数字（用其他方式导入数据之后）。"
+                       "重算在后台进行，期间各统计页照常打开（数字按需计算）。也可以在服务器上运行 crm stats rebuild。"},
+}
+
+
+def _maintenance(which):
+    page = MAINTENANCE[which]
+    require(page["rule"])
+    recent = Job.select().where(Job.kind == page["kind"]).order_by(Job.id.desc())
+    if request.method == "POST":
+        if recent.where(Job.state.in_(("queued", "running"))).exists():
+            flash(f"{page['title']}正在进行，请等它完成", "warning")
+            return redirect(request.path)
+        job = job_services.submit(page["kind"], {}, current_user)
+        flash(page["started"], "success")
+        return redirect(url_for("jobs.show", job_id=job.id))
+    about = page["about"].format(hours=int(current_app.config.get("JOBS_KEEP_HOURS", 24)))
+    return render_template("admin/maintenance.html", page=page, about=about, jobs=list(recent.limit(20)))
+
+
+@bp.route("/backups", methods=["GET", "POST"])
+@login_required
+def backups():
+    """数据备份: start one (a job); the recent ones, each to download while it is kept."""
+    return _maintenance("backups")
+
+
+@bp.route("/stats", methods=["GET", "POST"])
+@login_required
+def stats_rebuild():
+    """统计重算: start one (a job) with its progress; the recent ones."""
+    return _maintenance("stats")

@@ -10,7 +10,7 @@ KINDS = Choices(("login_ok", "登录成功"), ("login_failed", "登录失败"), 
                 ("export", "导出个人数据"), ("import", "导入"), ("backup", "备份"), ("restore", "恢复"),
                 ("second_factor", "两步验证"), ("member", "会员与登记"),
                 ("token_created", "创建 API 令牌"), ("token_revoked", "撤销 API 令牌"),
-                ("webhook", "推送接口"))
+                ("webhook", "推送接口"), ("stats_rebuild", "统计重算"))
 
 
 class AuditEvent(BaseModel):

@@ -10,6 +10,7 @@ from crm.audit import services as audit
 from crm.common.timeutil import fmt_dt
 from crm.cli.common import friendly
 from crm.ops import backup
+from crm.ops import jobs as backup_jobs  # noqa: F401 (registers the 数据备份 job kind)
 
 
 @click.command("backup", help="Copy the database and the stored files (photos, documents) into DEST (a new or empty "

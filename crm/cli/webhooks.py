@@ -1,5 +1,5 @@
-"""`crm webhooks deliver`: one delivery round (for a timer, or where the app runs no delivery
-thread: CRM_WEBHOOK_THREAD=0)."""
+"""`crm webhooks deliver`: one delivery round (for a timer where no `crm worker` runs; a worker
+sends them every minute and right after the request that queued them)."""
 import click
 from flask.cli import with_appcontext
 

@@ -3,6 +3,7 @@ from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Inte
 from crm.auth.models import User
 from crm.common.timeutil import utcnow
 from crm.db import BaseModel
+from crm.jobs.models import Job
 from crm.org.models import OrgUnit
 
 
@@ -31,6 +32,11 @@ class ImportBatch(BaseModel):
     message = TextField(default="")
     created_at = DateTimeField(default=utcnow)
     finished_at = DateTimeField(null=True)
+    # Its current job (后台任务): reading its header, the analysis behind the preview, the import.
+    job = ForeignKeyField(Job, null=True, backref="+", on_delete="SET NULL")
+    # The analysis the preview shows (JSON: the mapping it was made for, counts, the rows shown).
+    analysis = TextField(default="")
+    sample = TextField(default="[]")  # the first rows under the header, as text (the mapping page)
 
     @property
     def is_running(self) -> bool:

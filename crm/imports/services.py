@@ -1,14 +1,19 @@
-"""Importing an enterprise ledger: keep the file, find its header, map its columns, preview every
-row's outcome, and commit — all rows or none, in one transaction, recorded."""
+"""Importing an enterprise ledger: keep the file, find its header, map its columns, analyse every
+row's outcome (the preview), and commit — all rows or none, in one transaction, recorded. The
+analysis and the commit run as jobs (crm.imports.jobs); keep_upload() is the one place that
+writes the uploaded file (into the storage, `imports/<random name>`, so a worker on any server
+reads it), stored_file() the one that finds it again."""
 import json
 import os
 import secrets
 from collections import Counter
 from pathlib import Path
 from tempfile import SpooledTemporaryFile
+from types import SimpleNamespace
 
 from flask import current_app
 
+from crm import storage
 from crm.audit import services as audit
 from crm.common import signals
 from crm.common.errors import ServiceError
@@ -20,7 +25,7 @@ from crm.enterprises.models import Enterprise
 from crm.fieldwork.ledger import FORMULA_START, xlsx_value
 from crm.founding import stages
 from crm.imports import reader
-from crm.imports.analyse import Analyser, Options
+from crm.imports.analyse import OUTCOMES, Analyser, Options
 from crm.imports.columns import BY_KEY
 from crm.imports.models import ImportBatch
 from crm.imports.reader import Formula
@@ -29,34 +34,86 @@ from crm.permissions import in_scope
 PROGRESS_EVERY = 500
 
 
-def storage_dir() -> Path:
-    path = Path(current_app.config["INSTANCE_DIR"]) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+KEYS = "imports/"  # the uploads' keys in the storage
 
 
-def start(source_path, file_name: str, user, default_org=None, on_duplicate="update") -> ImportBatch:
-    """Keep the file (a copy under the instance directory), find its header and map its columns."""
+def legacy_dir() -> Path:
+    """Where uploads were kept before they went into the storage (a batch of then still reads it)."""
+    return Path(current_app.config["INSTANCE_DIR"]) / "imports"
+
+
+def _check(file_name, user, default_org, on_duplicate) -> str:
     kind = reader.kind_of(file_name)
     if default_org is not None and not in_scope(user, default_org):
         raise ServiceError("默认单位不在您的管辖范围内", "org")
     if on_duplicate not in ("update", "skip"):
         raise ServiceError("请选择已有档案的处理方式", "on_duplicate")
-    target = storage_dir() / f"{secrets.token_hex(12)}.{kind}"
-    with open(source_path, "rb") as src, open(target, "wb") as dst:
-        while chunk := src.read(1024 * 1024):
-            dst.write(chunk)
+    return kind
+
+
+def _batch_values(file_name, name, user, default_org, on_duplicate) -> dict:
+    return {"file_name": os.path.basename(file_name)[:200], "stored_path": name, "user": user,
+            "scope_unit": user.org_unit_id, "org_unit": default_org, "on_duplicate": on_duplicate}
+
+
+def _header_values(path) -> dict:
+    """The header found in the file, its columns' first mapping and the rows under it (as text)."""
+    header_row, headers, mapping = reader.find_header(path)
+    sample = [[_sample_text(c) for c in row] for row in reader.text_sample(path, header_row)]
+    return {"header_row": header_row, "headers": json.dumps(headers, ensure_ascii=False),
+            "mapping": json.dumps({str(k): v for k, v in mapping.items()}),
+            "sample": json.dumps(sample, ensure_ascii=False)}
+
+
+def _sample_text(value):
+    if value is None:
+        return None
+    return value.text if isinstance(value, Formula) else str(value)
+
+
+def start(source_path, file_name: str, user, default_org=None, on_duplicate="update") -> ImportBatch:
+    """Keep the file (a copy under the instance directory), find its header and map its columns, at
+    once (the command line, the tests; the web's upload uses receive() and a job)."""
+    kind = _check(file_name, user, default_org, on_duplicate)
+    name = keep_upload(source_path, kind)
     try:
-        header_row, headers, mapping = reader.find_header(target)
+        values = _header_values(storage.current().local_path(KEYS + name))
     except BaseException:
-        target.unlink(missing_ok=True)
+        storage.current().delete(KEYS + name)
         raise
     with db.atomic():
-        return ImportBatch.create(file_name=os.path.basename(file_name)[:200], stored_path=target.name, user=user,
-                                  scope_unit=user.org_unit_id,
-                                  org_unit=default_org, on_duplicate=on_duplicate, header_row=header_row,
-                                  headers=json.dumps(headers, ensure_ascii=False),
-                                  mapping=json.dumps({str(k): v for k, v in mapping.items()}))
+        return ImportBatch.create(**_batch_values(file_name, name, user, default_org, on_duplicate), **values)
+
+
+def receive(source_path, file_name: str, user, default_org=None, on_duplicate="update") -> ImportBatch:
+    """The web's upload: check the choices, keep the file and record the batch; reading its header
+    (a large workbook takes seconds to open) is read_header(), run as a job."""
+    kind = _check(file_name, user, default_org, on_duplicate)
+    name = keep_upload(source_path, kind)
+    with db.atomic():
+        return ImportBatch.create(**_batch_values(file_name, name, user, default_org, on_duplicate))
+
+
+def read_header(batch) -> ImportBatch:
+    values = _header_values(stored_file(batch))
+    with db.atomic():
+        ImportBatch.update(analysis="", **values).where(ImportBatch.id == batch.id).execute()
+    return ImportBatch.get_by_id(batch.id)
+
+
+def sample_of(batch) -> list:
+    try:
+        return json.loads(batch.sample or "[]")
+    except ValueError:
+        return []
+
+
+def keep_upload(source_path, kind: str) -> str:
+    """The uploaded file put into the storage under a random name (`imports/<name>`): the name,
+    which the batch keeps. stored_file(batch) finds it again."""
+    name = f"{secrets.token_hex(12)}.{kind}"
+    storage.current().put_file(KEYS + name, source_path)
+    return name
 
 
 def headers_of(batch):
@@ -80,14 +137,19 @@ def set_mapping(batch, mapping: dict):
         clean[int(index)] = key
     if "name" not in clean.values():
         raise ServiceError("请指定哪一列是“企业名称”", "mapping")
-    ImportBatch.update(mapping=json.dumps({str(k): v for k, v in clean.items()})).where(
+    ImportBatch.update(mapping=json.dumps({str(k): v for k, v in clean.items()}), analysis="").where(
         ImportBatch.id == batch.id).execute()
     return ImportBatch.get_by_id(batch.id)
 
 
 def stored_file(batch) -> Path:
-    """The kept copy of the upload (a name under the instance's imports directory)."""
-    return storage_dir() / Path(batch.stored_path).name
+    """The kept upload as a file on this machine (the storage's own file in a directory, else a
+    copy): the readers take a path. A batch from before the storage reads its old folder."""
+    name = Path(batch.stored_path).name
+    try:
+        return storage.current().local_path(KEYS + name)
+    except (storage.NotFound, storage.BadKey):
+        return legacy_dir() / name
 
 
 def analyser(batch, user, similar: bool = False) -> Analyser:
@@ -103,14 +165,16 @@ def claim(batch) -> bool:
                                                       ImportBatch.status == "uploaded").execute() == 1
 
 
-def preview(batch, user, limit=500):
+def preview(batch, user, limit=500, progress=None):
     """(counts by outcome, the first `limit` rows that are not empty: errors first, then the new
     rows that may duplicate a file). counts["similar"]: how many new rows are so flagged;
     counts["similar_close_until"]: the last row checked for close names (a long file: the rows
     after it are checked for the same name once suffixes are set aside)."""
     counts, shown, problems, flagged = Counter(), [], [], []
     rows = analyser(batch, user, similar=True)
-    for result in rows:
+    for i, result in enumerate(rows, start=1):
+        if progress is not None and i % PROGRESS_EVERY == 0:
+            progress(i)
         counts[result.outcome] += 1
         if result.outcome == "empty":
             continue
@@ -125,6 +189,74 @@ def preview(batch, user, limit=500):
     if rows.close_until:
         counts["similar_close_until"] = rows.close_until
     return counts, (problems + flagged + shown)[:limit]
+
+
+# ---- the analysis, kept for the preview ------------------------------------------------------------
+
+SHOWN = ("row", "outcome", "reason", "name", "similar", "similar_row")
+
+
+class ShownRow(SimpleNamespace):
+    @property
+    def outcome_label(self):
+        return OUTCOMES.label(self.outcome)
+
+
+def analyse(batch, user, progress=None) -> dict:
+    """preview() of the batch kept on it (for the mapping it has now): what its page shows."""
+    counts, rows = preview(batch, user, progress=progress)
+    kept = {"mapping": batch.mapping, "at": utcnow().isoformat(timespec="seconds"), "counts": dict(counts),
+            "rows": [{k: getattr(r, k) for k in SHOWN} for r in rows]}
+    with db.atomic():
+        ImportBatch.update(analysis=json.dumps(kept, ensure_ascii=False, default=str)).where(
+            ImportBatch.id == batch.id, ImportBatch.mapping == batch.mapping).execute()
+    return kept
+
+
+def stored_analysis(batch):
+    """(counts, rows) of the batch's kept analysis, or None (none yet, or made for another mapping)."""
+    try:
+        kept = json.loads(batch.analysis) if batch.analysis else None
+    except ValueError:
+        return None
+    if not kept or kept.get("mapping") != batch.mapping:
+        return None
+    return kept["counts"], [ShownRow(**r) for r in kept["rows"]]
+
+
+def rows_total(batch) -> int:
+    """The rows under the header the analysis counted (empty ones too), or an estimate of the
+    file's rows before it (for "已分析 n / N 行")."""
+    kept = stored_analysis(batch)
+    if kept is not None:
+        return sum(v for k, v in kept[0].items() if k in OUTCOMES.keys())
+    return max(1, reader.estimate_rows(stored_file(batch)) - (batch.header_row or 0))
+
+
+# ---- the progress of a commit (its transaction hides its writes: a small file in the storage, ----
+# ---- beside the upload, which every server reads) ---------------------------------------------
+
+def progress_key(batch_id) -> str:
+    return f"{KEYS}{int(batch_id)}.progress"
+
+
+def write_progress(batch_id, done: int):
+    storage.current().put(progress_key(batch_id), json.dumps({"done": done}).encode())
+
+
+def read_progress(batch_id) -> int:
+    try:
+        return int(json.loads(storage.current().read(progress_key(batch_id))).get("done", 0))
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+def clear_progress(batch_id):
+    storage.current().delete(progress_key(batch_id))
+
+
+def rejected_name(batch) -> str:
+    return f"未导入的行-{Path(batch.file_name).stem}.xlsx"
 
 
 def rejected_xlsx(batch, user):

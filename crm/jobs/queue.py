@@ -13,7 +13,7 @@ from huey import RedisHuey, SqliteHuey, crontab
 from huey import signals as huey_signals
 
 from crm.db import db
-from crm.jobs import services
+from crm.jobs import registry, services
 
 log = logging.getLogger("crm.jobs")
 
@@ -37,6 +37,7 @@ class JobQueue:
         self.app = app
         self._huey = None
         self._lock = threading.Lock()
+        self.periodic = {}  # key → its Huey task (registry.PERIODIC)
 
     @property
     def huey(self):
@@ -46,6 +47,9 @@ class JobQueue:
                     huey = make_huey(self.app.config)
                     self.task = huey.task(name="run_job")(self._run_job)
                     huey.periodic_task(crontab(minute="*"), name="sweep_jobs")(self._sweep)
+                    for spec in registry.PERIODIC.values():
+                        self.periodic[spec.key] = huey.periodic_task(crontab(**spec.schedule),
+                                                                     name=spec.key)(self._periodic(spec))
                     huey.signal(huey_signals.SIGNAL_INTERRUPTED)(self._interrupted)
                     self._huey = huey
         return self._huey
@@ -57,6 +61,11 @@ class JobQueue:
             self.task.schedule(args=(job_id,), delay=delay)
         else:
             self.task(job_id)
+
+    def poke(self, key: str):
+        """Run that periodic work soon (e.g. webhook deliveries once a request queued some)."""
+        self.huey  # (made, with its tasks)
+        self.periodic[key]()
 
     def reachable(self):
         """For /readyz: the storage answers (a count of what waits)."""
@@ -78,6 +87,14 @@ class JobQueue:
 
     def _sweep(self):
         return self._within_app(services.sweep)
+
+    def _periodic(self, spec):
+        def run():
+            result = self._within_app(spec.run)
+            log.info("periodic %s: %s", spec.key, result)
+            return result
+        run.__name__ = spec.key
+        return run
 
     def _interrupted(self, signal, task, *args, **kwargs):
         """The consumer is stopping with jobs still running: back in the queue with them."""

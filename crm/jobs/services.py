@@ -115,13 +115,18 @@ def retry(job: Job, user) -> Job:
 
 # ---- doing it ---------------------------------------------------------------------------------------
 
-def claim(job_id: int, now=None) -> str | None:
+def lease_of(kind: str) -> timedelta:
+    spec = registry.get(kind)
+    return (spec.lease if spec is not None else None) or LEASE
+
+
+def claim(job_id: int, now=None, lease: timedelta | None = None) -> str | None:
     """Take a queued job that is due: its lease token, or None when another worker has it (or
     it is not queued, or not due yet)."""
     now = now or utcnow()
     token = secrets.token_hex(16)
     with db.atomic():
-        changed = (Job.update(state="running", lease=token, lease_until=now + LEASE, started_at=now,
+        changed = (Job.update(state="running", lease=token, lease_until=now + (lease or LEASE), started_at=now,
                               attempts=Job.attempts + 1, progress=0, progress_text="")
                    .where(Job.id == job_id, Job.state == "queued",
                           Job.not_before.is_null() | (Job.not_before <= now))
@@ -133,8 +138,8 @@ class Progress:
     """What a job's function calls to say how far it is: progress(percent, text). Each report
     renews the lease; a lease lost to another worker stops the job (LeaseLost)."""
 
-    def __init__(self, job_id: int, token: str):
-        self.job_id, self.token, self.last = job_id, token, None
+    def __init__(self, job_id: int, token: str, lease: timedelta = LEASE):
+        self.job_id, self.token, self.last, self.lease = job_id, token, None, lease
 
     def __call__(self, percent, text: str = ""):
         percent = max(0, min(100, int(percent)))
@@ -143,7 +148,7 @@ class Progress:
             return
         self.last = (percent, text)
         with db.atomic():
-            changed = (Job.update(progress=percent, progress_text=text, lease_until=utcnow() + LEASE)
+            changed = (Job.update(progress=percent, progress_text=text, lease_until=utcnow() + self.lease)
                        .where(Job.id == self.job_id, Job.lease == self.token).execute())
         if changed != 1:
             raise LeaseLost()
@@ -175,7 +180,7 @@ def run(job_id: int) -> bool:
     if job.state == "queued" and job.not_before and job.not_before > now:
         _enqueue(job.id, int((job.not_before - now).total_seconds()) + 1)  # woken early
         return False
-    token = claim(job_id, now)
+    token = claim(job_id, now, lease_of(job.kind))
     if token is None:
         log.info("job=%s not claimed (state %s)", job_id, job.state)
         return False
@@ -197,9 +202,9 @@ def _run_claimed(job: Job, token: str):
             raise registry.JobFailed("未知的任务类型")
         if user is None or not user.active:
             raise registry.JobFailed("提交任务的账号已停用")
-        result = spec.run(json.loads(job.params or "{}"), user, Progress(job.id, token))
-        if not isinstance(result, registry.Result):
-            raise TypeError("a job's function returns a Result")
+        result = spec.run(json.loads(job.params or "{}"), user, Progress(job.id, token, lease_of(job.kind)))
+        if result is not None and not isinstance(result, registry.Result):
+            raise TypeError("a job's function returns a Result or None")
     except LeaseLost:
         log.warning("job=%s lost its lease to another worker", job.id)
         return
@@ -211,8 +216,14 @@ def _run_claimed(job: Job, token: str):
             log.exception("job=%s attempt %s raised", job.id, job.attempts)
         _failed(job, token, _reason(exc), retry=not permanent)
         return
-    name, size = _store(job, result)
     now = utcnow()
+    if result is None:  # done, nothing to download (the work is in the database)
+        with db.atomic():
+            (Job.update(state="done", progress=100, progress_text="已完成", lease="", lease_until=None, error="",
+                        finished_at=now).where(Job.id == job.id, Job.lease == token).execute())
+        log.info("job=%s done", job.id)
+        return
+    name, size = _store(job, result)
     with db.atomic():
         changed = (Job.update(state="done", progress=100, progress_text="已完成", lease="", lease_until=None,
                               result_path=name, result_name=result.filename[:200],

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
 from crm import storage
+from crm.audit import services as audit
 from crm.common.errors import ServiceError
 from crm.common.numbers import arg_page
 from crm.common.timeutil import fmt_dt
@@ -85,6 +86,9 @@ def download(job_id):
                                 download_name=job.result_name or "result")
     if response is None:
         abort(404)
+    spec = registry.get(job.kind)
+    if spec is not None and spec.audit_download:
+        audit.record(spec.audit_download, target=("job", job.id), detail=f"下载 {job.result_name}")
     return response
 
 

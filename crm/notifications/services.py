@@ -12,8 +12,6 @@ Each notification has a key unique per user (models.Notification), written with 
 ignore": an event told twice, or two sweeps racing, make one notification. A kind the user
 switched off, or a deactivated user, gets none.
 """
-import threading
-import time
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,6 +22,7 @@ from crm.common.timeutil import local_today, utcnow
 from crm.db import db
 from crm.enterprises.models import Enterprise
 from crm.followups import overdue, suggestions
+from crm.jobs import registry
 from crm.notifications.models import KINDS, Notification, NotificationOptOut
 from crm.permissions import can_edit_records, leads_team, receives_tasks
 
@@ -195,31 +194,8 @@ def sweep(today: date | None = None) -> dict:
     return {"overdue": overdue.sweep(today), "digests": send_digests(today)}
 
 
-# A process runs the sweep lazily, from a signed-in user's request, at most once every
-# `every` seconds (crm.notifications.views), until a job queue runs it.
-_last_sweep = [float("-inf")]
-_sweeping = threading.Lock()
-
-
-def sweep_due(every: float) -> bool:
-    """Has this process gone `every` seconds without a sweep? (No database read.)"""
-    return time.monotonic() - _last_sweep[0] >= every
-
-
-def sweep_if_due(every: float) -> bool:
-    """Run sweep() when it is due in this process and no other thread is running it. The time is
-    taken before it runs: a failing sweep is tried again `every` seconds later, not on every
-    request."""
-    if not sweep_due(every) or not _sweeping.acquire(blocking=False):
-        return False
-    try:
-        if not sweep_due(every):
-            return False
-        _last_sweep[0] = time.monotonic()
-        sweep()
-        return True
-    finally:
-        _sweeping.release()
+# `crm worker` runs it every ten minutes (and `crm notifications sweep` from a timer).
+SWEEP = registry.periodic("notifications_sweep", "逾期提醒与每周建议汇总", sweep, minute="*/10")
 
 
 # ---- reading and settings ----------------------------------------------------------------

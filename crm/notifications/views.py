@@ -1,5 +1,6 @@
 """通知 pages: the list (newest first, unread marked), opening one (marked read, then its page),
-marking read, the settings; the bell's count for the navbar and as JSON; the lazy sweep."""
+marking read, the settings; the bell's count for the navbar and as JSON. (The sweep of overdue
+tasks and digests is `crm worker`'s periodic work, crm.notifications.services.SWEEP.)"""
 import logging
 
 from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
@@ -15,26 +16,7 @@ from crm.notifications.forms import settings_form, wanted
 bp = Blueprint("notifications", __name__)
 log = logging.getLogger("crm.notifications")
 
-# The lazy sweep: at most once every so many seconds per process (0: never; off in the tests
-# unless they set it), and how often the bell asks for its count.
-SWEEP_SECONDS = 600
-REFRESH_SECONDS = 30
-
-
-@bp.before_app_request
-def _lazy_sweep():
-    """Overdue tasks and weekly digests, from a signed-in user's request at most once every
-    SWEEP_SECONDS per process (until a job queue runs `crm notifications sweep`). A failing sweep
-    is logged and never fails the request."""
-    every = current_app.config.get("NOTIFICATIONS_SWEEP_SECONDS", 0 if current_app.testing else SWEEP_SECONDS)
-    if not every or not services.sweep_due(every) or request.endpoint in ("static", "bootstrap.static"):
-        return
-    if not current_user.is_authenticated:
-        return
-    try:
-        services.sweep_if_due(every)
-    except Exception:  # noqa: BLE001 (whatever went wrong, the user's page still opens)
-        log.exception("notification sweep failed")
+REFRESH_SECONDS = 30  # how often the bell asks for its count
 
 
 def nav_unread():

@@ -135,10 +135,10 @@ def ensure(unit_ids, years: Iterable = (), present: bool = False):
         fill(unit_id, cell)
 
 
-def rebuild(years: Iterable | None = None):
+def rebuild(years: Iterable | None = None, progress=None):
     """Recompute every aggregate (after loading records by other means than the app): the present
     state of every unit and the given years (default: the years any visit or meeting is dated in,
-    up to this one)."""
+    up to this one). `progress(done, total)` after each unit (统计重算 as a job)."""
     if years is None:
         this_year = local_today().year
         firsts = [facts.as_date(q.scalar()) for q in (Visit.select(Visit.visited_on).order_by(Visit.visited_on),
@@ -147,10 +147,14 @@ def rebuild(years: Iterable | None = None):
     with db.atomic():
         for model in (UnitStat, StageStay, FirmStat):
             model.delete().execute()
-    for (unit_id,) in OrgUnit.select(OrgUnit.id).order_by(OrgUnit.id).tuples():
+    units = [unit_id for (unit_id,) in OrgUnit.select(OrgUnit.id).order_by(OrgUnit.id).tuples()]
+    years = list(years)
+    for done, unit_id in enumerate(units, start=1):
         fill(unit_id, PRESENT, force=True)
         for year in years:
             fill(unit_id, year, force=True)
+        if progress is not None:
+            progress(done, len(units))
 
 
 # ---- what writers call ------------------------------------------------------------------------

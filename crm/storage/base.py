@@ -80,6 +80,24 @@ class Storage:
         Chinese (no path, no secret)."""
         raise NotImplementedError
 
+    def local_path(self, key: str) -> Path:
+        """A file on this machine with the key's bytes, for a library that reads a path (an
+        import's workbook): a directory's own file; another backend's copy, downloaded once into
+        the temp folder (a file under a key is written once, never changed). NotFound when absent."""
+        target = Path(tempfile.gettempdir()) / "crm-storage-copies" / validate_key(key).replace("/", "__")
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, part = tempfile.mkstemp(prefix=".part-", dir=target.parent)
+            try:
+                with self.open(key) as src, os.fdopen(fd, "wb") as dst:
+                    while chunk := src.read(CHUNK):
+                        dst.write(chunk)
+                os.replace(part, target)
+            except BaseException:
+                Path(part).unlink(missing_ok=True)
+                raise
+        return target
+
     def scratch(self, suffix: str = "") -> str:
         """A new empty local file to write something large into, then put_file(key, path,
         move=True): on a directory it is on the same disk, so the move is a rename."""

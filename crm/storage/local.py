@@ -24,6 +24,12 @@ class LocalStorage(Storage):
     def path(self, key: str) -> Path:
         return self.root.joinpath(*validate_key(key).split("/"))
 
+    def local_path(self, key):
+        target = self.path(key)
+        if not target.is_file():
+            raise NotFound(key)
+        return target
+
     def _folder_for(self, target: Path) -> Path:
         if not self.root.is_dir():
             if not self.create:

@@ -3,8 +3,9 @@
 The outbox: the receivers below run inside the transaction of the write that sent the signal and
 add one WebhookDelivery row per endpoint that may read the event (an endpoint of unit U gets the
 events of U and the units below it). Nothing is sent from inside that transaction; a write rolled
-back takes its rows with it. A queued row marks the request (flask.g) and the web layer wakes the
-delivery thread once the request is over (crm.webhooks.worker).
+back takes its rows with it. A queued row marks the request (flask.g) and the web layer pokes the
+deliveries task of the job queue once the request is over (crm.webhooks.views); `crm worker` also
+runs it every minute (retries, rows queued outside a request) and the purge every hour.
 
 The round: deliver_due() claims each due row with one UPDATE ... WHERE status = 'pending' and its
 lease free (`claimed_until`), checks that it changed one row, then sends it outside any
@@ -34,6 +35,7 @@ from crm.common.text import clean
 from crm.common.timeutil import now as clock
 from crm.common.timeutil import utcnow
 from crm.db import db
+from crm.jobs import registry
 from crm.org.models import OrgUnit
 from crm.webhooks import events
 from crm.webhooks.events import EVENTS, PING
@@ -222,7 +224,7 @@ def resend(user, delivery: WebhookDelivery):
 # ---- the outbox -----------------------------------------------------------------------------------
 
 def _mark_queued():
-    """Rows were written: the web layer wakes the delivery thread when the request is over."""
+    """Rows were written: the web layer pokes the deliveries task when the request is over."""
     if has_app_context():
         g.webhooks_queued = True
 
@@ -409,8 +411,8 @@ def _settle(delivery: WebhookDelivery, token: str, now, delivered: bool, status,
 
 def deliver_due(now=None, limit: int = BATCH) -> int:
     """Send up to `limit` pending deliveries due at `now` (default: the clock) of active endpoints,
-    oldest first. Returns how many were attempted. A plain function: the delivery thread, `crm
-    webhooks deliver` and a job queue call it; it uses the calling thread's connection."""
+    oldest first. Returns how many were attempted. A plain function: `crm webhooks deliver` and the
+    worker's periodic task call it; it uses the calling thread's connection."""
     now = now or utcnow()
     due = list(WebhookDelivery.select(WebhookDelivery.id)
                .join(WebhookEndpoint)
@@ -434,7 +436,7 @@ def deliver_due(now=None, limit: int = BATCH) -> int:
 
 
 def deliver_all(now=None) -> int:
-    """Rounds until nothing due is left (what the CLI and the thread run)."""
+    """Rounds until nothing due is left (what the CLI and the worker's task run)."""
     total = 0
     while True:
         sent = deliver_due(now, BATCH)
@@ -451,6 +453,11 @@ def purge(now=None) -> int:
     with db.atomic():
         return (WebhookDelivery.delete()
                 .where(WebhookDelivery.status == "delivered", WebhookDelivery.next_attempt_at < cutoff).execute())
+
+
+DELIVER = "webhooks_deliver"
+registry.periodic(DELIVER, "推送接口：发送", deliver_all, minute="*")
+registry.periodic("webhooks_purge", "推送接口：清理已送达的记录", purge, minute="17")
 
 
 # ---- reads the pages share ------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 creation and when regenerated, never again), a test message, and each endpoint's deliveries.
 
 Every view starts with require("manage_system"); admins see every endpoint, so lookups by id are
-plain get_or_none + 404. The writes live in crm.webhooks.services. The blueprint also carries the
-delivery thread's hooks (crm.webhooks.worker)."""
+plain get_or_none + 404. The writes live in crm.webhooks.services. The blueprint also pokes the
+job queue's deliveries task after a request that queued deliveries (crm worker sends them)."""
+import logging
+
 from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request,
                    url_for)
 from flask_login import current_user, login_required
@@ -13,7 +15,7 @@ from crm.common.numbers import arg_id
 from crm.org.models import OrgUnit
 from crm.org.queries import unit_choices
 from crm.permissions import require, visible_org_units
-from crm.webhooks import services, worker
+from crm.webhooks import services
 from crm.webhooks.events import EVENTS, LABELS
 from crm.webhooks.forms import EndpointForm
 from crm.webhooks.models import DELIVERY_STATUSES, WebhookDelivery, WebhookEndpoint
@@ -22,16 +24,18 @@ bp = Blueprint("webhooks", __name__, url_prefix="/admin/webhooks")
 PAGE = 50
 
 
-@bp.before_app_request
-def _start_thread():
-    worker.ensure_started(current_app._get_current_object())
+log = logging.getLogger("crm.webhooks")
 
 
 @bp.teardown_app_request
-def _wake_thread(exc):
-    if g.pop("webhooks_queued", False) and worker.enabled(current_app):
-        worker.ensure_started(current_app._get_current_object())
-        worker.wake()
+def _deliver_soon(exc):
+    """The request queued deliveries (its transaction has committed): a worker sends them now
+    rather than at its next minute. A queue that cannot be reached leaves them to that minute."""
+    if g.pop("webhooks_queued", False):
+        try:
+            current_app.extensions["jobs"].poke(services.DELIVER)
+        except Exception:  # noqa: BLE001 (the periodic round sends them)
+            log.exception("webhooks: the deliveries task could not be queued")
 
 
 # ---- helpers --------------------------------------------------------------------------------------

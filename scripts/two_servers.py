@@ -229,10 +229,8 @@ class Setup:
             "CRM_REDIS_URL": self.redis_url,
             "CRM_SECRET_KEY": secrets.token_urlsafe(32),
             "CRM_DATA_KEY": secrets.token_urlsafe(32),
-            # The shared folder of the files: CRM_STORAGE_DIR where the storage settings exist,
-            # else CRM_UPLOAD_DIR (photos, documents) and the links of instance() (job results).
+            # The shared folder of every file (photos, documents, job results, imports).
             "CRM_STORAGE_DIR": str(self.shared / "files"),
-            "CRM_UPLOAD_DIR": str(self.shared / "files"),
             "CRM_PROXIES": "1",
             "CRM_HTTPS": "1",
             "CRM_EXPORT_INLINE_ROWS": "1",
@@ -270,14 +268,10 @@ class Setup:
         self.wait_ready()
 
     def instance(self, name):
-        """The environment of one process: its own instance folder; the job results (and the
-        imports' files) in the shared folder, as every server must see them."""
+        """The environment of one process: its own instance folder (the files are in the shared
+        CRM_STORAGE_DIR)."""
         folder = self.dir / f"instance-{name}"
         folder.mkdir(exist_ok=True)
-        for sub in ("job_results", "imports"):
-            (self.shared / sub).mkdir(parents=True, exist_ok=True)
-            if not (folder / sub).exists():
-                (folder / sub).symlink_to(self.shared / sub, target_is_directory=True)
         return {**self.env, "CRM_INSTANCE_DIR": str(folder)}
 
     def spawn(self, name, cmd, env):

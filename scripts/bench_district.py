@@ -155,6 +155,9 @@ def pick_targets(a):
     if town is None:
         sys.exit("no town unit with both a supervisor and a staff member: is the database loaded?")
     t.update(town=town, town_files=subtree_count(town), supervisor=supervisor, staff=staff)
+    # The town's station with the most files (the matrix's org= filter).
+    stations = [u for u in units if u.path.startswith(town.path) and u.id != town.id]
+    t["station"] = max(stations, key=lambda u: (per_unit.get(u.id, 0), -u.id), default=None)
 
     # The file with the longest timeline (the most visits), viewed by the admin.
     top = (Visit.select(Visit.enterprise, fn.COUNT(Visit.id).alias("n")).group_by(Visit.enterprise)
@@ -222,6 +225,77 @@ def pick_targets(a):
     return t
 
 
+def town_lists(t):
+    """[(name, url)]: each filter of the enterprise list alone (crm/enterprises/queries.py
+    ListArgs), the common combinations, and the other lists a town works with."""
+    from crm.common.timeutil import local_today
+    today = local_today()
+    year = today.replace(month=1, day=1).isoformat()
+    station = t.get("station")
+    ent = [("no filter", ""), ("page 2", "page=2"), ("page 100", "page=100"),
+           ("union_status=none", "union_status=none"), ("union_status=preparing", "union_status=preparing"),
+           ("union_status=founded", "union_status=founded"), (f"stage={t['stage']}", f"stage={t['stage']}"),
+           ("is_key=1", "is_key=1"), ("is_key=0", "is_key=0"), (f"industry={t['industry']}", f"industry={t['industry']}"),
+           (f"category={t['category']}", f"category={t['category']}"), ("status=suspended", "status=suspended"),
+           ("contact=never", "contact=never"), ("contact=30", "contact=30"), ("contact=90", "contact=90"),
+           ("contact=365", "contact=365"), ("contact=year", "contact=year"), ("archived=1", "archived=1"),
+           ("archived=all", "archived=all"), ("size=25", "size=25"), ("active=1", "active=1"),
+           ("visit_q=none", "visit_q=none"), ("founded this year", f"founded_from={year}&founded_to={today.isoformat()}"),
+           ("sort=name", "sort=name"), ("sort=employees", "sort=employees"), ("sort=created", "sort=created"),
+           (f"q={t['term2']}", urlencode({"q": t["term2"]})), (f"q={t['term4']}", urlencode({"q": t["term4"]})),
+           ("q=jd", "q=jd"),
+           # combinations: the dashboard's links and what a town's staff filter by together
+           ("founded + key", "union_status=founded&is_key=1"), ("active + size=25", "active=1&size=25"),
+           ("active + size=25 + none", "active=1&size=25&union_status=none"),
+           ("key + visit_q=none", "is_key=1&visit_q=none"), ("stage + industry", f"stage={t['stage']}&industry={t['industry']}"),
+           ("contact=90 + key", "contact=90&is_key=1"), ("none + sort=name", "union_status=none&sort=name"),
+           (f"q={t['term2']} + founded", urlencode({"q": t["term2"], "union_status": "founded"})),
+           ("industry + sort=employees", f"industry={t['industry']}&sort=employees")]
+    if station is not None:
+        ent += [("org=station", f"org={station.id}"), ("org=station + none", f"org={station.id}&union_status=none")]
+    out = [(f"enterprises {name}", "/enterprises/" + (f"?{q}" if q else "")) for name, q in ent]
+    out += [("visits", "/visits/"), ("visits kind=door", "/visits/?kind=door"),
+            ("visits this year", f"/visits/?date_from={year}"), ("visits page 50", "/visits/?page=50"),
+            ("meetings", "/meetings/"), ("meetings this year", f"/meetings/?date_from={year}"),
+            ("trainings", "/trainings/"), ("activities", "/activities/"),
+            ("needs", "/needs/"), ("needs status=open", "/needs/?status=open"),
+            ("follow-ups", "/followups/"), ("follow-ups status=all", "/followups/?status=all"),
+            ("follow-ups due=overdue", "/followups/?due=overdue"), ("follow-ups status=done", "/followups/?status=done"),
+            ("members", "/members/")]
+    return out
+
+
+def ratio_table(rows):
+    """Per list of the matrix: admin, supervisor and staff p50/p95/CPU p50, and town / admin."""
+    by = {}
+    for r in rows:
+        m = re.match(r"^list (.*) \[(admin|supervisor|staff)\]$", r["page"])
+        if m:
+            by.setdefault(m.group(1), {})[m.group(2)] = r
+    lines = [f"{'list':40} {'admin p50/p95/cpu':>20} {'supervisor':>20} {'staff':>20} {'town/admin p95':>15} "
+             f"{'cpu':>6}"]
+    out = []
+    for name, whose in by.items():
+        if "admin" not in whose:
+            continue
+        adm = whose["admin"]
+        cells, worst_p95, worst_cpu = [], 0.0, 0.0
+        for who in ("admin", "supervisor", "staff"):
+            r = whose.get(who)
+            if r is None:
+                cells.append("—")
+                continue
+            cells.append(f"{r['p50_ms']:.1f}/{r['p95_ms']:.1f}/{r['cpu_p50_ms']:.1f}")
+            if who != "admin":
+                worst_p95 = max(worst_p95, r["p95_ms"] / adm["p95_ms"] if adm["p95_ms"] else 0)
+                worst_cpu = max(worst_cpu, r["cpu_p50_ms"] / adm["cpu_p50_ms"] if adm["cpu_p50_ms"] else 0)
+        lines.append(f"{pad(name, 40)} {cells[0]:>20} {cells[1]:>20} {cells[2]:>20} {worst_p95:14.2f}× {worst_cpu:5.2f}×")
+        out.append({"list": name, "admin": adm["p95_ms"], "ratio_p95": round(worst_p95, 2),
+                    "ratio_cpu_p50": round(worst_cpu, 2),
+                    "p95": {w: whose[w]["p95_ms"] for w in whose}, "cpu_p50": {w: whose[w]["cpu_p50_ms"] for w in whose}})
+    return lines, out
+
+
 def row_counts():
     from crm.db import db
     out = {}
@@ -247,7 +321,7 @@ class Bench:
         """prepare() (untimed) returns (client, method, path, data); the request is then timed."""
         if self.only and not label.startswith("hello-world") and not any(w in label for w in self.only):
             return None
-        times, counts, failures, size = [], [], [], 0
+        times, cpus, counts, failures, size = [], [], [], [], 0
         shown = None
         for i in range(warmup + n):
             try:
@@ -258,6 +332,7 @@ class Bench:
                 break
             shown = url
             self.counter.n = 0
+            cpu_started = time.process_time()
             started = time.perf_counter()
             try:
                 resp = client.open(url, method=method, data=data)
@@ -266,6 +341,7 @@ class Bench:
             except Exception as exc:  # a bug in the app surfaced through the test client
                 body, status = str(exc).encode(), f"{type(exc).__name__}"
             elapsed = (time.perf_counter() - started) * 1000
+            cpu = (time.process_time() - cpu_started) * 1000
             queries = self.counter.n
             if status != expect:
                 text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body.decode("utf-8", "replace")))[:160]
@@ -274,13 +350,16 @@ class Bench:
                     print(f"  !! {label}: {method} {url} -> {status} (expected {expect}): {text.strip()}", flush=True)
             if i >= warmup:
                 times.append(elapsed)
+                cpus.append(cpu)
                 counts.append(queries)
                 size = max(size, len(body))
         times.sort()
+        cpus.sort()
         row = {"page": label, "who": who, "path": path or shown, "n": len(times),
                "p50_ms": round(percentile(times, 0.5), 2), "p95_ms": round(percentile(times, 0.95), 2),
                "max_ms": round(times[-1], 2) if times else float("nan"),
                "mean_ms": round(sum(times) / len(times), 2) if times else float("nan"),
+               "cpu_p50_ms": round(percentile(cpus, 0.5), 2), "cpu_p95_ms": round(percentile(cpus, 0.95), 2),
                "queries_max": max(counts) if counts else None, "queries_min": min(counts) if counts else None,
                "bytes": size, "expected_status": expect, "failures": failures}
         row["ratio"] = round(row["p50_ms"] / self.floor, 1) if self.floor and times else None
@@ -300,7 +379,8 @@ def pad(text, width):
     return out + " " * (width - used)
 
 
-HEAD = f"{'page':48} {'n':>4} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9} {'queries':>7} {'p50/floor':>10}"
+HEAD = (f"{'page':48} {'n':>4} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9} {'cpu p50':>8} {'queries':>7} "
+        f"{'p50/floor':>10}")
 
 
 def format_row(r):
@@ -308,7 +388,7 @@ def format_row(r):
     q = "—" if r["queries_max"] is None else str(r["queries_max"])
     flag = f"  [{len(r['failures'])} failed]" if r["failures"] else ""
     return (f"{pad(r['page'], 48)} {r['n']:4d} {r['p50_ms']:9.1f} {r['p95_ms']:9.1f} {r['max_ms']:9.1f} "
-            f"{q:>7} {ratio:>10}{flag}")
+            f"{r['cpu_p50_ms']:8.1f} {q:>7} {ratio:>10}{flag}")
 
 
 def main():
@@ -449,6 +529,13 @@ def main():
     bench.measure(f"search {t['term2']} (staff)", get(staff, "/enterprises/?" + urlencode({"q": t["term2"]})),
                   n, w, who="staff")
 
+    # Every list filter as the admin (the district), the town's supervisor and its staff member
+    # (the town's files only): the same URL for each, and the ratio town / admin at the end.
+    matrix = town_lists(t)
+    for name, url in matrix:
+        for who, client in (("admin", admin), ("supervisor", sup), ("staff", staff)):
+            bench.measure(f"list {name} [{who}]", get(client, url), n, w, who=who, path=url)
+
     fid = t["file"].id
     bench.measure(f"file, {t['file_timeline']} timeline items", get(admin, f"/enterprises/{fid}"), n, w)
     bench.measure("file, timeline page 10", get(admin, f"/enterprises/{fid}?tl_page=10"), n, w)
@@ -512,12 +599,18 @@ def main():
                          "traced_peak: tracemalloc's peak of Python allocations during one more, untimed, export"}
     bench.measure("hello-world route (again, at the end)", get(admin, "/__bench_hello"), n, w)
 
+    ratio_lines, ratios = ratio_table(bench.rows)
     failed = [r for r in bench.rows if r["failures"]]
     print()
     print(HEAD)
     for r in bench.rows:
         print(format_row(r))
     print()
+    if ratios:
+        print("town / admin (the worst of supervisor and staff; p50/p95/CPU p50 in ms):")
+        for line in ratio_lines:
+            print(line)
+        print()
     if export:
         print(f"export: {export['rows']:,} rows, {export['bytes'] / 1e6:.1f} MB; peak RSS {export['peak_rss_mb_before']} MB "
               f"before → {export['peak_rss_mb_after']} MB after the timed exports (getrusage); "
@@ -557,6 +650,7 @@ def main():
         "data_written": {"visit_posts": visits_made, "visit_file": t["visit_file"].id,
                          "logins": logins["n"], "last_login_at_of": a.admin},
         "rows": bench.rows,
+        "town_over_admin": ratios,
     }
     out = Path(a.json) if a.json else Path(tempfile.gettempdir()) / f"bench_district-{started_at:%Y%m%d-%H%M%S}.json"
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2))

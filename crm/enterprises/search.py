@@ -9,7 +9,10 @@ the keys as its pinyin, when its Chinese part is in `search_text` too.
   `search_text` and `enterprise_pinyin_fts` for the keys (a table of its own: pinyin's few dozen
   common trigrams would slow every lookup of a Latin word in `search_text`); shorter terms
   (京东, 顺丰) run as LIKE on the base table, which trigram cannot serve.
-- PostgreSQL: LIKE on each column, served by its pg_trgm GIN index for 3+ characters.
+- PostgreSQL: LIKE on each column, served by its pg_trgm GIN index for 3+ characters; a word of
+  exactly 2 characters as an element of the file's character pairs (`grams()`), served by the GIN
+  index on that expression (`enterprise_search_grams`, migration 0030): pg_trgm has no trigram to
+  look up for two characters, so LIKE read every file.
 
 `condition()` is that plain rule. The enterprise list and the pickers use `plan()` instead, which
 first asks the indexes how many files each word can match (one small query), so that
@@ -30,14 +33,16 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from peewee import SQL, NodeList
+from peewee import SQL, NodeList, Value
 
 from crm.common.text import like_escape, nfkc, safe_text
 from crm.db import db, is_sqlite
 from crm.enterprises import pinyin
 
 # Indexes the models do not declare (made by the migrations for one backend only).
-BACKEND_INDEXES = {"postgresql": {"enterprise_search_trgm", "enterprise_pinyin_trgm", "enterprise_initials_trgm"},
+PG_GRAMS_INDEX = "enterprise_search_grams"  # migration 0030
+BACKEND_INDEXES = {"postgresql": {"enterprise_search_trgm", "enterprise_pinyin_trgm", "enterprise_initials_trgm",
+                                  PG_GRAMS_INDEX},
                    "sqlite": {"enterprise_search_tail", "enterprise_pinyin_tail", "enterprise_initials_tail"}}
 SQLITE_FTS_TABLE = "enterprise_fts"
 SQLITE_VOCAB_TABLE = "enterprise_fts_vocab"  # fts5vocab 'row' over enterprise_fts (migration 0007)
@@ -108,6 +113,37 @@ def _like(field, term):
     return NodeList((field, SQL("LIKE"), "%" + like_escape(term) + "%", SQL("ESCAPE '\\'")))
 
 
+# PostgreSQL: every pair of adjacent characters of a file's search_text and of its pinyin keys, as
+# one array: the text's pairs as they are, the keys' in an alphabet the text never holds (the keys
+# are a-z and 0-9; search_text is NFKC-folded and lower-cased, so it has no A-Z and no full-width
+# digits), so that a pair is known to come from the keys. \x01 (which no stored text holds:
+# crm.common.text.safe_text) separates the columns; the pairs are cut at even offsets and at odd
+# ones and the separator splits them, so pieces of 1 character (and empty ones) come along too:
+# only pairs are looked up. Written as in the index (migration 0030), which PostgreSQL matches
+# by the expression: the two must stay the same.
+_KEY_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+_KEY_GRAMS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ０１２３４５６７８９"
+_KEY_MAP = str.maketrans(_KEY_LETTERS, _KEY_GRAMS)
+_SEP = "E'\\001'"
+
+
+def grams(model):
+    """The GIN-indexed expression of `model`'s (Enterprise's) character pairs."""
+    joined = NodeList((getattr(model, TEXT), SQL(f"|| {_SEP} || translate("), getattr(model, KEYS[0]),
+                       SQL(f"|| {_SEP} ||"), getattr(model, KEYS[1]), SQL(f", '{_KEY_LETTERS}', '{_KEY_GRAMS}')")))
+    cut = " '(..)', E'\\\\1\\001', 'g')"
+    return NodeList((SQL("string_to_array(regexp_replace("), joined, SQL(f",{cut} || {_SEP} || regexp_replace(substr("),
+                     joined, SQL(f", 2),{cut}, {_SEP})")), glue="")
+
+
+def _has(model, column, term):
+    """`term` is a substring of `column`: LIKE, or on PostgreSQL for 2 characters the pairs."""
+    if len(term) == 2 and not is_sqlite():
+        pair = term if column == TEXT else term.translate(_KEY_MAP)
+        return NodeList((grams(model), SQL("@>"), Value([pair], unpack=False)))
+    return _like(getattr(model, column), term)
+
+
 def _all(conds):
     conds = list(conds)
     result = conds[0]
@@ -126,12 +162,12 @@ def _any(conds):
 
 def _row(model, w: Word, literal: bool):
     """The word, checked on a row."""
-    found = _like(getattr(model, TEXT), w.text)
+    found = _has(model, TEXT, w.text)
     if literal or not w.keys:
         return found
-    by_keys = _any(_like(getattr(model, column), text) for column, text in w.keys)
+    by_keys = _any(_has(model, column, text) for column, text in w.keys)
     if w.parts:
-        by_keys = _all([_like(getattr(model, TEXT), part) for part in w.parts] + [by_keys])
+        by_keys = _all([_has(model, TEXT, part) for part in w.parts] + [by_keys])
     return found | by_keys
 
 

@@ -218,7 +218,8 @@ def filtered(user, a: ListArgs, plan=None, *, unit=_ANY_UNIT, walk=False, by_uni
             query = query.where(search.condition(Enterprise, a.q))
         else:
             probe = (walk or ids == "probe") and is_sqlite()
-            query = query.where(plan.where(Enterprise, ids != "like", _unindexed if probe else _plain))
+            query = query.where(plan.where(Enterprise, ids != "like", _unindexed if probe else _plain,
+                                           pairs=not walk))
     return query
 
 

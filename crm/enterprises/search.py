@@ -136,9 +136,13 @@ def grams(model):
                      joined, SQL(f", 2),{cut}, {_SEP})")), glue="")
 
 
-def _has(model, column, term):
-    """`term` is a substring of `column`: LIKE, or on PostgreSQL for 2 characters the pairs."""
-    if len(term) == 2 and not is_sqlite():
+def _has(model, column, term, pairs=True):
+    """`term` is a substring of `column`: LIKE, or on PostgreSQL for 2 characters (with `pairs`)
+    the pairs. The pairs are for finding the files through their index: checked on a row, the
+    expression is computed again (regexp_replace over the text, tens of times a LIKE), so a query
+    that reads rows in an index's order and checks each (the list's page of a common word) asks
+    for LIKE (`pairs` False)."""
+    if pairs and len(term) == 2 and not is_sqlite():
         pair = term if column == TEXT else term.translate(_KEY_MAP)
         return NodeList((grams(model), SQL("@>"), Value([pair], unpack=False)))
     return _like(getattr(model, column), term)
@@ -160,14 +164,14 @@ def _any(conds):
     return result
 
 
-def _row(model, w: Word, literal: bool):
-    """The word, checked on a row."""
-    found = _has(model, TEXT, w.text)
+def _row(model, w: Word, literal: bool, pairs=True):
+    """The word, checked on a row (`pairs`: see _has)."""
+    found = _has(model, TEXT, w.text, pairs)
     if literal or not w.keys:
         return found
-    by_keys = _any(_has(model, column, text) for column, text in w.keys)
+    by_keys = _any(_has(model, column, text, pairs) for column, text in w.keys)
     if w.parts:
-        by_keys = _all([_has(model, TEXT, part) for part in w.parts] + [by_keys])
+        by_keys = _all([_has(model, TEXT, part, pairs) for part in w.parts] + [by_keys])
     return found | by_keys
 
 
@@ -242,22 +246,23 @@ class Plan:
         """Whether the driver matches at most `limit` files (worth collecting them all)."""
         return self.estimate is not None and self.estimate <= limit
 
-    def where(self, model, use_index: bool = True, col=None):
+    def where(self, model, use_index: bool = True, col=None, pairs: bool = True):
         """The condition: with use_index, the driver's ids come from the index; without, every
         word is a per-row LIKE. `col` wraps the id the driver's ids are compared with (the list
         passes SQLite's unary + when it reads in sort order: the ids then become a set the rows
-        read are checked against, rather than the rows to read)."""
+        read are checked against, rather than the rows to read). `pairs`: see _has (the list
+        reading in sort order passes False)."""
         conds, driven = [], False
         for w in self.words:
             if use_index and not driven and self.driver and w.text == self.driver:
                 conds.append((col or (lambda f: f))(model.id).in_(_union(self.lookups)))
                 driven = True
                 if not self.exact:
-                    conds.append(_row(model, w, self.literal))
+                    conds.append(_row(model, w, self.literal, pairs))
             else:
-                conds.append(_row(model, w, self.literal))
+                conds.append(_row(model, w, self.literal, pairs))
         if self.rest:
-            conds.append(~_all(_row(model, w, True) for w in self.words))
+            conds.append(~_all(_row(model, w, True, pairs) for w in self.words))
         return _all(conds)
 
 

@@ -329,6 +329,7 @@ class Bench:
         self.floor = None
         self.only = [w.strip() for w in only.split(",") if w.strip()] if only else None
         self.server_pid = None  # PostgreSQL: the backend serving the app's (one, pooled) connection
+        self.find_server_pid = None  # PostgreSQL: reads it again (the pool may have opened another)
 
     def server_cpu(self):
         """The PostgreSQL backend's CPU time so far in ms (utime + stime from /proc, in clock
@@ -357,6 +358,8 @@ class Bench:
             shown = url
             self.counter.n = 0
             if i == warmup:
+                if self.find_server_pid is not None:
+                    self.server_pid = self.find_server_pid()
                 server_started = self.server_cpu()
             cpu_started = time.process_time()
             started = time.perf_counter()
@@ -496,9 +499,12 @@ def main():
     n, w = a.requests, a.warmup
     bench = Bench(counter, a.only)
     if not is_sqlite():
-        with app.app_context():
-            bench.server_pid = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
-            db.close()
+        def backend_pid():
+            with app.app_context():
+                pid = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+                db.close()  # back to the pool, for the requests
+                return pid
+        bench.find_server_pid = backend_pid
 
     def get(client, url):
         return lambda: (client, "GET", url, None)

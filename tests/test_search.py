@@ -160,7 +160,8 @@ def test_two_character_search_follows_every_write(app, make, tmp_path):
         assert _found("叮咚", True) == {"瀛海叮咚买菜站"} and _found("dd", True) == {"瀛海叮咚买菜站"}
         name = "盒马鲜生大兴店"
         Enterprise.insert_many([{"name": name, "name_norm": normalise_name(name), "name_core": core(name),
-                                 "org_unit": town.id, "search_text": nfkc(name).lower(), **pinyin.columns(name)}]).execute()
+                                 "org_unit": town.id, "search_text": nfkc(name).lower(),
+                                 **pinyin.columns(name)}]).execute()
         assert _found("盒马", True) == {name} and _found("hm", True) == {name}
         for term in ("宏达", "极兔", "欧阳", "楼宇", "叮咚", "盒马", "hd", "jt", "dd", "hm", "有限"):
             assert _found(term, True) == _found(term, False) == {Enterprise.get_by_id(i).name for i in _reference(term)}

@@ -287,7 +287,8 @@ def list_page(user, a: ListArgs) -> Page:
         ordered = matching.select(Enterprise.id).order_by(*order)
         if a.visit_q:  # each recently contacted file's visits are looked up: once, for both
             every = [i for (i,) in ordered.tuples()]
-            return _page_of(every[offset:offset + size], a.page, size, min(len(every), cap + 1), len(every) > cap)
+            total = min(len(every), cap + 1)
+            return _page_of(every[offset:offset + size], a.page, size, total, total > cap)
         total = matching.select(SQL("1")).limit(cap + 1).count()
         ids = [i for (i,) in ordered.limit(size).offset(offset).tuples()]
         return _page_of(ids, a.page, size, total, total > cap)

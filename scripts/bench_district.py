@@ -8,10 +8,10 @@
 URL defaults to $CRM_DATABASE_URL; the database is expected to be loaded already (e.g. by
 `crm demo load --scale district`). The app is created in this process and driven through Flask's
 test client (no network): each request is timed with time.perf_counter() from the call to the end
-of reading the body (server time: routing, views, queries, templates) and with time.process_time()
-(this process's CPU time: on SQLite the queries' too, on PostgreSQL not the server's, so a figure
-that holds when other work loads the machine), and its SQL statements are
-counted with a handler on the "peewee" logger (peewee logs every statement there at DEBUG). A
+of reading the body (server time: routing, views, queries, templates), and its SQL statements are
+counted with a handler on the "peewee" logger (peewee logs every statement there at DEBUG); the
+process's CPU time of each request (time.process_time(): with SQLite it holds the database's work,
+with PostgreSQL only the app's) is recorded beside it, as the machine may be shared. A
 hello-world route registered on the same app, behind the same hooks, is measured the same way as
 the floor, so each figure can also be read as a multiple of it. Once the app is created the
 objects loaded so far are frozen out of the garbage collector, as `crm serve` does in each worker
@@ -29,6 +29,12 @@ getrusage is reported too). Pages are requested as the admin (district scope)
 unless the label names another user: a supervisor and a staff member of the town with the most
 files. Their sessions are put in place as tests/conftest.py's login_as does; only the "login"
 row posts the real form (scrypt, slow by design).
+
+The rows named "list …" are a matrix: every filter of the enterprise list alone, the common
+combinations and the other lists a town works with (ledgers, follow-ups, the roster), each requested
+as the admin, the town's supervisor and its staff member with the same URL; at the end a table
+gives, per list, the three p50/p95/CPU figures and the ratio town / admin (the worse of the two),
+of p95 and of CPU p50 (`--only "list "` runs the matrix alone).
 
 What it writes to the database: every visit-form POST creates a visit (one per request, warm-up
 included, each with a fresh form key, on one file of the staff member's town), and each login
@@ -157,6 +163,9 @@ def pick_targets(a):
     if town is None:
         sys.exit("no town unit with both a supervisor and a staff member: is the database loaded?")
     t.update(town=town, town_files=subtree_count(town), supervisor=supervisor, staff=staff)
+    # The town's station with the most files (the matrix's org= filter).
+    stations = [u for u in units if u.path.startswith(town.path) and u.id != town.id]
+    t["station"] = max(stations, key=lambda u: (per_unit.get(u.id, 0), -u.id), default=None)
 
     # The file with the longest timeline (the most visits), viewed by the admin.
     top = (Visit.select(Visit.enterprise, fn.COUNT(Visit.id).alias("n")).group_by(Visit.enterprise)
@@ -224,6 +233,81 @@ def pick_targets(a):
     return t
 
 
+def town_lists(t):
+    """[(name, url)]: each filter of the enterprise list alone (crm/enterprises/queries.py
+    ListArgs), the common combinations, and the other lists a town works with."""
+    from crm.common.timeutil import local_today
+    today = local_today()
+    year = today.replace(month=1, day=1).isoformat()
+    station = t.get("station")
+    ent = [("no filter", ""), ("page 2", "page=2"), ("page 100", "page=100"),
+           ("union_status=none", "union_status=none"), ("union_status=preparing", "union_status=preparing"),
+           ("union_status=founded", "union_status=founded"), (f"stage={t['stage']}", f"stage={t['stage']}"),
+           ("is_key=1", "is_key=1"), ("is_key=0", "is_key=0"), (f"industry={t['industry']}", f"industry={t['industry']}"),
+           (f"category={t['category']}", f"category={t['category']}"), ("status=suspended", "status=suspended"),
+           ("contact=never", "contact=never"), ("contact=30", "contact=30"), ("contact=90", "contact=90"),
+           ("contact=365", "contact=365"), ("contact=year", "contact=year"), ("archived=1", "archived=1"),
+           ("archived=all", "archived=all"), ("size=25", "size=25"), ("active=1", "active=1"),
+           ("visit_q=none", "visit_q=none"), ("founded this year", f"founded_from={year}&founded_to={today.isoformat()}"),
+           ("sort=name", "sort=name"), ("sort=employees", "sort=employees"), ("sort=created", "sort=created"),
+           (f"q={t['term2']}", urlencode({"q": t["term2"]})), (f"q={t['term4']}", urlencode({"q": t["term4"]})),
+           ("q=jd", "q=jd"),
+           # combinations: the dashboard's links and what a town's staff filter by together
+           ("founded + key", "union_status=founded&is_key=1"), ("active + size=25", "active=1&size=25"),
+           ("active + size=25 + none", "active=1&size=25&union_status=none"),
+           ("key + visit_q=none", "is_key=1&visit_q=none"), ("stage + industry", f"stage={t['stage']}&industry={t['industry']}"),
+           ("contact=90 + key", "contact=90&is_key=1"), ("none + sort=name", "union_status=none&sort=name"),
+           (f"q={t['term2']} + founded", urlencode({"q": t["term2"], "union_status": "founded"})),
+           ("industry + sort=employees", f"industry={t['industry']}&sort=employees")]
+    if station is not None:
+        ent += [("org=station", f"org={station.id}"), ("org=station + none", f"org={station.id}&union_status=none")]
+    out = [(f"enterprises {name}", "/enterprises/" + (f"?{q}" if q else "")) for name, q in ent]
+    out += [("visits", "/visits/"), ("visits kind=door", "/visits/?kind=door"),
+            ("visits this year", f"/visits/?date_from={year}"), ("visits page 50", "/visits/?page=50"),
+            ("meetings", "/meetings/"), ("meetings this year", f"/meetings/?date_from={year}"),
+            ("trainings", "/trainings/"), ("activities", "/activities/"),
+            ("needs", "/needs/"), ("needs status=open", "/needs/?status=open"),
+            ("follow-ups", "/followups/"), ("follow-ups status=all", "/followups/?status=all"),
+            ("follow-ups due=overdue", "/followups/?due=overdue"), ("follow-ups status=done", "/followups/?status=done"),
+            ("members", "/members/")]
+    return out
+
+
+def ratio_table(rows):
+    """Per list of the matrix: admin, supervisor and staff p50/p95/CPU, and town / admin. CPU: the
+    app's p50, plus on PostgreSQL the database backend's mean per request."""
+    def cpu(r):
+        return r["cpu_p50_ms"] + (r.get("server_cpu_mean_ms") or 0)
+
+    by = {}
+    for r in rows:
+        m = re.match(r"^list (.*) \[(admin|supervisor|staff)\]$", r["page"])
+        if m:
+            by.setdefault(m.group(1), {})[m.group(2)] = r
+    lines = [f"{'list':40} {'admin p50/p95/cpu':>20} {'supervisor':>20} {'staff':>20} {'town/admin p95':>15} "
+             f"{'cpu':>6}"]
+    out = []
+    for name, whose in by.items():
+        if "admin" not in whose:
+            continue
+        adm = whose["admin"]
+        cells, worst_p95, worst_cpu = [], 0.0, 0.0
+        for who in ("admin", "supervisor", "staff"):
+            r = whose.get(who)
+            if r is None:
+                cells.append("—")
+                continue
+            cells.append(f"{r['p50_ms']:.1f}/{r['p95_ms']:.1f}/{cpu(r):.1f}")
+            if who != "admin":
+                worst_p95 = max(worst_p95, r["p95_ms"] / adm["p95_ms"] if adm["p95_ms"] else 0)
+                worst_cpu = max(worst_cpu, cpu(r) / cpu(adm) if cpu(adm) else 0)
+        lines.append(f"{pad(name, 40)} {cells[0]:>20} {cells[1]:>20} {cells[2]:>20} {worst_p95:14.2f}× {worst_cpu:5.2f}×")
+        out.append({"list": name, "admin": adm["p95_ms"], "ratio_p95": round(worst_p95, 2),
+                    "ratio_cpu_p50": round(worst_cpu, 2),
+                    "p95": {w: whose[w]["p95_ms"] for w in whose}, "cpu": {w: round(cpu(whose[w]), 2) for w in whose}})
+    return lines, out
+
+
 def row_counts():
     from crm.db import db
     out = {}
@@ -244,12 +328,25 @@ class Bench:
         self.rows = []
         self.floor = None
         self.only = [w.strip() for w in only.split(",") if w.strip()] if only else None
+        self.server_pid = None  # PostgreSQL: the backend serving the app's (one, pooled) connection
+        self.find_server_pid = None  # PostgreSQL: reads it again (the pool may have opened another)
+
+    def server_cpu(self):
+        """The PostgreSQL backend's CPU time so far in ms (utime + stime from /proc, in clock
+        ticks of 10 ms: read as a mean over the requests), or None."""
+        if self.server_pid is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.server_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
     def measure(self, label, prepare, n, warmup, expect=200, who="admin", path=None):
         """prepare() (untimed) returns (client, method, path, data); the request is then timed."""
         if self.only and not label.startswith("hello-world") and not any(w in label for w in self.only):
             return None
-        times, cpu, counts, failures, size = [], [], [], [], 0
+        times, cpus, counts, failures, size = [], [], [], [], 0
         shown = None
         for i in range(warmup + n):
             try:
@@ -260,7 +357,12 @@ class Bench:
                 break
             shown = url
             self.counter.n = 0
-            started, cpu_started = time.perf_counter(), time.process_time()
+            if i == warmup:
+                if self.find_server_pid is not None:
+                    self.server_pid = self.find_server_pid()
+                server_started = self.server_cpu()
+            cpu_started = time.process_time()
+            started = time.perf_counter()
             try:
                 resp = client.open(url, method=method, data=data)
                 body = resp.get_data()
@@ -268,7 +370,7 @@ class Bench:
             except Exception as exc:  # a bug in the app surfaced through the test client
                 body, status = str(exc).encode(), f"{type(exc).__name__}"
             elapsed = (time.perf_counter() - started) * 1000
-            cpu_ms = (time.process_time() - cpu_started) * 1000
+            cpu = (time.process_time() - cpu_started) * 1000
             queries = self.counter.n
             if status != expect:
                 text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body.decode("utf-8", "replace")))[:160]
@@ -277,16 +379,19 @@ class Bench:
                     print(f"  !! {label}: {method} {url} -> {status} (expected {expect}): {text.strip()}", flush=True)
             if i >= warmup:
                 times.append(elapsed)
-                cpu.append(cpu_ms)
+                cpus.append(cpu)
                 counts.append(queries)
                 size = max(size, len(body))
+        server_ended = self.server_cpu()
         times.sort()
-        cpu.sort()
+        cpus.sort()
         row = {"page": label, "who": who, "path": path or shown, "n": len(times),
                "p50_ms": round(percentile(times, 0.5), 2), "p95_ms": round(percentile(times, 0.95), 2),
                "max_ms": round(times[-1], 2) if times else float("nan"),
                "mean_ms": round(sum(times) / len(times), 2) if times else float("nan"),
-               "cpu_p50_ms": round(percentile(cpu, 0.5), 2), "cpu_p95_ms": round(percentile(cpu, 0.95), 2),
+               "cpu_p50_ms": round(percentile(cpus, 0.5), 2), "cpu_p95_ms": round(percentile(cpus, 0.95), 2),
+               "server_cpu_mean_ms": (round((server_ended - server_started) / len(times), 2)
+                                      if times and server_ended is not None and server_started is not None else None),
                "queries_max": max(counts) if counts else None, "queries_min": min(counts) if counts else None,
                "bytes": size, "expected_status": expect, "failures": failures}
         row["ratio"] = round(row["p50_ms"] / self.floor, 1) if self.floor and times else None
@@ -314,8 +419,10 @@ def format_row(r):
     ratio = f"{r['ratio']:.1f}×" if r.get("ratio") is not None else "—"
     q = "—" if r["queries_max"] is None else str(r["queries_max"])
     flag = f"  [{len(r['failures'])} failed]" if r["failures"] else ""
+    server = f"  db cpu {r['server_cpu_mean_ms']:.1f}" if r.get("server_cpu_mean_ms") is not None else ""
     return (f"{pad(r['page'], 48)} {r['n']:4d} {r['p50_ms']:9.1f} {r['p95_ms']:9.1f} {r['max_ms']:9.1f} "
-            f"{r.get('cpu_p50_ms', float('nan')):8.1f} {r.get('cpu_p95_ms', float('nan')):8.1f} {q:>7} {ratio:>10}{flag}")
+            f"{r.get('cpu_p50_ms', float('nan')):8.1f} {r.get('cpu_p95_ms', float('nan')):8.1f} {q:>7} {ratio:>10}"
+            f"{server}{flag}")
 
 
 def main():
@@ -392,6 +499,13 @@ def main():
     anon = app.test_client()
     n, w = a.requests, a.warmup
     bench = Bench(counter, a.only)
+    if not is_sqlite():
+        def backend_pid():
+            with app.app_context():
+                pid = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+                db.close()  # back to the pool, for the requests
+                return pid
+        bench.find_server_pid = backend_pid
 
     def get(client, url):
         return lambda: (client, "GET", url, None)
@@ -455,6 +569,13 @@ def main():
     bench.measure("enterprises, no filter (staff)", get(staff, "/enterprises/"), n, w, who="staff")
     bench.measure(f"search {t['term2']} (staff)", get(staff, "/enterprises/?" + urlencode({"q": t["term2"]})),
                   n, w, who="staff")
+
+    # Every list filter as the admin (the district), the town's supervisor and its staff member
+    # (the town's files only): the same URL for each, and the ratio town / admin at the end.
+    matrix = town_lists(t)
+    for name, url in matrix:
+        for who, client in (("admin", admin), ("supervisor", sup), ("staff", staff)):
+            bench.measure(f"list {name} [{who}]", get(client, url), n, w, who=who, path=url)
 
     fid = t["file"].id
     bench.measure(f"file, {t['file_timeline']} timeline items", get(admin, f"/enterprises/{fid}"), n, w)
@@ -523,12 +644,18 @@ def main():
                          "traced_peak: tracemalloc's peak of Python allocations during one more, untimed, export"}
     bench.measure("hello-world route (again, at the end)", get(admin, "/__bench_hello"), n, w)
 
+    ratio_lines, ratios = ratio_table(bench.rows)
     failed = [r for r in bench.rows if r["failures"]]
     print()
     print(HEAD)
     for r in bench.rows:
         print(format_row(r))
     print()
+    if ratios:
+        print("town / admin (the worst of supervisor and staff; p50/p95/CPU p50 in ms):")
+        for line in ratio_lines:
+            print(line)
+        print()
     if export:
         print(f"export: {export['rows']:,} rows, {export['bytes'] / 1e6:.1f} MB; peak RSS {export['peak_rss_mb_before']} MB "
               f"before → {export['peak_rss_mb_after']} MB after the timed exports (getrusage); "
@@ -568,6 +695,7 @@ def main():
         "data_written": {"visit_posts": visits_made, "visit_file": t["visit_file"].id,
                          "logins": logins["n"], "last_login_at_of": a.admin},
         "rows": bench.rows,
+        "town_over_admin": ratios,
     }
     out = Path(a.json) if a.json else Path(tempfile.gettempdir()) / f"bench_district-{started_at:%Y%m%d-%H%M%S}.json"
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2))

@@ -60,7 +60,11 @@ def reference(user, a, size):
 @pytest.mark.parametrize("cap", [4, 1000])  # above the cap (read in sort order) and below
 @pytest.mark.parametrize("query", ["", "sort=name", "sort=employees", "sort=created", "category=express",
                                    "is_key=1&sort=name", "size=25&sort=employees", "archived=all",
-                                   "archived=1", "q=物流", "q=快递&sort=name", "q=顺丰速运", "q=物流 京东"])
+                                   "archived=1", "q=物流", "q=快递&sort=name", "q=顺丰速运", "q=物流 京东",
+                                   # a town's lists (by_unit): every filter checked in the unit's index
+                                   "visit_q=none", "contact=never", "active=1&size=25", "union_status=none&sort=name",
+                                   "stage=not_contacted&sort=employees", "archived=all&sort=created",
+                                   "is_key=0&category=express"])
 @pytest.mark.parametrize("who", ["admin", "staff"])
 def test_every_page_has_the_rows_of_plain_offset_paging(app, firms, cap, query, who):
     app.config["PAGE_SIZE"], app.config["LIST_COUNT_CAP"] = 3, cap
@@ -262,10 +266,48 @@ def test_no_visit_this_quarter(app, make, cap):
         visit(ents["本季度走访"], today)
         visit(ents["上季度走访"], start - timedelta(days=1))
         visits.set_archived(visit(ents["走访已归档"], today), admin, True, "录错了")
+        staff = make.user("staff", org=town)
     with app.test_request_context():
         page = queries.list_page(admin, args("visit_q=none"))
+        # a town's list, as its staff or as the admin choosing the town: one query for the count and page
+        with statements() as seen:
+            own = queries.list_page(staff, args("visit_q=none"))
+        chosen = queries.list_page(admin, args(f"visit_q=none&org={town.id}"))
     assert {e.name for e in page.rows} == {"上季度走访", "走访已归档", "从未走访"}
     assert page.total == min(3, cap + 1)
+    for listed in (own, chosen):
+        assert {e.name for e in listed.rows} == {"上季度走访", "走访已归档", "从未走访"}
+        assert listed.total == min(3, cap + 1) and listed.capped == (cap < 3)
+    assert sum('FROM "visit"' in sql for sql, _ in seen) == 1
+
+
+TOWN_FILTERS = ["", "page=2", "union_status=founded", "stage=not_contacted", "is_key=1", "industry=F",
+                "category=express", "status=suspended", "contact=never", "contact=90", "contact=year",
+                "archived=1", "archived=all", "size=25", "active=1", "visit_q=none",
+                "founded_from=2020-01-01&founded_to=2026-12-31", "sort=name", "sort=employees", "sort=created",
+                "union_status=founded&is_key=1", "active=1&size=25&union_status=none"]
+
+
+@sqlite_only
+@pytest.mark.parametrize("query", TOWN_FILTERS)
+def test_a_towns_list_reads_the_towns_files_from_the_unit_index(app, firms, query):
+    """A town's staff member's list (and the admin's with the town chosen): the files are counted
+    and the page picked from an index that leads with the unit, never along a filter's or the
+    sort's index through the district."""
+    app.config["PAGE_SIZE"] = 3
+    with app.test_request_context():
+        for user, extra in ((firms["staff"], ""), (firms["admin"], f"&org={firms['town'].id}")):
+            with statements() as seen:
+                got = queries.list_page(user, args(query + extra))
+            ids, total = reference(user, args(query + extra), 3)
+            assert [e.id for e in got.rows] == ids and got.total == total
+            listing = [(sql, params) for sql, params in seen if '"enterprise" AS "t1"' in sql
+                       and not sql.startswith('SELECT "t1"."id", "t1"."name"')]  # the rows read by id
+            assert listing
+            for sql, params in listing:
+                plan = [r[3] for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()]
+                reads = [p for p in plan if re.match(r"(SEARCH|SCAN) t1\b", p)]
+                assert reads and all("(org_unit_id=?" in p for p in reads), (query, plan)
 
 
 def test_list_html_keeps_filters_and_sorting(client, app, firms):

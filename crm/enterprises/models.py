@@ -94,6 +94,13 @@ def employees_key():
 
 Enterprise.add_index(Enterprise.index(employees_key(), Enterprise.id, Enterprise.archived,
                                       name="enterprise_employees_sort"))
+# One unit's list (crm/enterprises/queries.py list_page, by_unit): a town's files, every filter and
+# sort column with them, so that a town's filtered list is counted and its page picked from this
+# index alone, whatever the filters, rather than along a filter's index through the district.
+UNIT_LIST_COLUMNS = (Enterprise.org_unit, Enterprise.archived, Enterprise.stage, Enterprise.is_key,
+                     Enterprise.industry, Enterprise.category, Enterprise.status, Enterprise.last_contact_on,
+                     Enterprise.union_founded_on, Enterprise.employees, Enterprise.updated_at, Enterprise.name)
+Enterprise.add_index(Enterprise.index(*UNIT_LIST_COLUMNS, name="enterprise_unit_list"))
 
 
 class Contact(BaseModel):

@@ -145,7 +145,8 @@ EXTENSIONS = Extensions()
 def _not_visited(col, part=None):
     """No (unarchived) visit this quarter. `part` splits the files for counting: "quiet", no
     contact since the quarter began (last_contact_on, which crm.fieldwork.contact keeps at or
-    after every unarchived visit, so no visit to look for), or "recent" (checked); None: all."""
+    after every unarchived visit, so no visit to look for), or "recent" (checked); None: all,
+    the visits looked up for the recent ones only."""
     today = local_today()
     first = 3 * ((today.month - 1) // 3) + 1
     start = date(today.year, first, 1)
@@ -154,20 +155,26 @@ def _not_visited(col, part=None):
     if part == "quiet":
         return last.is_null() | (last < start)
     not_visited = ~EXTENSIONS.visited_between(start, end)
-    return (last >= start) & not_visited if part == "recent" else not_visited
+    if part == "recent":
+        return (last >= start) & not_visited
+    return last.is_null() | (last < start) | not_visited
 
 
-def filtered(user, a: ListArgs, plan=None, *, unit=_ANY_UNIT, walk=False, ids="index", visit_part=None):
+def filtered(user, a: ListArgs, plan=None, *, unit=_ANY_UNIT, walk=False, by_unit=False, ids="index",
+             visit_part=None):
     """The files in scope matching the list's filters (any order).
 
     plan: the search plan of a.q (search.plan); None uses search.condition. ids: how the plan's
     index word is used: "index", its files are looked up from the index and then checked against
     the other filters; "probe", rows found otherwise are checked against that set; "like", LIKE
     on each row. walk (SQLite): no filter but `archived` may be served from an index, so the page
-    is read in sort order from the sort's index (see list_page). visit_part: see _not_visited.
-    unit: a.org's unit when already looked up."""
-    col = _unindexed if walk and is_sqlite() else _plain
-    query = scoped(Enterprise, user, org_field=col(Enterprise.org_unit))
+    is read in sort order from the sort's index (see list_page). by_unit (SQLite): only the org
+    unit and `archived` may be served from an index, so a unit's files are read from the index
+    that leads with the unit and holds every filter and sort column (enterprise_unit_list), the
+    filters checked in it. visit_part: see _not_visited. unit: a.org's unit when already looked up."""
+    col = _unindexed if (walk or by_unit) and is_sqlite() else _plain
+    org = _plain if by_unit else col
+    query = scoped(Enterprise, user, org_field=org(Enterprise.org_unit))
     if a.archived == "1":
         query = query.where(Enterprise.archived == True)  # noqa: E712
     elif a.archived != "all":
@@ -176,7 +183,7 @@ def filtered(user, a: ListArgs, plan=None, *, unit=_ANY_UNIT, walk=False, ids="i
         if unit is _ANY_UNIT:
             unit = _unit_of(a)
         if unit is not None:
-            query = query.where(col(Enterprise.org_unit).in_(subtree_ids(unit)))
+            query = query.where(org(Enterprise.org_unit).in_(subtree_ids(unit)))
     if a.union_status:
         query = query.where(col(Enterprise.stage).in_(stages.stages_with_status(a.union_status)))
     if a.stage:
@@ -211,7 +218,8 @@ def filtered(user, a: ListArgs, plan=None, *, unit=_ANY_UNIT, walk=False, ids="i
             query = query.where(search.condition(Enterprise, a.q))
         else:
             probe = (walk or ids == "probe") and is_sqlite()
-            query = query.where(plan.where(Enterprise, ids != "like", _unindexed if probe else _plain))
+            query = query.where(plan.where(Enterprise, ids != "like", _unindexed if probe else _plain,
+                                           pairs=not walk))
     return query
 
 
@@ -249,17 +257,41 @@ def list_page(user, a: ListArgs) -> Page:
     page is full: it goes through about (offset + size) × files / matches entries. Collecting
     every match through the filters' indexes and sorting them costs about the matches. The list
     reads in sort order when that is cheaper, and always above the cap (so page 1 of a long list
-    and page 1,000 of the whole list both only skip index entries)."""
+    and page 1,000 of the whole list both only skip index entries).
+
+    A town's list without a term (by_unit below) is counted and its page picked from the index
+    that leads with the unit and holds every filter and sort column (models: enterprise_unit_list),
+    the filters checked in the index: it costs about the unit's files (a town has a few thousand)
+    whatever the filters, where counting along a filter's index through the district read every
+    file of that filter to find the town's. With 本季度未走访 (a visit looked up per recently
+    contacted file) one query gives every matching id in order: the count is their number and the
+    page a slice."""
     size = current_app.config["PAGE_SIZE"]
     cap = current_app.config["LIST_COUNT_CAP"]
     offset = (a.page - 1) * size
     unit = _unit_of(a)
     plan = search.plan(a.q, SEARCH_INDEX_FACTOR * cap) if a.q else None
-    # A search within one town (the user's or the chosen one): its files from the org-unit index,
-    # checked against the search's set, rather than each file of the set looked up for its unit.
-    in_town = (not a.narrowing_filters
-               and ((unit is not None and unit.depth > 0)
-                    or (scope_org_ids(user) is not None and user.org_unit.depth > 0)))
+    # One town's (or a smaller unit's) list, the user's scope or the chosen unit: its files are
+    # read from the index that leads with the unit (a town has a few thousand), rather than along
+    # a filter's or the sort's index through the whole district, each row checked for its unit.
+    # Without a term, they are counted and their page picked from that index alone; a search
+    # within the town checks the unit's files against the search's set, rather than each file of
+    # the set looked up for its unit.
+    unit_scope = ((unit is not None and unit.depth > 0)
+                  or (scope_org_ids(user) is not None and user.org_unit.depth > 0))
+    by_unit = unit_scope and not a.q
+    in_town = unit_scope and not a.narrowing_filters
+    order = SORTS[a.sort][1]()
+    if by_unit:
+        matching = filtered(user, a, unit=unit, by_unit=True)
+        ordered = matching.select(Enterprise.id).order_by(*order)
+        if a.visit_q:  # each recently contacted file's visits are looked up: once, for both
+            every = [i for (i,) in ordered.tuples()]
+            total = min(len(every), cap + 1)
+            return _page_of(every[offset:offset + size], a.page, size, total, total > cap)
+        total = matching.select(SQL("1")).limit(cap + 1).count()
+        ids = [i for (i,) in ordered.limit(size).offset(offset).tuples()]
+        return _page_of(ids, a.page, size, total, total > cap)
 
     def ids_for(p, limit, walk=False):
         if p is None:
@@ -295,7 +327,6 @@ def list_page(user, a: ListArgs) -> Page:
     if tiers and not first:  # no file has it as typed: one tier
         tiers = None
     capped = total > cap
-    order = SORTS[a.sort][1]()
 
     def page_ids(p, matching, capped, skip, limit):
         in_order = capped or (skip + limit) * (files or 0) < matching * matching
@@ -310,13 +341,17 @@ def list_page(user, a: ListArgs) -> Page:
         ids = page_ids(tiers[0], first, first > cap, offset, size) if offset < first else []
         if len(ids) < size and first <= first_cap and (capped or total > first):
             ids += page_ids(tiers[1], total - first, capped, max(0, offset - first), size - len(ids))
+    return _page_of(ids, a.page, size, total, capped)
+
+
+def _page_of(ids, page, size, total, capped):
+    """The Page of these ids: their rows read by id, in this order, and their contacts."""
     rows = []
     if ids:
         by_id = {e.id: e for e in Enterprise.select(Enterprise, OrgUnit).join(OrgUnit)
                  .where(Enterprise.id.in_(ids))}
         rows = [by_id[i] for i in ids]
-    contacts = primary_contacts(ids)
-    return Page(rows, a.page, size, total, capped, contacts)
+    return Page(rows, page, size, total, capped, primary_contacts(ids))
 
 
 def _collected(query, order, skip, limit):

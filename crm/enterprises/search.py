@@ -9,7 +9,10 @@ the keys as its pinyin, when its Chinese part is in `search_text` too.
   `search_text` and `enterprise_pinyin_fts` for the keys (a table of its own: pinyin's few dozen
   common trigrams would slow every lookup of a Latin word in `search_text`); shorter terms
   (京东, 顺丰) run as LIKE on the base table, which trigram cannot serve.
-- PostgreSQL: LIKE on each column, served by its pg_trgm GIN index for 3+ characters.
+- PostgreSQL: LIKE on each column, served by its pg_trgm GIN index for 3+ characters; a word of
+  exactly 2 characters as an element of the file's character pairs (`grams()`), served by the GIN
+  index on that expression (`enterprise_search_grams`, migration 0030): pg_trgm has no trigram to
+  look up for two characters, so LIKE read every file.
 
 `condition()` is that plain rule. The enterprise list and the pickers use `plan()` instead, which
 first asks the indexes how many files each word can match (one small query), so that
@@ -30,14 +33,16 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from peewee import SQL, NodeList
+from peewee import SQL, NodeList, Value
 
 from crm.common.text import like_escape, nfkc, safe_text
 from crm.db import db, is_sqlite
 from crm.enterprises import pinyin
 
 # Indexes the models do not declare (made by the migrations for one backend only).
-BACKEND_INDEXES = {"postgresql": {"enterprise_search_trgm", "enterprise_pinyin_trgm", "enterprise_initials_trgm"},
+PG_GRAMS_INDEX = "enterprise_search_grams"  # migration 0030
+BACKEND_INDEXES = {"postgresql": {"enterprise_search_trgm", "enterprise_pinyin_trgm", "enterprise_initials_trgm",
+                                  PG_GRAMS_INDEX},
                    "sqlite": {"enterprise_search_tail", "enterprise_pinyin_tail", "enterprise_initials_tail"}}
 SQLITE_FTS_TABLE = "enterprise_fts"
 SQLITE_VOCAB_TABLE = "enterprise_fts_vocab"  # fts5vocab 'row' over enterprise_fts (migration 0007)
@@ -108,6 +113,41 @@ def _like(field, term):
     return NodeList((field, SQL("LIKE"), "%" + like_escape(term) + "%", SQL("ESCAPE '\\'")))
 
 
+# PostgreSQL: every pair of adjacent characters of a file's search_text and of its pinyin keys, as
+# one array: the text's pairs as they are, the keys' in an alphabet the text never holds (the keys
+# are a-z and 0-9; search_text is NFKC-folded and lower-cased, so it has no A-Z and no full-width
+# digits), so that a pair is known to come from the keys. \x01 (which no stored text holds:
+# crm.common.text.safe_text) separates the columns; the pairs are cut at even offsets and at odd
+# ones and the separator splits them, so pieces of 1 character (and empty ones) come along too:
+# only pairs are looked up. Written as in the index (migration 0030), which PostgreSQL matches
+# by the expression: the two must stay the same.
+_KEY_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+_KEY_GRAMS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ０１２３４５６７８９"
+_KEY_MAP = str.maketrans(_KEY_LETTERS, _KEY_GRAMS)
+_SEP = "E'\\001'"
+
+
+def grams(model):
+    """The GIN-indexed expression of `model`'s (Enterprise's) character pairs."""
+    joined = NodeList((getattr(model, TEXT), SQL(f"|| {_SEP} || translate("), getattr(model, KEYS[0]),
+                       SQL(f"|| {_SEP} ||"), getattr(model, KEYS[1]), SQL(f", '{_KEY_LETTERS}', '{_KEY_GRAMS}')")))
+    cut = " '(..)', E'\\\\1\\001', 'g')"
+    return NodeList((SQL("string_to_array(regexp_replace("), joined, SQL(f",{cut} || {_SEP} || regexp_replace(substr("),
+                     joined, SQL(f", 2),{cut}, {_SEP})")), glue="")
+
+
+def _has(model, column, term, pairs=True):
+    """`term` is a substring of `column`: LIKE, or on PostgreSQL for 2 characters (with `pairs`)
+    the pairs. The pairs are for finding the files through their index: checked on a row, the
+    expression is computed again (regexp_replace over the text, tens of times a LIKE), so a query
+    that reads rows in an index's order and checks each (the list's page of a common word) asks
+    for LIKE (`pairs` False)."""
+    if pairs and len(term) == 2 and not is_sqlite():
+        pair = term if column == TEXT else term.translate(_KEY_MAP)
+        return NodeList((grams(model), SQL("@>"), Value([pair], unpack=False)))
+    return _like(getattr(model, column), term)
+
+
 def _all(conds):
     conds = list(conds)
     result = conds[0]
@@ -124,14 +164,14 @@ def _any(conds):
     return result
 
 
-def _row(model, w: Word, literal: bool):
-    """The word, checked on a row."""
-    found = _like(getattr(model, TEXT), w.text)
+def _row(model, w: Word, literal: bool, pairs=True):
+    """The word, checked on a row (`pairs`: see _has)."""
+    found = _has(model, TEXT, w.text, pairs)
     if literal or not w.keys:
         return found
-    by_keys = _any(_like(getattr(model, column), text) for column, text in w.keys)
+    by_keys = _any(_has(model, column, text, pairs) for column, text in w.keys)
     if w.parts:
-        by_keys = _all([_like(getattr(model, TEXT), part) for part in w.parts] + [by_keys])
+        by_keys = _all([_has(model, TEXT, part, pairs) for part in w.parts] + [by_keys])
     return found | by_keys
 
 
@@ -206,22 +246,23 @@ class Plan:
         """Whether the driver matches at most `limit` files (worth collecting them all)."""
         return self.estimate is not None and self.estimate <= limit
 
-    def where(self, model, use_index: bool = True, col=None):
+    def where(self, model, use_index: bool = True, col=None, pairs: bool = True):
         """The condition: with use_index, the driver's ids come from the index; without, every
         word is a per-row LIKE. `col` wraps the id the driver's ids are compared with (the list
         passes SQLite's unary + when it reads in sort order: the ids then become a set the rows
-        read are checked against, rather than the rows to read)."""
+        read are checked against, rather than the rows to read). `pairs`: see _has (the list
+        reading in sort order passes False)."""
         conds, driven = [], False
         for w in self.words:
             if use_index and not driven and self.driver and w.text == self.driver:
                 conds.append((col or (lambda f: f))(model.id).in_(_union(self.lookups)))
                 driven = True
                 if not self.exact:
-                    conds.append(_row(model, w, self.literal))
+                    conds.append(_row(model, w, self.literal, pairs))
             else:
-                conds.append(_row(model, w, self.literal))
+                conds.append(_row(model, w, self.literal, pairs))
         if self.rest:
-            conds.append(~_all(_row(model, w, True) for w in self.words))
+            conds.append(~_all(_row(model, w, True, pairs) for w in self.words))
         return _all(conds)
 
 

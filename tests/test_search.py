@@ -179,3 +179,37 @@ def test_postgres_reads_two_characters_from_the_pairs_index(app, make):
                 db.execute_sql("SET LOCAL enable_seqscan = off")
                 plan = "\n".join(r[0] for r in db.execute_sql("EXPLAIN " + sql, params).fetchall())
             assert search.PG_GRAMS_INDEX in plan, plan
+
+
+@pytest.mark.skipif(not BASE_PG_URL, reason="PostgreSQL's planner settings")
+def test_postgres_plans_the_lists_two_character_search_with_the_index_first(app, make):
+    """A common 2-letter word (jd) looked like a cheap whole-table scan to the planner (the pairs'
+    expression checked on every row: seconds on a district): the list's count and page are
+    planned with sequential scans off, and the setting is back afterwards."""
+    import logging
+    from crm.db import db
+    from crm.enterprises import queries
+    seen = []
+
+    class Statements(logging.Handler):
+        def emit(self, record):
+            seen.append(record.msg[0] if isinstance(record.msg, tuple) else record.getMessage())
+
+    handler, logger = Statements(), logging.getLogger("peewee")
+    with app.test_request_context():
+        user = make.user("admin")
+        make.enterprise(name="北京京东世纪贸易有限公司")
+        old_level = logger.level
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
+        try:
+            page = queries.list_page(user, queries.ListArgs(q="jd"))
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(old_level)
+        assert [e.name for e in page.rows] == ["北京京东世纪贸易有限公司"]
+        off = [i for i, s in enumerate(seen) if "enable_seqscan = off" in s]
+        back = [i for i, s in enumerate(seen) if "enable_seqscan TO DEFAULT" in s]
+        count = next(i for i, s in enumerate(seen) if "COUNT(*)" in s)
+        assert off and back and off[0] < count < back[0], seen
+        assert db.execute_sql("SHOW enable_seqscan").fetchone()[0] == "on"

@@ -238,6 +238,11 @@ class Plan:
         the plan then finds them all in one go; see plan() for PostgreSQL)."""
         return self.tiered
 
+    def pairs(self) -> bool:
+        """Whether a word, its pinyin or a Chinese part of it is exactly 2 characters (on
+        PostgreSQL looked up in the pairs' index)."""
+        return any(len(t) == 2 for w in self.words for t in (w.text, *(k for _, k in w.keys), *w.parts))
+
     def trigrams(self) -> bool:
         """Whether a word has 3+ characters: one a trigram index serves."""
         return any(len(w.text) >= 3 for w in self.words)

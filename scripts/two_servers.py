@@ -411,6 +411,11 @@ def pick_supervisor(setup):
             best = (user.username, files, meeting.id)
     if best is None or len(best[1]) < 2:
         raise Failed("no demo supervisor with files and a meeting in scope")
+    # A meeting's sign-up link lives until the end of its day (Beijing time): the demo's latest
+    # meeting may be yesterday's once Beijing has passed midnight, so it is moved to today (this
+    # run's own database).
+    from crm.common.timeutil import local_today
+    Meeting.update(held_on=local_today()).where(Meeting.id == best[2]).execute()
     return best
 
 

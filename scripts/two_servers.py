@@ -234,7 +234,6 @@ class Setup:
             "CRM_PROXIES": "1",
             "CRM_HTTPS": "1",
             "CRM_EXPORT_INLINE_ROWS": "1",
-            "CRM_WEBHOOK_THREAD": "0",
         })
         self.env = env
         step("database", f"{self.a.database} (PostgreSQL), Redis db {self.a.redis_db}")

@@ -1,5 +1,6 @@
 """After upgrading an empty database, the models and the schema agree (SQLite and PostgreSQL)."""
 import uuid
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -10,6 +11,24 @@ from crm.db import bind
 from crm.enterprises.search import BACKEND_INDEXES
 from crm.models import MODELS
 from tests.conftest import BASE_PG_URL
+
+
+@contextmanager
+def _empty_pg_schema():
+    """The database bound to a new, empty PostgreSQL schema of its own, dropped afterwards."""
+    name = f"crm_mig_{uuid.uuid4().hex[:8]}"
+    admin = bind(BASE_PG_URL)
+    admin.connect()
+    admin.execute_sql(f"CREATE SCHEMA {name}")
+    admin.close()
+    try:
+        sep = "&" if "?" in BASE_PG_URL else "?"
+        yield bind(f"{BASE_PG_URL}{sep}schema={name}")
+    finally:
+        admin = bind(BASE_PG_URL)
+        admin.connect()
+        admin.execute_sql(f"DROP SCHEMA {name} CASCADE")
+        admin.close()
 
 
 def _agree(database, backend):
@@ -38,21 +57,9 @@ def test_sqlite_schema_matches_models(tmp_path):
 
 @pytest.mark.skipif(not BASE_PG_URL, reason="CRM_TEST_DATABASE_URL not set (PostgreSQL)")
 def test_postgres_schema_matches_models():
-    name = f"crm_mig_{uuid.uuid4().hex[:8]}"
-    admin = bind(BASE_PG_URL)
-    admin.connect()
-    admin.execute_sql(f"CREATE SCHEMA {name}")
-    admin.close()
-    try:
-        sep = "&" if "?" in BASE_PG_URL else "?"
-        database = bind(f"{BASE_PG_URL}{sep}schema={name}")
+    with _empty_pg_schema() as database:
         _agree(database, "postgresql")
         database.close()
-    finally:
-        admin = bind(BASE_PG_URL)
-        admin.connect()
-        admin.execute_sql(f"DROP SCHEMA {name} CASCADE")
-        admin.close()
 
 
 def test_sqlite_writes_take_the_lock_up_front(tmp_path):
@@ -95,14 +102,7 @@ def test_two_servers_upgrading_at_once_apply_each_migration_once():
     """Two `crm serve` starting together on an empty PostgreSQL schema: one applies the
     migrations, the other waits for it and finds nothing pending; neither fails."""
     import threading
-    name = f"crm_mig_{uuid.uuid4().hex[:8]}"
-    admin = bind(BASE_PG_URL)
-    admin.connect()
-    admin.execute_sql(f"CREATE SCHEMA {name}")
-    admin.close()
-    try:
-        sep = "&" if "?" in BASE_PG_URL else "?"
-        database = bind(f"{BASE_PG_URL}{sep}schema={name}")
+    with _empty_pg_schema() as database:
         start, results = threading.Barrier(2), {}
 
         def server(n):
@@ -125,8 +125,3 @@ def test_two_servers_upgrading_at_once_apply_each_migration_once():
         database.connect(reuse_if_open=True)
         assert schema.pending() == []
         database.close()
-    finally:
-        admin = bind(BASE_PG_URL)
-        admin.connect()
-        admin.execute_sql(f"DROP SCHEMA {name} CASCADE")
-        admin.close()

@@ -46,6 +46,33 @@ def test_a_request_that_queues_a_delivery_has_a_worker_send_it_at_once(app, worl
         assert [r.status for r in rows("ping")] == ["delivered"]
 
 
+def _two_workers_at_once(app, key):  # noqa: F811
+    """Two wake-up calls of the periodic work `key`, run by two worker threads released together:
+    the exceptions they raised."""
+    huey = queue(app).huey
+    for _ in range(2):
+        queue(app).poke(key)  # two wake-up calls: two workers take one each
+    tasks = [huey.dequeue(), huey.dequeue()]
+    start, errors = threading.Barrier(2), []
+
+    def worker(task):
+        try:
+            start.wait()
+            huey.execute(task)
+        except Exception as exc:  # reported by the caller
+            errors.append(exc)
+        finally:
+            if not db.is_closed():
+                db.close()
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in tasks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return errors
+
+
 def test_two_workers_running_the_deliveries_at_once_send_each_once(app, world, receiver):  # noqa: F811
     hooks = [endpoint(app, world["admin"], world["town"], receiver.url)[0] for _ in range(2)]
     with app.app_context():
@@ -54,25 +81,7 @@ def test_two_workers_running_the_deliveries_at_once_send_each_once(app, world, r
                 webhooks.send_test(world["admin"], hook)
         queued = {r.event_id for r in rows()}
     assert len(queued) == 20
-    huey = queue(app).huey
-    for _ in range(2):
-        queue(app).poke(webhooks.DELIVER)  # two wake-up calls: two workers take one each
-    tasks = [huey.dequeue(), huey.dequeue()]
-    start, errors = threading.Barrier(2), []
-
-    def worker(task):
-        try:
-            start.wait()
-            huey.execute(task)
-        except Exception as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(t,)) for t in tasks]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert errors == []
+    assert _two_workers_at_once(app, webhooks.DELIVER) == []
     sent = [r["headers"]["X-CRM-Delivery"] for r in receiver.received]
     assert sorted(sent) == sorted(queued)  # every one, none twice
     with app.app_context():
@@ -94,28 +103,7 @@ def test_a_claimed_delivery_is_not_claimed_again_until_its_lease_ends(app, world
 def test_two_workers_sweeping_at_once_notify_once(app, make, team):  # noqa: F811
     late = give(make, team, team["zhang"])
     FollowUp.update(due_on=TODAY - timedelta(days=1)).where(FollowUp.id == late.id).execute()
-    huey = queue(app).huey
-    for _ in range(2):
-        queue(app).poke("notifications_sweep")
-    tasks = [huey.dequeue(), huey.dequeue()]
-    start, errors = threading.Barrier(2), []
-
-    def worker(task):
-        try:
-            start.wait()
-            huey.execute(task)
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            if not db.is_closed():
-                db.close()
-
-    threads = [threading.Thread(target=worker, args=(t,)) for t in tasks]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert errors == []
+    assert _two_workers_at_once(app, "notifications_sweep") == []
     with app.app_context():
         assert len(notes(team["zhang"], "overdue")) == 1 and len(notes(team["sup"], "digest")) == 1
     queue(app).poke("notifications_sweep")

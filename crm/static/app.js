@@ -776,9 +776,14 @@
     if (typeof form.crmBeforeSend === "function") form.crmBeforeSend();
   }
 
+  // The refused item a correction replaced leaves 待同步 once the correction is saved or queued.
+  // The note of it is dropped only when that is settled: a page left before the item is gone
+  // hands it on to the next page, which asks the server whether the correction landed.
   try {
     const replaced = JSON.parse(sessionStorage.getItem("crm-outbox-replaced") || "null");
     if (replaced) {
+      const forget = function () { sessionStorage.removeItem("crm-outbox-replaced"); };
+      const drop = function () { return Outbox.remove(replaced.id).then(forget).then(refresh); };
       const savedHere = Array.from(document.querySelectorAll("meta[name=crm-saved-form]")).some(function (m) {
         return m.content === replaced.key;
       });
@@ -786,12 +791,16 @@
         return i.value === replaced.key;
       }); // the server sent the correction back with messages: still open
       userNow().then(function (u) { return Outbox.list(u); }).then(function (items) {
-        const queued = items.some(function (i) { return i.key === replaced.key; });
-        if (savedHere || queued) {
-          sessionStorage.removeItem("crm-outbox-replaced");
-          return Outbox.remove(replaced.id).then(refresh);
-        }
-        if (!again) sessionStorage.removeItem("crm-outbox-replaced"); // given up: the item stays
+        if (!items.some(function (i) { return i.id === Number(replaced.id); })) return forget();
+        if (savedHere || items.some(function (i) { return i.key === replaced.key; })) return drop();
+        if (again || !navigator.onLine) return null;
+        return timed(fetch("/sync/state?key=" + encodeURIComponent(replaced.key), {
+          credentials: "same-origin", headers: { Accept: "application/json" },
+        })).then(function (r) { return r.ok && !r.redirected ? r.json() : null; }).then(function (st) {
+          if (st && st.saved && st.saved[replaced.key]) return drop();
+          if (st) forget(); // not saved: given up, the item stays
+          return null;
+        });
       }).catch(function () {});
     }
   } catch (e) { /* private mode */ }

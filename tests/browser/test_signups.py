@@ -144,7 +144,8 @@ def test_no_network_and_a_lost_answer_lose_nothing_and_double_nothing(browser, s
         phone.get_by_role("button", name="提交登记").click()
         expect(phone.locator("#outcome")).to_have_text("本次登记已记录，不需要重复提交")
         assert SignUp.select().count() == 1 and Member.select().count() == 1
-        # Sent: the tab forgets the answers.
+        # Sent: the tab forgets the answers (once the answer page has run its script).
+        phone.wait_for_load_state("load")
         phone.goto(link)
         expect(phone.get_by_label("姓名")).to_have_value("")
     finally:

@@ -26,8 +26,9 @@ def test_a_small_district_is_consistent(app):
         last[ev.enterprise_id] = ev
     for ent in Enterprise.select():
         assert ent.stage == last[ent.id].to_stage and ent.stage_since == last[ent.id].occurred_on
-    # last_contact_on is the latest visit or enterprise meeting.
+    # last_contact_on is the latest visit or enterprise meeting, last_visit_on the latest visit.
     visits = dict(Visit.select(Visit.enterprise, fn.MAX(Visit.visited_on)).group_by(Visit.enterprise).tuples())
+    assert {e.id: e.last_visit_on for e in Enterprise.select() if e.last_visit_on} == visits
     for ent_id, day in (MeetingEnterprise.select(MeetingEnterprise.enterprise, fn.MAX(Meeting.held_on))
                         .join(Meeting).group_by(MeetingEnterprise.enterprise).tuples()):
         visits[ent_id] = max(day, visits.get(ent_id, day))

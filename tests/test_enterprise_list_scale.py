@@ -278,10 +278,12 @@ def test_no_visit_this_quarter(app, make, cap):
     for listed in (own, chosen):
         assert {e.name for e in listed.rows} == {"上季度走访", "走访已归档", "从未走访"}
         assert listed.total == min(3, cap + 1) and listed.capped == (cap < 3)
-    assert sum('FROM "visit"' in sql for sql, _ in seen) == 1
+    # each file's last visit is on the file: no visit is read
+    assert not any('FROM "visit"' in sql for sql, _ in seen)
 
 
-TOWN_FILTERS = ["", "page=2", "union_status=founded", "stage=not_contacted", "is_key=1", "industry=F",
+TOWN_FILTERS = ["", "page=2", "page=3", "page=4", "sort=name&page=4", "sort=employees&page=3", "archived=all&page=5",
+                "union_status=founded", "stage=not_contacted", "is_key=1", "industry=F",
                 "category=express", "status=suspended", "contact=never", "contact=90", "contact=year",
                 "archived=1", "archived=all", "size=25", "active=1", "visit_q=none",
                 "founded_from=2020-01-01&founded_to=2026-12-31", "sort=name", "sort=employees", "sort=created",
@@ -308,6 +310,31 @@ def test_a_towns_list_reads_the_towns_files_from_the_unit_index(app, firms, quer
                 plan = [r[3] for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()]
                 reads = [p for p in plan if re.match(r"(SEARCH|SCAN) t1\b", p)]
                 assert reads and all("(org_unit_id=?" in p for p in reads), (query, plan)
+
+
+@sqlite_only
+@pytest.mark.parametrize("query", ["q=jd", "q=物流", "q=kd", "q=kd&sort=name", "q=kd&page=2", "q=kd&is_key=1"])
+def test_a_search_within_a_town_reads_its_matches_once(app, make, firms, query):
+    """A search within a town: its matching ids (as typed first, then by pinyin) are read in one
+    query, which gives the count and the page, rather than a count and a query per tier."""
+    with app.app_context():
+        make.enterprise(org=firms["town"], name="KD快送", is_key=True)  # kd as typed; 快递 is kd by pinyin
+    town_ids = {e.id for e in Enterprise.select().where(Enterprise.org_unit == firms["town"].id)}
+    with app.test_request_context():
+        # every match in the district's order (as typed first), the district's way, kept to the town's
+        app.config["PAGE_SIZE"] = 1000
+        district = [e.id for e in queries.list_page(firms["admin"], args(re.sub(r"&?page=\d+", "", query))).rows]
+        expected = [i for i in district if i in town_ids]
+        page = int((re.search(r"page=(\d+)", query) or [0, 1])[1])
+        app.config["PAGE_SIZE"] = 3
+        for user, extra in ((firms["staff"], ""), (firms["admin"], f"&org={firms['town'].id}")):
+            with statements() as seen:
+                got = queries.list_page(user, args(query + extra))
+            reads = [sql for sql, _ in seen if '"enterprise" AS "t1"' in sql
+                     and not sql.startswith('SELECT "t1"."id", "t1"."name"')]
+            assert len(reads) == 1, reads
+            assert [e.id for e in got.rows] == expected[3 * (page - 1):3 * page]
+            assert got.total == len(expected) and expected
 
 
 def test_list_html_keeps_filters_and_sorting(client, app, firms):

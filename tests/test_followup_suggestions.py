@@ -8,6 +8,7 @@ import pytest
 
 from crm.common import timeutil
 from crm.enterprises.models import Enterprise
+from crm.fieldwork import contact
 from crm.followups import services, suggestions
 from crm.followups.models import FollowUp
 from crm.needs.models import Need
@@ -85,6 +86,7 @@ def test_key_firm_not_visited_this_quarter(make, town):
     Visit.create(enterprise=visited, visited_on=date(2026, 10, 1), kind="door", summary="走访")
     Visit.create(enterprise=last_quarter, visited_on=date(2026, 9, 30), kind="door", summary="走访")
     Visit.create(enterprise=archived_visit, visited_on=date(2026, 11, 1), kind="door", summary="走访", archived=True)
+    contact.recompute([visited.id, last_quarter.id, archived_visit.id])  # as the visit services do
     assert sorted(keys(town["sup"], "key")) == ["上季度走访过的重点企业", "本季度走访已归档的重点企业"]
     assert suggestions.quarter_start(date(2026, 3, 31)) == date(2026, 1, 1)
     assert suggestions.quarter_start(date(2026, 12, 31)) == date(2026, 10, 1)

@@ -86,6 +86,7 @@ def test_enterprise_meeting_contacts_every_participant(client, make):
     for ent in ents:
         ent = reload(ent)
         assert ent.stage == "contacted" and ent.last_contact_on == day
+        assert ent.last_visit_on is None  # a meeting is contact, not a visit
         event = FoundingEvent.get(FoundingEvent.enterprise == ent, FoundingEvent.to_stage == "contacted")
         assert event.record_kind == "meeting" and event.record_id == meeting.id and event.occurred_on == day
     need = Need.get(Need.meeting == meeting.id)

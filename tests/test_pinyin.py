@@ -157,16 +157,18 @@ def test_two_letters_as_typed_come_first(client, firms, make):
 
 @pytest.mark.parametrize("cap, size", [(2, 2), (3, 1), (1000, 2), (1000, 50)])
 @pytest.mark.parametrize("sort", ["updated", "name", "created"])
-def test_pages_of_a_pinyin_search_hold_each_file_once(app, make, cap, size, sort):
+@pytest.mark.parametrize("who", ["staff", "admin"])  # a town's list (its matches read at once), the district's
+def test_pages_of_a_pinyin_search_hold_each_file_once(app, make, cap, size, sort, who):
     """Files as typed first, then the others, each tier in the list's order, page after page
     (above the count cap too): the same as sorting every match that way."""
     app.config["PAGE_SIZE"], app.config["LIST_COUNT_CAP"] = size, cap
-    user = make.user("staff")
+    town = make.org()
+    user = make.user("staff", org=town) if who == "staff" else make.user("admin")
     for i in range(3):
-        make.enterprise(org=user.org_unit, name=f"京东物流{i}")    # jdwl
-        make.enterprise(org=user.org_unit, name=f"JDW便利店{i}")   # as typed
-        make.enterprise(org=user.org_unit, name=f"金达旺建材{i}")  # jdwjc
-    make.enterprise(org=user.org_unit, name="顺丰速运")
+        make.enterprise(org=town, name=f"京东物流{i}")    # jdwl
+        make.enterprise(org=town, name=f"JDW便利店{i}")   # as typed
+        make.enterprise(org=town, name=f"金达旺建材{i}")  # jdwjc
+    make.enterprise(org=town, name="顺丰速运")
     with app.test_request_context():
         a = queries.ListArgs.from_request(MultiDict({"q": "jdw", "sort": sort}))
         expected = []

@@ -208,11 +208,15 @@ def test_edit_is_versioned_and_a_stale_edit_is_refused(app, town):
     path = f"/visits/{visit.id}/edit"
     token, edit_key, version = form_keys(client, path)
     assert version == "1"
-    base = {"csrf_token": token, "form_key": edit_key, "version": "1", "visited_on": TODAY.isoformat(),
+    earlier = TODAY - timedelta(days=100)  # a quarter ago, whatever the day
+    base = {"csrf_token": token, "form_key": edit_key, "version": "1", "visited_on": earlier.isoformat(),
             "kind": "phone", "summary": "电话回访，企业同意下周再谈", "visitor_ids": [str(town["staff"].id)]}
     assert client.post(path, data=base).status_code == 302
     visit = Visit.get_by_id(visit.id)
     assert visit.version == 2 and visit.kind == "phone"
+    # the file's last visit moves with the date: not visited this quarter any more
+    assert Enterprise.get_by_id(town["ent"].id).last_visit_on == earlier
+    assert "京东物流大兴站" in client.get("/enterprises/?visit_q=none").get_data(as_text=True)
     changes = {c.field: (c.old_value, c.new_value) for c in RecordChange.select().where(
         RecordChange.kind == "visit", RecordChange.record_id == visit.id)}
     assert changes["内容摘要"] == ("见到人事经理，介绍建会流程", "电话回访，企业同意下周再谈")
@@ -234,17 +238,20 @@ def test_archive_needs_a_reason_recomputes_contact_and_restores(app, town):
     _, second = new_visit(client, town["ent"], visitor_ids=[str(town["staff"].id)])
     visit = Visit.get(Visit.form_key == second)
     assert Enterprise.get_by_id(town["ent"].id).last_contact_on == TODAY
+    assert Enterprise.get_by_id(town["ent"].id).last_visit_on == TODAY
     token = csrf_token(client, f"/visits/{visit.id}")
     client.post(f"/visits/{visit.id}/archive", data={"csrf_token": token, "reason": ""})
     assert not Visit.get_by_id(visit.id).archived
     client.post(f"/visits/{visit.id}/archive", data={"csrf_token": token, "reason": "重复录入"})
     assert Visit.get_by_id(visit.id).archived
     assert Enterprise.get_by_id(town["ent"].id).last_contact_on == date.fromisoformat(old)
+    assert Enterprise.get_by_id(town["ent"].id).last_visit_on == date.fromisoformat(old)
     assert client.get(f"/visits/{visit.id}").status_code == 200  # still readable
     assert "重复录入" in client.get(f"/visits/{visit.id}").get_data(as_text=True)
     client.post(f"/visits/{visit.id}/restore", data={"csrf_token": token})
     assert not Visit.get_by_id(visit.id).archived
     assert Enterprise.get_by_id(town["ent"].id).last_contact_on == TODAY
+    assert Enterprise.get_by_id(town["ent"].id).last_visit_on == TODAY
 
 
 def test_scoping_and_roles(app, town, make):

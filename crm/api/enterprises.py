@@ -110,6 +110,7 @@ class EnterpriseOut(ma.Schema):
     tags = ma.fields.List(ma.fields.String(), required=True)
     notes = ma.fields.String(required=True)
     last_contact_on = ma.fields.Date(allow_none=True, required=True)
+    last_visit_on = ma.fields.Date(allow_none=True, required=True)
     archived = ma.fields.Boolean(required=True)
     version = ma.fields.Integer(required=True)
     created_at = UtcDateTime(required=True)
@@ -171,8 +172,8 @@ def enterprise_json(ent: Enterprise, contacts=None) -> dict:
            ("id", "name", "credit_code", "address", "area", "industry", "kind", "category", "employees",
             "new_form_workers", "legal_rep", "is_key", "party_org", "stage", "stage_label", "union_status",
             "union_name", "union_founded_on", "union_chair", "member_count", "union_credit_code",
-            "union_term_end", "union_form", "status", "notes", "last_contact_on", "archived", "version",
-            "created_at", "updated_at")}
+            "union_term_end", "union_form", "status", "notes", "last_contact_on", "last_visit_on", "archived",
+            "version", "created_at", "updated_at")}
     out["org_unit"] = unit_of(ent.org_unit_id)
     out["tags"] = [t for t in ent.tags.split(",") if t]
     if contacts is not None:

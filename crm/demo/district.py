@@ -5,8 +5,8 @@ inserts (explicit ids, so references need no lookups), into an empty database.
 
 Consistency kept with what the services would have written: each file's stage is where its
 founding track ends and `stage_since` is that move's date; `last_contact_on` is its latest visit or
-enterprise meeting; `search_text` and the name's pinyin keys feed the search indexes; every visit
-has its visitor.
+enterprise meeting, `last_visit_on` its latest visit; `search_text` and the name's pinyin keys feed
+the search indexes; every visit has its visitor.
 """
 import random
 import time
@@ -218,6 +218,7 @@ class District:
     def visits(self):
         rng, n, total = self.rng, self.sizes["enterprises"], self.sizes["visits"]
         self.last_contact = [None] * (n + 1)
+        self.last_visit = [None] * (n + 1)
         hot = list(range(1, 11))  # ten files with a long history (300 visits each at full size)
         hot_quota = min(3000, total // 2)
         visitors = []
@@ -230,6 +231,8 @@ class District:
                 user = rng.choice(self.staff[code])
                 if self.last_contact[ent] is None or day > self.last_contact[ent]:
                     self.last_contact[ent] = day
+                if self.last_visit[ent] is None or day > self.last_visit[ent]:
+                    self.last_visit[ent] = day
                 visitors.append((vid, vid, user))
                 yield (vid, ent, self.units[code].id, day, rng.choice(["door", "door", "phone", "meeting"]),
                        ",founding,", rng.choice(VISIT_TEXT), "", "", 1, False, self.now, user, self.now, user)
@@ -323,13 +326,14 @@ class District:
                         F.version, F.created_at, F.updated_at], rows())
 
     def finish(self):
-        """Each file's last contact; PostgreSQL sequences past the explicit ids."""
-        pairs = [(ent, day) for ent, day in enumerate(self.last_contact) if day is not None]
-        for start in range(0, len(pairs), 500):
-            chunk = pairs[start:start + 500]
-            for day in {d for _, d in chunk}:
-                ids = [e for e, d in chunk if d == day]
-                Enterprise.update(last_contact_on=day).where(Enterprise.id.in_(ids)).execute()
+        """Each file's last contact and last visit; PostgreSQL sequences past the explicit ids."""
+        for field, days in ((Enterprise.last_contact_on, self.last_contact), (Enterprise.last_visit_on, self.last_visit)):
+            pairs = [(ent, day) for ent, day in enumerate(days) if day is not None]
+            for start in range(0, len(pairs), 500):
+                chunk = pairs[start:start + 500]
+                for day in {d for _, d in chunk}:
+                    ids = [e for e, d in chunk if d == day]
+                    Enterprise.update({field: day}).where(Enterprise.id.in_(ids)).execute()
         if is_postgres():
             for model in MODELS:
                 if not isinstance(model._meta.primary_key, AutoField):

@@ -35,6 +35,9 @@ class Enterprise(BaseModel):
     stage_since = DateField(null=True, index=True)
     # The last visit or meeting with this enterprise (kept by crm.fieldwork.contact).
     last_contact_on = DateField(null=True)
+    # The last (unarchived) visit, also kept there: 本季度未走访 is a date compared, not a visit
+    # looked up per file.
+    last_visit_on = DateField(null=True)
     union_name = CharField(max_length=200, default="")
     union_founded_on = DateField(null=True)
     union_chair = CharField(max_length=64, default="")
@@ -69,6 +72,7 @@ class Enterprise(BaseModel):
             (("category", "archived"), False),
             (("status", "archived"), False),
             (("last_contact_on", "archived"), False),
+            (("last_visit_on", "archived"), False),
             (("union_founded_on", "archived"), False),
             # The list's sorts (crm/enterprises/queries.py SORTS), each ending in `archived`: a page
             # is read in sort order from the index alone, so page 1,000 only skips index entries.
@@ -99,7 +103,7 @@ Enterprise.add_index(Enterprise.index(employees_key(), Enterprise.id, Enterprise
 # index alone, whatever the filters, rather than along a filter's index through the district.
 UNIT_LIST_COLUMNS = (Enterprise.org_unit, Enterprise.archived, Enterprise.stage, Enterprise.is_key,
                      Enterprise.industry, Enterprise.category, Enterprise.status, Enterprise.last_contact_on,
-                     Enterprise.union_founded_on, Enterprise.employees, Enterprise.updated_at, Enterprise.name)
+                     Enterprise.last_visit_on, Enterprise.union_founded_on, Enterprise.employees, Enterprise.updated_at, Enterprise.name)
 Enterprise.add_index(Enterprise.index(*UNIT_LIST_COLUMNS, name="enterprise_unit_list"))
 
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
-from peewee import JOIN, SQL, NodeList, Ordering, fn
+from peewee import JOIN, SQL, Case, NodeList, Ordering, fn
 
 from crm.auth.models import User
 from crm.common.choices import Choices
@@ -133,36 +133,16 @@ def _unit_of(a: ListArgs):
     return OrgUnit.get_or_none(OrgUnit.id == a.org) if a.org else None
 
 
-class Extensions:
-    """What the list takes from the features above it, set when they are imported:
-    visited_between(start, end), the condition "the file has an unarchived visit between these
-    days" (crm.visits.kind)."""
-    visited_between = None
-
-
-EXTENSIONS = Extensions()
-
-
-def _not_visited(col, part=None):
-    """No (unarchived) visit this quarter. `part` splits the files for counting: "quiet", no
-    contact since the quarter began (last_contact_on, which crm.fieldwork.contact keeps at or
-    after every unarchived visit, so no visit to look for), or "recent" (checked); None: all,
-    the visits looked up for the recent ones only."""
+def _not_visited(col):
+    """No (unarchived) visit this quarter: the file's last visit (crm.fieldwork.contact keeps it)
+    is none or before the quarter began (a visit is never dated after today)."""
     today = local_today()
-    first = 3 * ((today.month - 1) // 3) + 1
-    start = date(today.year, first, 1)
-    end = date(today.year + (first == 10), (first + 3) % 12, 1) - timedelta(days=1)
-    last = col(Enterprise.last_contact_on)
-    if part == "quiet":
-        return last.is_null() | (last < start)
-    not_visited = ~EXTENSIONS.visited_between(start, end)
-    if part == "recent":
-        return (last >= start) & not_visited
-    return last.is_null() | (last < start) | not_visited
+    start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    last = col(Enterprise.last_visit_on)
+    return last.is_null() | (last < start)
 
 
-def filtered(user, a: ListArgs, plan=None, *, unit=_ANY_UNIT, walk=False, by_unit=False, ids="index",
-             visit_part=None):
+def filtered(user, a: ListArgs, plan=None, *, unit=_ANY_UNIT, walk=False, by_unit=False, ids="index"):
     """The files in scope matching the list's filters (any order).
 
     plan: the search plan of a.q (search.plan); None uses search.condition. ids: how the plan's
@@ -172,7 +152,7 @@ def filtered(user, a: ListArgs, plan=None, *, unit=_ANY_UNIT, walk=False, by_uni
     is read in sort order from the sort's index (see list_page). by_unit (SQLite): only the org
     unit and `archived` may be served from an index, so a unit's files are read from the index
     that leads with the unit and holds every filter and sort column (enterprise_unit_list), the
-    filters checked in it. visit_part: see _not_visited. unit: a.org's unit when already looked up."""
+    filters checked in it. unit: a.org's unit when already looked up."""
     col = _unindexed if (walk or by_unit) and is_sqlite() else _plain
     org = _plain if by_unit else col
     query = scoped(Enterprise, user, org_field=org(Enterprise.org_unit))
@@ -209,7 +189,7 @@ def filtered(user, a: ListArgs, plan=None, *, unit=_ANY_UNIT, walk=False, by_uni
     if a.active:
         query = query.where(col(Enterprise.status) == "normal", col(Enterprise.stage) != "closed")
     if a.visit_q:
-        query = query.where(_not_visited(col, visit_part))
+        query = query.where(_not_visited(col))
     if a.founded_from:
         query = query.where(col(Enterprise.union_founded_on) >= a.founded_from)
     if a.founded_to:
@@ -264,9 +244,7 @@ def list_page(user, a: ListArgs) -> Page:
     that leads with the unit and holds every filter and sort column (models: enterprise_unit_list),
     the filters checked in the index: it costs about the unit's files (a town has a few thousand)
     whatever the filters, where counting along a filter's index through the district read every
-    file of that filter to find the town's. With 本季度未走访 (a visit looked up per recently
-    contacted file) one query gives every matching id in order: the count is their number and the
-    page a slice."""
+    file of that filter to find the town's."""
     size = current_app.config["PAGE_SIZE"]
     cap = current_app.config["LIST_COUNT_CAP"]
     offset = (a.page - 1) * size
@@ -285,13 +263,15 @@ def list_page(user, a: ListArgs) -> Page:
     order = SORTS[a.sort][1]()
     if by_unit:
         matching = filtered(user, a, unit=unit, by_unit=True)
-        ordered = matching.select(Enterprise.id).order_by(*order)
-        if a.visit_q:  # each recently contacted file's visits are looked up: once, for both
-            every = [i for (i,) in ordered.tuples()]
-            total = min(len(every), cap + 1)
-            return _page_of(every[offset:offset + size], a.page, size, total, total > cap)
         total = matching.select(SQL("1")).limit(cap + 1).count()
-        ids = [i for (i,) in ordered.limit(size).offset(offset).tuples()]
+        if total <= cap and offset > total // 2:
+            # A page in the second half is picked from the end, in the reverse order: sorting
+            # keeps the rows up to the page's end, so fewer are kept that way.
+            rows = (matching.select(Enterprise.id).order_by(*_reversed(order))
+                    .limit(max(0, min(size, total - offset))).offset(max(0, total - offset - size)))
+            ids = [i for (i,) in rows.tuples()][::-1]
+        else:
+            ids = [i for (i,) in matching.select(Enterprise.id).order_by(*order).limit(size).offset(offset).tuples()]
         return _page_of(ids, a.page, size, total, total > cap)
 
     def ids_for(p, limit, walk=False):
@@ -301,15 +281,19 @@ def list_page(user, a: ListArgs) -> Page:
             return "like"
         return "probe" if walk or in_town else "index"
 
+    if unit_scope and is_sqlite():
+        # A search within a town (SQLite): the town's matching ids in one query, those where the
+        # words are found as typed first, each tier in the list's order; the count is their number
+        # and the page a slice (rather than counting, then paging each tier, each time finding the
+        # words again). They are read up to the cap or the page's end, whichever is further.
+        every = _unit_matches(filtered(user, a, plan, unit=unit, ids=ids_for(plan, SEARCH_INDEX_FACTOR * cap)),
+                              plan, order, max(cap, offset + size) + 1)
+        total = min(len(every), cap + 1)
+        return _page_of(every[offset:offset + size], a.page, size, total, total > cap)
+
     def counting(p, limit):
-        # Counting "no visit this quarter" takes the files without contact this quarter first (no
-        # visit to look up), so a long list reaches the cap before reading the visits of the others.
-        counted = None
-        for part in ("quiet", "recent") if a.visit_q else (None,):
-            q = filtered(user, a, p, unit=unit, visit_part=part,
-                         ids=ids_for(p, SEARCH_INDEX_FACTOR * cap)).select(SQL("1"))
-            counted = q if counted is None else counted.union_all(q)
-        return counted.limit(limit + 1).sql()
+        q = filtered(user, a, p, unit=unit, ids=ids_for(p, SEARCH_INDEX_FACTOR * cap)).select(SQL("1"))
+        return q.limit(limit + 1).sql()
 
     # A term that may be found by pinyin: the files where it is found as typed come first, then
     # those found only by pinyin (search.Plan.tiers), each in the list's order. Both are counted
@@ -347,6 +331,22 @@ def list_page(user, a: ListArgs) -> Page:
     return _page_of(ids, a.page, size, total, capped)
 
 
+def _reversed(order):
+    """The sort `order` backwards (it ends with a unique key: the same rows, the other way)."""
+    return [Ordering(o.node, "ASC" if o.direction.upper() == "DESC" else "DESC") if isinstance(o, Ordering)
+            else o.desc() for o in order]
+
+
+def _unit_matches(query, plan, order, limit):
+    """The first `limit` ids of `query` (a unit's files matching `plan`'s term), the files having
+    the words as typed first (search.Plan.tiers), each tier in `order`."""
+    tiers = plan.tiers()
+    if tiers:
+        as_typed = tiers[0].where(Enterprise, use_index=False, pairs=False)
+        order = [Case(None, [(as_typed, 0)], 1), *order]
+    return [i for (i,) in query.select(Enterprise.id).order_by(*order).limit(limit).tuples()]
+
+
 @contextmanager
 def _pairs_by_index(plan):
     """PostgreSQL: a search with a 2-character word is planned with sequential scans off, so its
@@ -363,11 +363,17 @@ def _pairs_by_index(plan):
         db.execute_sql("SET LOCAL enable_seqscan TO DEFAULT")
 
 
+# What the list shows of a file (templates/enterprises/index.html): its rows are read with these
+# columns only (a whole row's dates and texts cost more to turn into Python than the page to draw).
+LIST_COLUMNS = (Enterprise.id, Enterprise.name, Enterprise.credit_code, Enterprise.is_key, Enterprise.archived,
+                Enterprise.stage, Enterprise.area, Enterprise.org_unit, OrgUnit.id, OrgUnit.name)
+
+
 def _page_of(ids, page, size, total, capped):
     """The Page of these ids: their rows read by id, in this order, and their contacts."""
     rows = []
     if ids:
-        by_id = {e.id: e for e in Enterprise.select(Enterprise, OrgUnit).join(OrgUnit)
+        by_id = {e.id: e for e in Enterprise.select(*LIST_COLUMNS).join(OrgUnit)
                  .where(Enterprise.id.in_(ids))}
         rows = [by_id[i] for i in ids]
     return Page(rows, page, size, total, capped, primary_contacts(ids))
@@ -391,7 +397,8 @@ def primary_contacts(ids):
     if not ids:
         return {}
     out = {}
-    for c in (Contact.select().where(Contact.enterprise.in_(ids), Contact.archived == False)  # noqa: E712
+    for c in (Contact.select(Contact.id, Contact.enterprise, Contact.name, Contact.phone)
+              .where(Contact.enterprise.in_(ids), Contact.archived == False)  # noqa: E712
               .order_by(Contact.is_primary.desc(), Contact.id)):
         out.setdefault(c.enterprise_id, c)
     return out

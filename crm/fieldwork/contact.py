@@ -1,7 +1,7 @@
 """Contact with an enterprise: a visit, or taking part in a meeting (docs/rules.md).
 
-Each enterprise keeps the date of its last contact (for "not contacted in N days" and coverage),
-and a file still at 未接触 moves to 已走访宣传 when it is first contacted, as a founding event
+Each enterprise keeps the date of its last contact (for "not contacted in N days" and coverage)
+and of its last visit (for 本季度未走访), and a file still at 未接触 moves to 已走访宣传 when it is first contacted, as a founding event
 with the record as its evidence.
 """
 from datetime import date
@@ -14,6 +14,7 @@ from crm.founding import stages
 
 FIRST = stages.FIRST  # 未接触
 CONTACTED = "contacted"  # 已走访宣传
+VISIT = "visit"  # the kind whose records are visits
 
 
 def contacted(ent_ids, on_date: date, user, kind: str, record_id: int, evidence: str):
@@ -25,6 +26,11 @@ def contacted(ent_ids, on_date: date, user, kind: str, record_id: int, evidence:
      .where(Enterprise.id.in_(ids),
             (Enterprise.last_contact_on.is_null()) | (Enterprise.last_contact_on < on_date))
      .execute())
+    if kind == VISIT:
+        (Enterprise.update(last_visit_on=on_date)
+         .where(Enterprise.id.in_(ids),
+                (Enterprise.last_visit_on.is_null()) | (Enterprise.last_visit_on < on_date))
+         .execute())
     for ent in Enterprise.select().where(Enterprise.id.in_(ids), Enterprise.stage == FIRST):
         try:
             founding.move(ent, CONTACTED, user, expected_from=FIRST, occurred_on=on_date,
@@ -36,20 +42,24 @@ def contacted(ent_ids, on_date: date, user, kind: str, record_id: int, evidence:
 
 
 def recompute(ent_ids):
-    """Last contact dates from the records that still count (after an archive or an edit): the
-    latest of each kind that counts as contact (its `contact_days`)."""
+    """Last contact and last visit dates from the records that still count (after an archive or
+    an edit): the latest of each kind that counts as contact (its `contact_days`)."""
     ids = list(dict.fromkeys(i for i in ent_ids if i))
     if not ids:
         return
-    last = dict.fromkeys(ids)
-    found = []
+    last, visited = dict.fromkeys(ids), dict.fromkeys(ids)
     for kind in registry.KINDS.values():
-        if kind.contact_days is not None:
-            found += list(kind.contact_days(ids))
-    for ent_id, day in found:
-        if isinstance(day, str):
-            day = date.fromisoformat(day)
-        if day and (last[ent_id] is None or day > last[ent_id]):
-            last[ent_id] = day
-    for ent_id, day in last.items():
-        Enterprise.update(last_contact_on=day).where(Enterprise.id == ent_id).execute()
+        if kind.contact_days is None:
+            continue
+        for ent_id, day in kind.contact_days(ids):
+            if isinstance(day, str):
+                day = date.fromisoformat(day)
+            if not day:
+                continue
+            if last[ent_id] is None or day > last[ent_id]:
+                last[ent_id] = day
+            if kind.key == VISIT and (visited[ent_id] is None or day > visited[ent_id]):
+                visited[ent_id] = day
+    for ent_id in ids:
+        (Enterprise.update(last_contact_on=last[ent_id], last_visit_on=visited[ent_id])
+         .where(Enterprise.id == ent_id).execute())

@@ -25,7 +25,6 @@ from crm.needs.models import Need
 from crm.permissions import scoped
 from crm.settings import services as settings
 from crm.stats import queries as stats
-from crm.visits.models import Visit
 from crm.common.numbers import to_id
 
 RULES = Choices(("never", "从未联系"), ("stale", "久未联系"), ("key", "重点企业本季度未走访"),
@@ -110,9 +109,9 @@ def _query(rule, user, today, limits, unit_ids=None, walk=False):
         cutoff = today - timedelta(days=limits["suggest.contact_days"])
         return firms.where(Enterprise.last_contact_on < cutoff).order_by(Enterprise.last_contact_on, Enterprise.id)
     if rule == "key":
-        visited = Visit.select(Visit.id).where(Visit.enterprise == Enterprise.id, Visit.archived == False,  # noqa: E712
-                                               Visit.visited_on >= quarter_start(today))
-        return firms.where(Enterprise.is_key == True, ~fn.EXISTS(visited)).order_by(Enterprise.name)  # noqa: E712
+        last = Enterprise.last_visit_on  # the last unarchived visit (crm.fieldwork.contact)
+        return (firms.where(Enterprise.is_key == True, last.is_null() | (last < quarter_start(today)))  # noqa: E712
+                .order_by(Enterprise.name))
     if rule == "stalled":
         cutoff = today - timedelta(days=limits["suggest.stalled_days"])
         return firms.where(plain(Enterprise.stage).in_(STALL_STAGES), Enterprise.stage_since < cutoff) \

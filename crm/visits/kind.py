@@ -1,8 +1,7 @@
-from peewee import SQL, fn
+from peewee import fn
 
 from crm.auth.models import User
 from crm.common.timeutil import fmt_date
-from crm.enterprises import queries as enterprise_queries
 from crm.enterprises.models import Contact, Enterprise
 from crm.fieldwork.choices import VISIT_KINDS, VISIT_PURPOSES, labels
 from crm.fieldwork.registry import Kind, register
@@ -106,14 +105,3 @@ def recent(user, limit, among_latest=None):
 KIND = register(Kind("visit", "走访记录", Visit, get_visit_or_404, "visits.show", snapshot,
                      timeline_label="走访", timeline_keys=timeline_keys, timeline_items=timeline_items,
                      contact_days=contact_days, recent=recent))
-
-
-def visited_between(start, end):
-    """The enterprise list's condition "visited between these days": one index seek per file
-    (visit: enterprise, visited_on), not every visit of the period."""
-    return fn.EXISTS(Visit.select(SQL("1")).where(Visit.enterprise == Enterprise.id,
-                                                  Visit.visited_on.between(start, end),
-                                                  Visit.archived == False))  # noqa: E712
-
-
-enterprise_queries.EXTENSIONS.visited_between = visited_between

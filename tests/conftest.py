@@ -4,6 +4,7 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -42,6 +43,15 @@ def _drop_pg_schema():
     database.connect(reuse_if_open=True)
     database.execute_sql(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
     database.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_temp_dir(tmp_path_factory):
+    """Each test process's temporary files in a folder of its own: a sweep of leftovers run by
+    one test never meets another process's files."""
+    tempfile.tempdir = str(tmp_path_factory.mktemp("tmp"))
+    yield
+    tempfile.tempdir = None
 
 
 @pytest.fixture(scope="session")

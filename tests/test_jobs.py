@@ -191,8 +191,10 @@ def test_a_result_expires_and_is_deleted(app, people):
     with app.app_context():
         key = services.result_key(row(app, job.id).result_path)
         assert storage.current().exists(key)
+        orphan = storage.current().scratch(".xlsx")  # what a worker killed mid-job leaves
         counts = services.sweep(utcnow() + timedelta(hours=25))
         assert counts["expired"] == 1 and not storage.current().exists(key)
+        assert counts["leftovers"] >= 1 and not os.path.exists(orphan)
     assert client.get(f"/jobs/{job.id}/download").status_code == 404
     assert "结果已过期" in client.get(f"/jobs/{job.id}").get_data(as_text=True)
 

@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -133,6 +134,25 @@ def test_put_file_and_scratch(store):
     store.put_file("job_results/r2", other)  # copied: the local file stays
     assert Path(other).read_bytes() == b"kept" and store.read("job_results/r2") == b"kept"
     os.unlink(other)
+
+
+def test_leftovers_untouched_for_a_day_are_swept(store):
+    """A scratch file a killed job left and a copy made for a library (local_path) are deleted
+    once untouched for a day; a copy still asked for is kept, one deleted is made again; a
+    stored file is never a leftover."""
+    store.put("imports/a.xlsx", b"workbook")
+    copy = store.local_path("imports/a.xlsx")
+    old, fresh = store.scratch(".xlsx"), store.scratch(".xlsx")
+    day_ago = time.time() - 25 * 3600
+    os.utime(old, (day_ago, day_ago))
+    os.utime(copy, (day_ago, day_ago))
+    assert store.local_path("imports/a.xlsx") == copy  # asked for again: in use
+    assert store.sweep_leftovers() == 1
+    assert not Path(old).exists() and Path(fresh).exists() and copy.exists()
+    # Two days on, nothing touched: what the storage made on this machine goes, the file stays.
+    store.sweep_leftovers(now=time.time() + 2 * 24 * 3600)
+    assert not Path(fresh).exists()
+    assert store.exists("imports/a.xlsx") and store.local_path("imports/a.xlsx").read_bytes() == b"workbook"
 
 
 class Breaks(io.RawIOBase):

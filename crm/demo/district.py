@@ -90,6 +90,12 @@ class District:
             with db.atomic():
                 step()
             self.log(f"  {step.__name__}: {time.perf_counter() - t:.1f} s")
+        if is_postgres():
+            # The planner's statistics of the new rows (autovacuum would gather them later: the
+            # first requests would be planned as for empty tables).
+            t = time.perf_counter()
+            db.execute_sql("ANALYZE")
+            self.log(f"  analyze: {time.perf_counter() - t:.1f} s")
         self.log(f"district data set written in {time.perf_counter() - started:.1f} s")
 
     def aggregates(self):

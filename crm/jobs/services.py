@@ -13,7 +13,7 @@ import logging
 import re
 import secrets
 import threading
-from datetime import timedelta
+from datetime import timedelta, timezone
 from pathlib import Path
 
 from flask import current_app
@@ -275,7 +275,7 @@ def sweep(now=None) -> dict:
     """Every minute in a worker (and on its start): jobs whose lease ran out (a killed worker)
     queued again or failed; due jobs sent again when their wake-up calls were lost (nothing
     waits in the queue: a crash between the commit and the enqueue, a flushed Redis); expired
-    results deleted."""
+    results deleted; the storage's leftover scratch files and copies deleted."""
     now = now or utcnow()
     counts = {"requeued": 0, "failed": 0, "resent": 0, "expired": 0}
     for job in Job.select().where(Job.state == "running", Job.lease_until < now):
@@ -301,6 +301,7 @@ def sweep(now=None) -> dict:
         with db.atomic():
             Job.update(result_path="").where(Job.id == job.id).execute()
         counts["expired"] += 1
+    counts["leftovers"] = storage.current().sweep_leftovers(now=now.replace(tzinfo=timezone.utc).timestamp())
     if any(counts.values()):
         log.info("job sweep %s", counts)
     return counts

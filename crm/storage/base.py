@@ -3,10 +3,15 @@ crm.storage.s3; the app's storage: crm.storage."""
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 CHUNK = 1024 * 1024
+SCRATCH_PREFIX = "crm-scratch-"
+# A scratch file or a local copy untouched this long is a leftover: no job runs for a day (the
+# longest lease is hours), and a copy in use is touched each time it is asked for.
+LEFTOVER_SECONDS = 24 * 3600
 _SEGMENT = r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}"
 KEY_RE = re.compile(rf"{_SEGMENT}(/{_SEGMENT}){{0,15}}")
 MAXKEY_RE = 512
@@ -84,8 +89,10 @@ class Storage:
         """A file on this machine with the key's bytes, for a library that reads a path (an
         import's workbook): a directory's own file; another backend's copy, downloaded once into
         the temp folder (a file under a key is written once, never changed). NotFound when absent."""
-        target = Path(tempfile.gettempdir()) / "crm-storage-copies" / validate_key(key).replace("/", "__")
-        if not target.is_file():
+        target = _copies() / validate_key(key).replace("/", "__")
+        if target.is_file():
+            os.utime(target)  # in use: not a leftover (sweep_leftovers)
+        else:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, part = tempfile.mkstemp(prefix=".part-", dir=target.parent)
             try:
@@ -101,12 +108,37 @@ class Storage:
     def scratch(self, suffix: str = "") -> str:
         """A new empty local file to write something large into, then put_file(key, path,
         move=True): on a directory it is on the same disk, so the move is a rename."""
-        fd, path = tempfile.mkstemp(prefix="crm-scratch-", suffix=suffix)
+        fd, path = tempfile.mkstemp(prefix=SCRATCH_PREFIX, suffix=suffix)
         os.close(fd)
         return path
+
+    def leftovers(self) -> Iterator[Path]:
+        """The files on this machine the storage made for a while: scratch files (a job killed
+        before it handed its result over leaves one) and copies made by local_path."""
+        yield from Path(tempfile.gettempdir()).glob(SCRATCH_PREFIX + "*")
+        yield from _copies().glob("*")
+
+    def sweep_leftovers(self, older_than: float = LEFTOVER_SECONDS, now: float | None = None) -> int:
+        """Delete the leftovers not changed (or, for a copy, used) for `older_than` seconds; how
+        many. A copy deleted is downloaded again when next asked for."""
+        cutoff = (time.time() if now is None else now) - older_than
+        deleted = 0
+        for path in list(self.leftovers()):
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    deleted += 1
+            except FileNotFoundError:
+                continue  # another worker's sweep was first
+        return deleted
 
     def response(self, key: str, *, mimetype: str, max_age: int, as_attachment: bool = False,
                  download_name: str | None = None):
         """A Flask response streaming the file (conditional: ETag, Last-Modified, Range), or None
         when absent."""
         raise NotImplementedError
+
+
+def _copies() -> Path:
+    """Where local_path keeps its copies of another backend's files."""
+    return Path(tempfile.gettempdir()) / "crm-storage-copies"

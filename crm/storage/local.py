@@ -132,6 +132,10 @@ class LocalStorage(Storage):
         os.close(fd)
         return path
 
+    def leftovers(self):
+        yield from super().leftovers()
+        yield from (self.root / ".scratch").glob("part-*")
+
     def response(self, key, *, mimetype, max_age, as_attachment=False, download_name=None):
         path = self.path(key)
         if not path.is_file():

@@ -8,6 +8,7 @@ from crm.activities.models import ServiceActivity
 from crm.common import timeutil
 from crm.dashboard import queries
 from crm.enterprises.models import Enterprise
+from crm.fieldwork import contact
 from crm.founding.models import FoundingEvent
 from crm.meetings.models import Meeting, MeetingNewMembers
 from crm.trainings.models import Training
@@ -49,6 +50,7 @@ def world(make, monkeypatch):
     Visit.create(enterprise=f4, visited_on=date(2026, 11, 1), kind="door", summary="走访")
     Visit.create(enterprise=f3, visited_on=date(2025, 12, 1), kind="door", summary="去年")
     Visit.create(enterprise=f4, visited_on=date(2026, 9, 9), kind="door", summary="归档的", archived=True)
+    contact.recompute([f1.id, f3.id, f4.id])  # each file's last contact and visit, as the services keep them
 
     def meeting(org, day, kind="staff", groups=None, cards=0, archived=False):
         m = Meeting.create(kind=kind, org_unit=org, held_on=day, summary="会", cards=cards, archived=archived,

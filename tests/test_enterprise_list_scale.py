@@ -294,8 +294,8 @@ TOWN_FILTERS = ["", "page=2", "page=3", "page=4", "sort=name&page=4", "sort=empl
 @pytest.mark.parametrize("query", TOWN_FILTERS)
 def test_a_towns_list_reads_the_towns_files_from_the_unit_index(app, firms, query):
     """A town's staff member's list (and the admin's with the town chosen): the files are counted
-    and the page picked from an index that leads with the unit, never along a filter's or the
-    sort's index through the district."""
+    and (the town's matches being few of the district's files) the page picked from an index that
+    leads with the unit, never along a filter's or the sort's index through the district."""
     app.config["PAGE_SIZE"] = 3
     with app.test_request_context():
         for user, extra in ((firms["staff"], ""), (firms["admin"], f"&org={firms['town'].id}")):
@@ -310,6 +310,31 @@ def test_a_towns_list_reads_the_towns_files_from_the_unit_index(app, firms, quer
                 plan = [r[3] for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()]
                 reads = [p for p in plan if re.match(r"(SEARCH|SCAN) t1\b", p)]
                 assert reads and all("(org_unit_id=?" in p for p in reads), (query, plan)
+
+
+@sqlite_only
+@pytest.mark.parametrize("query", TOWN_FILTERS)
+def test_a_dense_towns_page_is_read_in_sort_order(app, firms, query, monkeypatch):
+    """When the town's matches are many of the district's files (its whole list, a common filter),
+    its page is read in sort order from the sort's index, each row checked for its unit and the
+    filters, and stops when the page is full: the same page as the unit's index gives."""
+    monkeypatch.setattr(queries, "UNIT_WALK_COST", 0)  # here reading in order always wins
+    app.config["PAGE_SIZE"] = 3
+    with app.test_request_context():
+        for user, extra in ((firms["staff"], ""), (firms["admin"], f"&org={firms['town'].id}")):
+            a = args(query + extra)
+            with statements() as seen:
+                got = queries.list_page(user, a)
+            ids, total = reference(user, a, 3)
+            assert [e.id for e in got.rows] == ids and got.total == total
+            if (a.page - 1) * 3 + 3 <= total:
+                page_sql = [(sql, params) for sql, params in seen if sql.startswith('SELECT "t1"."id" FROM')]
+                plan = [r[3] for sql, params in page_sql
+                        for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()]
+                # the sort's index, or the table itself in id order (sort=created)
+                assert any(re.fullmatch(r"SCAN t1( USING (COVERING )?INDEX enterprise_(?!unit_list)\w+)?", p)
+                           for p in plan), plan
+                assert not any("TEMP B-TREE" in p for p in plan), plan  # nothing sorted
 
 
 @sqlite_only

@@ -28,6 +28,7 @@ def sign_up(browser, link, name, phone):
         page.get_by_role("button", name="提交报名").click()
         outcome = page.locator("#outcome")
         expect(outcome).to_be_visible()
+        page.wait_for_load_state("load")  # measured once the stylesheets apply
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 375
         assert page.console_errors == []
         return outcome.inner_text(), page.get_by_text("取消报名").first.is_visible()

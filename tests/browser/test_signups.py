@@ -46,6 +46,7 @@ def test_a_rider_signs_up_by_phone_and_the_cadre_confirms(browser, portrait, ser
         phone.get_by_role("button", name="提交登记").click()
         expect(phone.locator("#outcome")).to_have_text("登记成功，欢迎加入工会！")
         expect(phone.get_by_text("现场工作人员核对后，您的入会登记即生效")).to_be_visible()
+        phone.wait_for_load_state("load")  # measured once the stylesheets apply
         assert phone.evaluate("document.scrollingElement.scrollWidth") <= 375
         phone.screenshot(path="/tmp/signup-phone.png")
     finally:

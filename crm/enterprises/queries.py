@@ -323,12 +323,6 @@ def list_page(user, a: ListArgs) -> Page:
         first_sql, first_params = counting(tiers[0], first_cap)
         columns.append(f"(SELECT COUNT(*) FROM ({first_sql}) AS f)")
         params = params + first_params
-    with _pairs_by_index(plan):
-        total, files, *first = db.execute_sql("SELECT " + ", ".join(columns), params).fetchone()
-    first = first[0] if first else 0
-    if tiers and not first:  # no file has it as typed: one tier
-        tiers = None
-    capped = total > cap
 
     def page_ids(p, matching, capped, skip, limit):
         in_order = capped or (skip + limit) * (files or 0) < matching * matching
@@ -337,7 +331,12 @@ def list_page(user, a: ListArgs) -> Page:
             return _collected(base, order, skip, limit)
         return [r.id for r in base.select(Enterprise.id).order_by(*order).limit(limit).offset(skip)]
 
-    with _pairs_by_index(plan):
+    with _pairs_by_index(plan):  # the count and the page in one transaction
+        total, files, *first = db.execute_sql("SELECT " + ", ".join(columns), params).fetchone()
+        first = first[0] if first else 0
+        if tiers and not first:  # no file has it as typed: one tier
+            tiers = None
+        capped = total > cap
         if not tiers:
             ids = page_ids(plan, total, capped, offset, size)
         else:
@@ -368,8 +367,8 @@ def _pairs_by_index(plan):
     """PostgreSQL: a search with a 2-character word is planned with sequential scans off, so its
     files are read through the pairs' GIN index. The planner costs the pairs' expression, checked
     on a row, like any other (it is regular expressions over the row's text) and for a common word
-    (jd: 12,855 files) would scan the whole table checking it. SET LOCAL, inside the statement's
-    own transaction, set back after it."""
+    (jd: 12,855 files) would scan the whole table checking it. SET LOCAL, inside the statements'
+    own transaction, set back after them."""
     if plan is None or is_sqlite() or not plan.pairs():
         yield
         return

@@ -29,6 +29,11 @@ def local_today() -> date:
     return local_now().date()
 
 
+def quarter_start(day: date) -> date:
+    """The first day of `day`'s quarter."""
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
 def last_complete_month(today: date) -> tuple[int, int]:
     """(year, month) of the last month that has ended: what reports open on by default."""
     return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)

@@ -9,7 +9,7 @@ from peewee import JOIN, SQL, Case, NodeList, Ordering, fn
 from crm.auth.models import User
 from crm.common.choices import Choices
 from crm.common.numbers import arg_id, arg_page
-from crm.common.timeutil import local_today
+from crm.common.timeutil import local_today, quarter_start
 from crm.db import db, is_sqlite
 from crm.enterprises import search
 from crm.enterprises.choices import AREA_SEEDS, CATEGORIES, INDUSTRIES, STATUSES
@@ -133,13 +133,12 @@ def _unit_of(a: ListArgs):
     return OrgUnit.get_or_none(OrgUnit.id == a.org) if a.org else None
 
 
-def _not_visited(col):
-    """No (unarchived) visit this quarter: the file's last visit (crm.fieldwork.contact keeps it)
-    is none or before the quarter began (a visit is never dated after today)."""
-    today = local_today()
-    start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+def not_visited(today=None, col=_plain):
+    """本季度未走访: no (unarchived) visit since the quarter of `today` (default: today) began —
+    the file's last visit (crm.fieldwork.contact keeps it) is none or earlier (a visit is never
+    dated after today). The list's filter and the 重点企业本季度未走访 suggestion."""
     last = col(Enterprise.last_visit_on)
-    return last.is_null() | (last < start)
+    return last.is_null() | (last < quarter_start(today or local_today()))
 
 
 def filtered(user, a: ListArgs, plan=None, *, unit=_ANY_UNIT, walk=False, by_unit=False, ids="index"):
@@ -189,7 +188,7 @@ def filtered(user, a: ListArgs, plan=None, *, unit=_ANY_UNIT, walk=False, by_uni
     if a.active:
         query = query.where(col(Enterprise.status) == "normal", col(Enterprise.stage) != "closed")
     if a.visit_q:
-        query = query.where(_not_visited(col))
+        query = query.where(not_visited(col=col))
     if a.founded_from:
         query = query.where(col(Enterprise.union_founded_on) >= a.founded_from)
     if a.founded_to:

@@ -22,14 +22,9 @@ def contacted(ent_ids, on_date: date, user, kind: str, record_id: int, evidence:
     ids = list(dict.fromkeys(ent_ids))
     if not ids:
         return
-    (Enterprise.update(last_contact_on=on_date)
-     .where(Enterprise.id.in_(ids),
-            (Enterprise.last_contact_on.is_null()) | (Enterprise.last_contact_on < on_date))
-     .execute())
-    if kind == VISIT:
-        (Enterprise.update(last_visit_on=on_date)
-         .where(Enterprise.id.in_(ids),
-                (Enterprise.last_visit_on.is_null()) | (Enterprise.last_visit_on < on_date))
+    for field in (Enterprise.last_contact_on, *((Enterprise.last_visit_on,) if kind == VISIT else ())):
+        (Enterprise.update({field: on_date})
+         .where(Enterprise.id.in_(ids), field.is_null() | (field < on_date))
          .execute())
     for ent in Enterprise.select().where(Enterprise.id.in_(ids), Enterprise.stage == FIRST):
         try:

@@ -13,8 +13,9 @@ from datetime import date, timedelta
 from peewee import JOIN, SQL, Select, fn
 
 from crm.common.choices import Choices
-from crm.common.timeutil import local_today, to_local
+from crm.common.timeutil import local_today, quarter_start, to_local
 from crm.db import db, plain, stream_batches
+from crm.enterprises import queries as enterprise_queries
 from crm.enterprises.models import Enterprise
 from crm.fieldwork.choices import NEED_CATEGORIES
 from crm.followups.models import OPEN, FollowUp
@@ -67,10 +68,6 @@ class Suggestion:
                     rule=self.rule)
 
 
-def quarter_start(today: date) -> date:
-    return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-
-
 def _firms(user, unit_ids=None, by_rule=False):
     """The active files of the scope without an open follow-up. The conditions every active file
     meets are checked on the rows (`plain`): SQLite would otherwise walk the index of 经营状态 —
@@ -109,8 +106,7 @@ def _query(rule, user, today, limits, unit_ids=None, walk=False):
         cutoff = today - timedelta(days=limits["suggest.contact_days"])
         return firms.where(Enterprise.last_contact_on < cutoff).order_by(Enterprise.last_contact_on, Enterprise.id)
     if rule == "key":
-        last = Enterprise.last_visit_on  # the last unarchived visit (crm.fieldwork.contact)
-        return (firms.where(Enterprise.is_key == True, last.is_null() | (last < quarter_start(today)))  # noqa: E712
+        return (firms.where(Enterprise.is_key == True, enterprise_queries.not_visited(today))  # noqa: E712
                 .order_by(Enterprise.name))
     if rule == "stalled":
         cutoff = today - timedelta(days=limits["suggest.stalled_days"])

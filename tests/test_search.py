@@ -75,7 +75,9 @@ def test_search_after_edit_uses_new_name(client, firms, make):
 PAIR_NAMES = ["JD京东便利店", "北京京东世纪贸易有限公司", "58同城大兴站", "7天连锁酒店", "顺丰速运瀛海站",
               "北京宏达服务有限公司", "美团买菜服务站", "MIMO公馆"]
 PAIR_TERMS = ["京东", "服务", "瀛海", "有限", "58", "7天", "jd", "bj", "sf", "mi", "mo", "tc", "dx", "91",
-              "13", "李建", "没有", "京", "j", "司b"]
+              "13", "李建", "没有", "京", "j", "司b",
+              # a 2-character word with a longer one, and a Chinese part with pinyin (京东 + bld)
+              "服务 有限公司", "京东 贸易有限", "jd 便利店", "有限 宏达服务", "京东bld"]
 
 
 def _reference(term):
@@ -179,6 +181,32 @@ def test_postgres_reads_two_characters_from_the_pairs_index(app, make):
                 db.execute_sql("SET LOCAL enable_seqscan = off")
                 plan = "\n".join(r[0] for r in db.execute_sql("EXPLAIN " + sql, params).fetchall())
             assert search.PG_GRAMS_INDEX in plan, plan
+
+
+@pytest.mark.skipif(not BASE_PG_URL, reason="PostgreSQL's plan")
+def test_postgres_finds_a_mixed_term_through_one_index(app, make):
+    """A 2-character word beside a longer one (服务 有限公司) is looked up through one index, the
+    other word checked with LIKE on its files: combined, the pairs' and pg_trgm's indexes have
+    every file of the combination rechecked with the pairs' expression (8,688 files of the
+    district: 600 ms). The Chinese part of a mixed word (圆通 of 圆通sd) is checked with LIKE, its
+    pinyin found through pg_trgm."""
+    from crm.db import db
+    from crm.enterprises.models import Enterprise
+    with app.test_request_context():
+        for i in range(30):
+            make.enterprise(name=f"北京宏达服务{i}有限公司" if i % 3 else f"圆通速递{i}站")
+        db.execute_sql("ANALYZE enterprise")
+        plan = search.plan("服务 有限公司", 1000)
+        assert plan.lead in ("服务", "有限公司")
+        sql = Enterprise.select(Enterprise.id).where(plan.where(Enterprise)).sql()[0]
+        assert sql.count("@>") == (plan.lead == "服务") and sql.count("|| '' LIKE") == 1, sql
+        assert search.plan("京东 物流", 1000).lead is None  # two pairs: both exact, combined
+        assert search.plan("宏达 服务", 1000).lead is None
+        mixed = search.plan("圆通sd", 1000)
+        assert mixed.lead is None and not mixed.pairs()
+        assert "@>" not in Enterprise.select(Enterprise.id).where(mixed.where(Enterprise)).sql()[0]
+        found = {e.name for e in Enterprise.select(Enterprise.name).where(plan.where(Enterprise))}
+        assert found == {f"北京宏达服务{i}有限公司" for i in range(30) if i % 3}
 
 
 @pytest.mark.skipif(not BASE_PG_URL, reason="PostgreSQL's planner settings")

@@ -11,6 +11,7 @@ Writes are marked as coming through the API in the records' history (crm.common.
 """
 import base64
 import json
+import threading
 
 import marshmallow as ma
 from flask import current_app, g, request
@@ -43,20 +44,51 @@ class ProblemSchema(ma.Schema):
 
 
 class CrmApi(Api):
+    """flask-smorest's Api, its description written when it is first read (the openapi.json
+    route, `crm openapi`) rather than with the app: resolving every schema of every operation is
+    most of the time an app takes to build, and a worker, a CLI command or a test never reads it."""
     ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, app=None, **kwargs):
+        self._undocumented = []
+        self._documenting = threading.Lock()  # two first reads at once: one writes, both get it whole
+        self._spec = None
+        super().__init__(app, **kwargs)
+
+    @property
+    def spec(self):
+        if self._undocumented:
+            with self._documenting:
+                pending, self._undocumented = self._undocumented, []
+                for blp, name in pending:
+                    self._document(blp, name)
+        return self._spec
+
+    @spec.setter
+    def spec(self, value):
+        self._spec = value
 
     def _register_error_handlers(self):
         """The pages keep their own error pages: the API's blueprints answer their errors."""
 
     def register_blueprint(self, blp, **options):
-        """As flask-smorest does, with the blueprint's Chinese title as its tag (the part of its
-        description before "："), not its code name."""
-        super().register_blueprint(blp, **options)
+        """As flask-smorest's register_blueprint: the blueprint on the app now, its operations in
+        the description when it is read (the spec property)."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name))
+
+    def _document(self, blp, name):
+        """A blueprint's operations and tag in the description, as flask-smorest writes them, with
+        its Chinese title as the tag (the part of its description before "："), not its code name."""
+        blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=None)
+        self._spec.tag({"name": name, "description": blp.description})
         title, _, rest = (blp.description or blp.name).partition("：")
-        for tag in self.spec._tags:
+        for tag in self._spec._tags:
             if tag["name"] == blp.name:
                 tag["name"], tag["description"] = title, rest or ""
-        for path in self.spec._paths.values():
+        for path in self._spec._paths.values():
             for operation in path.values():
                 if isinstance(operation, dict) and operation.get("tags") == [blp.name]:
                     operation["tags"] = [title]

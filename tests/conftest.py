@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
+from peewee import sort_models
 
 from config import TestConfig
 from crm import create_app
@@ -72,9 +73,24 @@ def template_db(tmp_path_factory):
     yield path
 
 
+# The sequences of this schema that have handed out a number.
+_USED_SEQUENCES = ("SELECT sequencename FROM pg_sequences "
+                   "WHERE schemaname = current_schema() AND last_value IS NOT NULL")
+
+
 def _truncate_all():
-    tables = ", ".join(f'"{m._meta.table_name}"' for m in MODELS)
-    db.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    """Every table back to empty, its ids starting at 1 again: the tables holding a row emptied
+    by DELETE (children first), the sequences used restarted. TRUNCATE costs a few milliseconds a
+    table whether it holds anything or not, and its CASCADE reaches nearly every table."""
+    holding = " UNION ALL ".join(f"(SELECT '{m._meta.table_name}' FROM \"{m._meta.table_name}\" LIMIT 1)"
+                                 for m in MODELS)
+    written = {row[0] for row in db.execute_sql(holding)}
+    for model in reversed(sort_models(MODELS)):
+        if model._meta.table_name in written:
+            db.execute_sql(f'DELETE FROM "{model._meta.table_name}"')
+    for (sequence,) in db.execute_sql(_USED_SEQUENCES).fetchall():
+        if sequence != "schema_migration_id_seq":
+            db.execute_sql(f'ALTER SEQUENCE "{sequence}" RESTART')
 
 
 @pytest.fixture

@@ -135,6 +135,21 @@ def test_a_visit_below_the_unit_arrives_signed(app, make, world, receiver):
     assert deliver(app) == 0 and len(receiver.received) == 1  # sent once
 
 
+def test_an_event_no_endpoint_takes_is_not_built(app, make, world, receiver, monkeypatch):
+    """With no endpoint taking visits, a visit saved builds no envelope (its queries are spared on
+    every write); with one, it does."""
+    from crm.webhooks import events
+    built = []
+    real = events.visits
+    monkeypatch.setattr(events, "visits", lambda record: built.append(record.id) or real(record))
+    endpoint(app, world["admin"], world["town"], receiver.url, events=["meeting.created"])
+    make.visit(world["firm"], world["staff"])
+    assert built == [] and rows() == []
+    endpoint(app, world["admin"], world["town"], receiver.url, events=["visit.created"])
+    visit = make.visit(world["firm"], world["staff"])
+    assert built == [visit.id] and [r.event for r in rows()] == ["visit.created"]
+
+
 def test_another_units_events_never_arrive(app, make, world, receiver):
     endpoint(app, world["admin"], world["station"], receiver.url)
     endpoint(app, world["admin"], world["other"], receiver.url, events=["meeting.created"])  # not visits

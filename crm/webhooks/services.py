@@ -244,12 +244,14 @@ def _subscribers(event: str):
     return [(e, e.org_unit) for e in query]
 
 
-def queue(event: str, occurrences) -> int:
-    """One row per occurrence and endpoint whose unit is the occurrence's unit or one above it."""
-    if not occurrences:
-        return 0
+def queue(event: str, build) -> int:
+    """One row per occurrence (of `build()`) and endpoint whose unit is the occurrence's unit or one
+    above it. The occurrences are built only when an endpoint takes the event."""
     subscribers = _subscribers(event)
     if not subscribers:
+        return 0
+    occurrences = build()
+    if not occurrences:
         return 0
     units = {u.id: u for u in OrgUnit.select().where(OrgUnit.id.in_(list({o.unit_id for o in occurrences})))}
     now = utcnow()
@@ -276,7 +278,7 @@ def _safely(event, build):
     """Queue in a savepoint: a fault here is logged and leaves the write that sent the signal whole."""
     try:
         with db.atomic():
-            queue(event, build())
+            queue(event, build)
     except Exception:  # the cadre's visit matters more than its notice
         log.exception("webhooks: could not queue %s", event)
 

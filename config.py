@@ -143,6 +143,10 @@ class TestConfig(Config):
     __test__ = False  # not a pytest test class
     TESTING = True
     ENV = "testing"
+    # The same scrypt, at N = 2^10: the tests sign in and create users hundreds of times, and
+    # each hash or check at production's N = 2^17 is a few tenths of a second of CPU.
+    # Production's strength is checked in tests/test_auth.py.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     WEBHOOK_ALLOW_LOOPBACK = True  # a receiver on 127.0.0.1
     SECRET_KEY = "test-secret-key-not-for-production"
     DATA_KEY = "test-data-key-not-for-production"

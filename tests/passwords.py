@@ -1,4 +1,4 @@
-"""The tests' password and its production-strength hash."""
+"""The tests' password and its hash (TestConfig's method)."""
 from werkzeug.security import generate_password_hash
 
 from config import TestConfig
@@ -8,7 +8,7 @@ _HASHES = {}
 
 
 def hashed(password=PASSWORD):
-    """Production-strength hash (scrypt N=2^17), computed once per password per run."""
+    """The hash of `password` by TestConfig's method, computed once per password per run."""
     if password not in _HASHES:
         _HASHES[password] = generate_password_hash(password, method=TestConfig.PASSWORD_HASH_METHOD)
     return _HASHES[password]

@@ -9,13 +9,19 @@ from crm.common.timeutil import utcnow
 from tests.conftest import PASSWORD, csrf_token, login_as, login_form, post_form
 
 
-def test_production_hash_is_scrypt_n_2_17(app, make):
+def test_production_hash_is_scrypt_n_2_17(tmp_path):
+    """Production hashes with scrypt, N = 2^17 (the tests' config with a cheaper N)."""
+    from config import TestConfig
+    from crm import create_app
+    from crm.auth.services import hash_password
     assert Config.PASSWORD_HASH_METHOD.startswith("scrypt:")
     n = int(Config.PASSWORD_HASH_METHOD.split(":")[1])
     assert n >= 2 ** 17
-    from crm.auth.services import hash_password
-    with app.app_context():
+    production = create_app(Config({"CRM_DATABASE_URL": f"sqlite:///{tmp_path}/p.db", "CRM_SECRET_KEY": "x" * 32,
+                                    "CRM_DATA_KEY": "y" * 32, "CRM_INSTANCE_DIR": str(tmp_path / "i")}))
+    with production.app_context():
         assert hash_password("Some-Long-Pass-1").startswith("scrypt:131072:8:1$")
+    assert TestConfig.PASSWORD_HASH_METHOD != Config.PASSWORD_HASH_METHOD
 
 
 def test_login_and_logout(client, make):

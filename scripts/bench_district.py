@@ -32,7 +32,8 @@ row posts the real form (scrypt, slow by design).
 
 The rows named "list …" are a matrix: every filter of the enterprise list alone, the common
 combinations and the other lists a town works with (ledgers, follow-ups, the roster), each requested
-as the admin, the town's supervisor and its staff member with the same URL; at the end a table
+as the admin, the town's supervisor and its staff member with the same URL, in turns (a request
+of each per round, so that the three meet the same state of the machine); at the end a table
 gives, per list, the three p50/p95/CPU figures and the ratio town / admin (the worse of the two),
 of p95 and of CPU p50 (`--only "list "` runs the matrix alone).
 
@@ -344,60 +345,80 @@ class Bench:
 
     def measure(self, label, prepare, n, warmup, expect=200, who="admin", path=None):
         """prepare() (untimed) returns (client, method, path, data); the request is then timed."""
-        if self.only and not label.startswith("hello-world") and not any(w in label for w in self.only):
-            return None
-        times, cpus, counts, failures, size = [], [], [], [], 0
-        shown = None
+        rows = self.measure_in_turns([(label, prepare, who, path)], n, warmup, expect)
+        return rows[0] if rows else None
+
+    def measure_in_turns(self, specs, n, warmup, expect=200):
+        """Pages measured in turns, [(label, prepare, who, path)]: each round requests each page
+        once, so that they meet the same state of the machine, and a ratio between them (a town's
+        list to the admin's) is not the machine's drift from one page's requests to the next's.
+        One page alone is measured as before, with its PostgreSQL backend's CPU time."""
+        specs = [s for s in specs if not self.only or s[0].startswith("hello-world")
+                 or any(w in s[0] for w in self.only)]
+        if not specs:
+            return []
+        samples = [{"times": [], "cpus": [], "counts": [], "failures": [], "size": 0, "shown": None, "broken": False}
+                   for _ in specs]
+        server_started = None
         for i in range(warmup + n):
-            try:
-                client, method, url, data = prepare()
-            except Exception as exc:
-                failures.append(f"prepare: {type(exc).__name__}: {exc}")
-                print(f"  !! {label}: could not prepare the request: {exc}", flush=True)
-                break
-            shown = url
-            self.counter.n = 0
-            if i == warmup:
+            if i == warmup and len(specs) == 1:
                 if self.find_server_pid is not None:
                     self.server_pid = self.find_server_pid()
                 server_started = self.server_cpu()
-            cpu_started = time.process_time()
-            started = time.perf_counter()
-            try:
-                resp = client.open(url, method=method, data=data)
-                body = resp.get_data()
-                status = resp.status_code
-            except Exception as exc:  # a bug in the app surfaced through the test client
-                body, status = str(exc).encode(), f"{type(exc).__name__}"
-            elapsed = (time.perf_counter() - started) * 1000
-            cpu = (time.process_time() - cpu_started) * 1000
-            queries = self.counter.n
-            if status != expect:
-                text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body.decode("utf-8", "replace")))[:160]
-                failures.append(f"request {i + 1}: status {status}: {text.strip()}")
-                if len(failures) <= 3:  # the first few; the row counts them all
-                    print(f"  !! {label}: {method} {url} -> {status} (expected {expect}): {text.strip()}", flush=True)
-            if i >= warmup:
-                times.append(elapsed)
-                cpus.append(cpu)
-                counts.append(queries)
-                size = max(size, len(body))
-        server_ended = self.server_cpu()
-        times.sort()
-        cpus.sort()
-        row = {"page": label, "who": who, "path": path or shown, "n": len(times),
-               "p50_ms": round(percentile(times, 0.5), 2), "p95_ms": round(percentile(times, 0.95), 2),
-               "max_ms": round(times[-1], 2) if times else float("nan"),
-               "mean_ms": round(sum(times) / len(times), 2) if times else float("nan"),
-               "cpu_p50_ms": round(percentile(cpus, 0.5), 2), "cpu_p95_ms": round(percentile(cpus, 0.95), 2),
-               "server_cpu_mean_ms": (round((server_ended - server_started) / len(times), 2)
-                                      if times and server_ended is not None and server_started is not None else None),
-               "queries_max": max(counts) if counts else None, "queries_min": min(counts) if counts else None,
-               "bytes": size, "expected_status": expect, "failures": failures}
-        row["ratio"] = round(row["p50_ms"] / self.floor, 1) if self.floor and times else None
-        self.rows.append(row)
-        print(format_row(row), flush=True)
-        return row
+            for (label, prepare, _who, _path), got in zip(specs, samples):
+                if got["broken"]:
+                    continue
+                try:
+                    client, method, url, data = prepare()
+                except Exception as exc:
+                    got["failures"].append(f"prepare: {type(exc).__name__}: {exc}")
+                    print(f"  !! {label}: could not prepare the request: {exc}", flush=True)
+                    got["broken"] = True
+                    continue
+                got["shown"] = url
+                self.counter.n = 0
+                cpu_started = time.process_time()
+                started = time.perf_counter()
+                try:
+                    resp = client.open(url, method=method, data=data)
+                    body = resp.get_data()
+                    status = resp.status_code
+                except Exception as exc:  # a bug in the app surfaced through the test client
+                    body, status = str(exc).encode(), f"{type(exc).__name__}"
+                elapsed = (time.perf_counter() - started) * 1000
+                cpu = (time.process_time() - cpu_started) * 1000
+                queries = self.counter.n
+                if status != expect:
+                    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body.decode("utf-8", "replace")))[:160]
+                    got["failures"].append(f"request {i + 1}: status {status}: {text.strip()}")
+                    if len(got["failures"]) <= 3:  # the first few; the row counts them all
+                        print(f"  !! {label}: {method} {url} -> {status} (expected {expect}): {text.strip()}",
+                              flush=True)
+                if i >= warmup:
+                    got["times"].append(elapsed)
+                    got["cpus"].append(cpu)
+                    got["counts"].append(queries)
+                    got["size"] = max(got["size"], len(body))
+        server_ended = self.server_cpu() if len(specs) == 1 else None
+        rows = []
+        for (label, _prepare, who, path), got in zip(specs, samples):
+            times, cpus, counts = sorted(got["times"]), sorted(got["cpus"]), got["counts"]
+            row = {"page": label, "who": who, "path": path or got["shown"], "n": len(times),
+                   "p50_ms": round(percentile(times, 0.5), 2), "p95_ms": round(percentile(times, 0.95), 2),
+                   "max_ms": round(times[-1], 2) if times else float("nan"),
+                   "mean_ms": round(sum(times) / len(times), 2) if times else float("nan"),
+                   "cpu_p50_ms": round(percentile(cpus, 0.5), 2), "cpu_p95_ms": round(percentile(cpus, 0.95), 2),
+                   "server_cpu_mean_ms": (round((server_ended - server_started) / len(times), 2)
+                                          if times and server_ended is not None and server_started is not None
+                                          else None),
+                   "queries_max": max(counts) if counts else None, "queries_min": min(counts) if counts else None,
+                   "bytes": got["size"], "expected_status": expect, "failures": got["failures"],
+                   "in_turns": len(specs) > 1}
+            row["ratio"] = round(row["p50_ms"] / self.floor, 1) if self.floor and times else None
+            self.rows.append(row)
+            print(format_row(row), flush=True)
+            rows.append(row)
+        return rows
 
 
 def pad(text, width):
@@ -573,9 +594,9 @@ def main():
     # Every list filter as the admin (the district), the town's supervisor and its staff member
     # (the town's files only): the same URL for each, and the ratio town / admin at the end.
     matrix = town_lists(t)
-    for name, url in matrix:
-        for who, client in (("admin", admin), ("supervisor", sup), ("staff", staff)):
-            bench.measure(f"list {name} [{who}]", get(client, url), n, w, who=who, path=url)
+    for name, url in matrix:  # the three in turns: their ratios are not the machine's drift
+        bench.measure_in_turns([(f"list {name} [{who}]", get(client, url), who, url)
+                                for who, client in (("admin", admin), ("supervisor", sup), ("staff", staff))], n, w)
 
     fid = t["file"].id
     bench.measure(f"file, {t['file_timeline']} timeline items", get(admin, f"/enterprises/{fid}"), n, w)

@@ -131,11 +131,11 @@ def test_number_of_queries_does_not_grow_with_the_data(app, make):
 @sqlite_only
 @pytest.mark.parametrize("query, index", [
     ("page=1000", "enterprise_updated_at_id_archived"),
-    ("sort=name&page=1000", "enterprise_name_id_archived"),
+    ("sort=name&page=1000", "enterprise_name_id_archived_org_unit_id_stage"),
     ("sort=employees&page=1000", "enterprise_employees_sort"),
     ("sort=created&page=1000", "enterprise_id_archived"),
     ("category=enterprise", "enterprise_updated_at_id_archived"),
-    ("size=25&sort=name", "enterprise_name_id_archived"),
+    ("size=25&sort=name", "enterprise_name_id_archived_org_unit_id_stage"),
     ("size=25", "enterprise_updated_at_id_archived"),
 ])
 def test_above_the_cap_pages_are_read_from_the_sort_index(app, make, query, index):

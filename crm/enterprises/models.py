@@ -77,7 +77,9 @@ class Enterprise(BaseModel):
             # The list's sorts (crm/enterprises/queries.py SORTS), each ending in `archived`: a page
             # is read in sort order from the index alone, so page 1,000 only skips index entries.
             (("updated_at", "id", "archived"), False),
-            (("name", "id", "archived"), False),
+            # With the unit and the stage: a town's list by name, checked for both on each entry
+            # read in name order, reads no row from the table (migration 0032).
+            (("name", "id", "archived", "org_unit", "stage"), False),
             (("id", "archived"), False),
         )
 

@@ -173,7 +173,6 @@ def _row(model, w: Word, literal: bool, pairs=True, indexed=True):
     圆通sd) are checked with LIKE: its pinyin keys are what the index finds the files by (they
     have 3+ letters whenever a part has 2 characters), and a pair's expression rechecked on each
     of them (a pg_trgm match always is) costs tens of LIKEs."""
-    pairs = pairs and indexed
     found = _has(model, TEXT, w.text, pairs, indexed)
     if literal or not w.keys:
         return found
